@@ -1,0 +1,37 @@
+# The two commands of README.rst:  `make demo`  and  `make test`.
+# Everything is installed from nothing: a virtualenv per Python, buildout's eggs in .cache/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.11 for the demo; the tests run on every Python in TEST_PYTHONS.
+DEMO_PYTHON ?= 3.11
+TEST_PYTHONS ?= 3.11 3.13
+
+find_python = $(or $(shell command -v python$(1) 2>/dev/null),$(lastword $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1))),$(error python$(1) not found: install it, e.g. with pyenv))
+
+.PHONY: help demo demo-build test venvs clean
+
+help:
+	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
+	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
+
+.venv-%/.installed: requirements-dev.txt
+	rm -rf .venv-$*
+	$(call find_python,$*) -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+demo-build: .venv-$(DEMO_PYTHON)/.installed
+	cd demo && ../.venv-$(DEMO_PYTHON)/bin/buildout
+
+demo: demo-build
+	cd demo && exec bin/instance-autoreload
+
+test: $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
+	@set -e; for v in $(TEST_PYTHONS); do \
+	  echo "=== Python $$v"; \
+	  .venv-$$v/bin/python -m pytest $(PYTEST_ARGS); \
+	done
+
+clean:
+	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg

@@ -1,0 +1,76 @@
+"""One batch of changes: plan it, apply it, report it, remember what to retry."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+from collective.autorestart.runtime.batcher import Batch
+from collective.autorestart.runtime.modules import ModuleIndex
+from collective.autorestart.runtime.planner import make_plan
+from collective.autorestart.runtime.reloader import Outcome
+from collective.autorestart.runtime.sound import FAILURE, SUCCESS
+
+log = logging.getLogger("collective.autorestart")
+
+
+class Applier(Protocol):
+    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome: ...
+
+
+class Player(Protocol):
+    def play(self, kind: str) -> None: ...
+
+
+class ReloadCycle:
+    def __init__(self, index: ModuleIndex, applier: Applier, player: Player) -> None:
+        self.index = index
+        self.applier = applier
+        self.player = player
+        self.retry_modules: set[str] = set()
+        self.retry_zcml = False
+
+    def __call__(self, batch: Batch) -> Outcome | None:
+        if batch.overflowed:
+            log.warning("inotify dropped events (queue overflow): reloading everything watched")
+        plan = make_plan(
+            batch.changes,
+            self.index.refresh(),
+            self.retry_modules,
+            self.retry_zcml,
+            everything=batch.overflowed,
+        )
+        for name in plan.vanished:
+            log.warning("module %s: its file was deleted; the loaded code stays until a restart", name)
+        if plan.ignored and log.isEnabledFor(logging.DEBUG):
+            log.debug("nothing to reload for %s", ", ".join(plan.ignored))
+        if not plan.needs_reload:
+            return None
+        started = time.monotonic()
+        outcome = self.applier.apply(plan.modules, plan.zcml)
+        finished = time.monotonic()
+        self.retry_modules = set(outcome.failed_modules)
+        self.retry_zcml = plan.zcml and not outcome.zcml_reloaded
+        self._report(outcome, finished - started, finished - batch.first_seen)
+        return outcome
+
+    def _report(self, outcome: Outcome, took: float, since_save: float) -> None:
+        what = list(outcome.reloaded)
+        if outcome.zcml_reloaded:
+            what.append("ZCML")
+        timing = "in %.1f ms, %.1f ms after the save" % (took * 1000, since_save * 1000)
+        if outcome.ok:
+            log.info("reloaded %s %s", ", ".join(what), timing)
+            self.player.play(SUCCESS)
+            return
+        for failure in outcome.failures:
+            log.error(
+                "%s -- reload failed, the previous code keeps serving; save again to retry",
+                failure,
+            )
+        log.info(
+            "reload failed %s%s",
+            timing,
+            "; reloaded anyway: %s" % ", ".join(what) if what else "",
+        )
+        self.player.play(FAILURE)

@@ -1,0 +1,57 @@
+"""Which paths matter: include by file name, exclude by name, basename glob or path."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+
+
+def _one_regex(patterns: list[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join("(?:%s)" % fnmatch.translate(p) for p in patterns))
+
+
+class PathFilter:
+    """Exclude patterns without a slash match any single path component (a directory name
+    such as ``node_modules`` or a file name such as ``*.pyc``); patterns with a slash are
+    absolute paths or path globs that exclude everything below what they match."""
+
+    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self._include = _one_regex(list(include))
+        self._excluded_names = _one_regex([p for p in exclude if "/" not in p])
+        self._excluded_paths = _one_regex([p.rstrip("/") for p in exclude if "/" in p])
+
+    def __repr__(self) -> str:
+        return "PathFilter(include=%s, exclude=%s)" % (
+            " ".join(self.include),
+            " ".join(self.exclude),
+        )
+
+    def excludes_directory(self, path: str) -> bool:
+        """Used while walking and by inotify's auto-add: an excluded directory is not watched."""
+        name = os.path.basename(path)
+        if self._excluded_names is not None and self._excluded_names.match(name):
+            return True
+        return self._path_excluded(path)
+
+    def accepts_file(self, path: str) -> bool:
+        name = os.path.basename(path)
+        if self._include is None or not self._include.match(name):
+            return False
+        if self._excluded_names is not None and self._excluded_names.match(name):
+            return False
+        return not self._path_excluded(path)
+
+    def _path_excluded(self, path: str) -> bool:
+        if self._excluded_paths is None:
+            return False
+        while True:
+            if self._excluded_paths.match(path):
+                return True
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent

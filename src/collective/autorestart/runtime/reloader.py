@@ -1,0 +1,90 @@
+"""Apply a plan inside Zope with plone.reload's machinery."""
+from __future__ import annotations
+
+import importlib
+import linecache
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
+import plone.reload.code
+from plone.reload.xreload import Reloader
+from plone.reload.zcml import reload_zcml
+
+from collective.autorestart.runtime.report import Failure, describe
+
+
+log = logging.getLogger("collective.autorestart")
+
+
+@dataclass
+class Outcome:
+    reloaded: list[str] = field(default_factory=list)
+    zcml_reloaded: bool = False
+    failed_modules: dict[str, Failure] = field(default_factory=dict)
+    zcml_failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_modules and self.zcml_failure is None
+
+    @property
+    def failures(self) -> list[Failure]:
+        failures = list(self.failed_modules.values())
+        if self.zcml_failure is not None:
+            failures.append(self.zcml_failure)
+        return failures
+
+
+class CodeReloader:
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        self.roots = roots
+
+    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome:
+        outcome = Outcome()
+        # A file created within the directory's current mtime tick would stay invisible
+        # to the import system's cached directory listing.
+        importlib.invalidate_caches()
+        for name in modules:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            filename = os.path.abspath(getattr(module, "__file__", "") or name)
+            linecache.checkcache(filename)
+            try:
+                Reloader(module).reload()
+            except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
+                outcome.failed_modules[name] = describe(error, filename, self.roots)
+                log.debug("reloading %s failed", name, exc_info=True)
+                continue
+            outcome.reloaded.append(name)
+            self._record_mtime(filename, module)
+        if zcml:
+            try:
+                reload_zcml()
+            except (Exception, SystemExit) as error:  # noqa: B902
+                outcome.zcml_failure = describe(error, "ZCML", self.roots)
+                log.debug("reloading ZCML failed", exc_info=True)
+            else:
+                outcome.zcml_reloaded = True
+                _minimize_zodb_caches()
+        return outcome
+
+    @staticmethod
+    def _record_mtime(filename: str, module: object) -> None:
+        """Keep plone.reload's bookkeeping in step, so its @@reload view does not reload
+        what we already did."""
+        try:
+            mtime = int(os.stat(filename).st_mtime)
+        except OSError:
+            return
+        plone.reload.code.MOD_TIMES[filename] = (mtime, module)
+
+
+def _minimize_zodb_caches() -> None:
+    # As plone.reload's view does: cached persistent objects may hold the old registrations.
+    import Zope2
+
+    if Zope2.DB is not None:
+        Zope2.DB.cacheMinimize()

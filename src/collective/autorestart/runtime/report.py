@@ -1,0 +1,59 @@
+"""Turn a failure into "file:line: message", the way a developer reads it in a terminal."""
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass
+
+# zope.configuration puts the innermost ZCML location last.
+ZCML_LOCATION = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+@dataclass(frozen=True)
+class Failure:
+    filename: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.filename if self.line is None else "%s:%d" % (self.filename, self.line)
+        return "%s: %s" % (where, self.message)
+
+
+def _message(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    detail = text[-1].strip() if text else ""
+    name = type(error).__name__
+    return "%s: %s" % (name, detail) if detail else name
+
+
+def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Failure:
+    """``fallback`` names the file being reloaded, used when nothing better is known."""
+    if isinstance(error, SyntaxError) and error.filename:
+        message = "%s: %s" % (type(error).__name__, error.msg)
+        return Failure(error.filename, error.lineno, message)
+    zcml = _zcml_location(error)
+    if zcml is not None:
+        return Failure(zcml[0], zcml[1], _zcml_message(error))
+    frames = traceback.extract_tb(error.__traceback__)
+    prefixes = tuple(os.path.join(root, "") for root in roots)
+    ours = [frame for frame in frames if frame.filename.startswith(prefixes)]
+    frame = ours[-1] if ours else (frames[-1] if frames else None)
+    if frame is None:
+        return Failure(fallback, None, _message(error))
+    return Failure(frame.filename, frame.lineno, _message(error))
+
+
+def _zcml_location(error: BaseException) -> tuple[str, int] | None:
+    found = ZCML_LOCATION.findall(str(error))
+    if not found or not found[-1][0].endswith(".zcml"):
+        return None
+    filename, line = found[-1]
+    return filename, int(line)
+
+
+def _zcml_message(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    details = [line for line in lines if not ZCML_LOCATION.search(line)]
+    return details[-1] if details else type(error).__name__

@@ -1,0 +1,84 @@
+"""Success and failure sounds through pygame's mixer, played from a worker thread.
+
+pygame is optional (``collective.autorestart[sound]``); without it, without an audio device
+or with ``sound = off`` we log one line saying why it is silent and carry on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+
+log = logging.getLogger("collective.autorestart")
+
+SUCCESS = "success"
+FAILURE = "failure"
+
+
+class SilentPlayer:
+    def play(self, kind: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class PygamePlayer:
+    """Opens the mixer and loads the sounds in its own daemon thread, so neither Zope's
+    start nor a reload ever waits for the audio device."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self._files = files
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._run, name="collective.autorestart sound", daemon=True
+        )
+        self._thread.start()
+
+    def play(self, kind: str) -> None:
+        self._queue.put(kind)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        sounds = self._open()
+        if sounds is None:
+            return
+        while True:
+            kind = self._queue.get()
+            if kind is None:
+                return
+            sound = sounds.get(kind)
+            if sound is not None:
+                sound.play()
+
+    def _open(self) -> dict[str, object] | None:
+        # SDL would otherwise install its own SIGINT/SIGTERM handlers in Zope's process.
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        try:
+            import pygame.mixer
+        except ImportError:
+            log.info("sound: pygame is not installed (install collective.autorestart[sound]); silent")
+            return None
+        try:
+            pygame.mixer.init()
+        except Exception as error:  # pygame.error, and whatever SDL's drivers raise
+            log.info("sound: no audio device (%s); silent", error)
+            return None
+        sounds = {}
+        for kind, filename in self._files.items():
+            try:
+                sounds[kind] = pygame.mixer.Sound(filename)
+            except Exception as error:
+                log.warning("sound: cannot play %s (%s); the %s sound stays silent", filename, error, kind)
+        return sounds
+
+
+def make_player(enabled: bool, success: str, failure: str) -> SilentPlayer | PygamePlayer:
+    if not enabled:
+        log.info("sound: off (sound = off in buildout)")
+        return SilentPlayer()
+    return PygamePlayer({SUCCESS: success, FAILURE: failure})

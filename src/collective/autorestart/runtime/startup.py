@@ -1,0 +1,94 @@
+"""Start the runtime from Zope's process-starting event, once, and only when asked to."""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+
+from collective.autorestart.runtime.config import Config, current_config
+
+log = logging.getLogger("collective.autorestart")
+
+# Set by bin/instance-autoreload only (see README.rst, "The generated files").
+SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
+STOP_TIMEOUT_SECONDS = 1.0
+
+_lock = threading.Lock()
+_service = None
+
+
+def switched_on() -> bool:
+    return os.environ.get(SWITCH_VARIABLE) == "1"
+
+
+def debug_mode() -> bool:
+    from App.config import getConfiguration
+
+    return bool(getattr(getConfiguration(), "debug_mode", False))
+
+
+def on_process_starting(event: object) -> None:
+    if not switched_on():
+        return
+    if not debug_mode():
+        log.warning("Zope is not in debug mode: autoreload stays off")
+        return
+    config = current_config()
+    if config is None:
+        log.warning(
+            "started by bin/instance-autoreload, but no autorestart:config was loaded:"
+            " run bin/buildout again (the ZCML slug is missing)"
+        )
+        return
+    start(config)
+
+
+def start(config: Config):
+    """Idempotent: a ZCML reload or a second event never starts a second watcher."""
+    global _service
+    with _lock:
+        if _service is not None:
+            return _service
+        _service = _build(config)
+        _service.start()
+        atexit.register(stop)
+        return _service
+
+
+def stop() -> None:
+    global _service
+    with _lock:
+        service, _service = _service, None
+    if service is not None:
+        service.stop()
+        service.join(STOP_TIMEOUT_SECONDS)
+
+
+def _build(config: Config):
+    # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
+    from collective.autorestart.runtime.cycle import ReloadCycle
+    from collective.autorestart.runtime.filters import PathFilter
+    from collective.autorestart.runtime.modules import ModuleIndex
+    from collective.autorestart.runtime.reloader import CodeReloader
+    from collective.autorestart.runtime.service import WatchService
+    from collective.autorestart.runtime.sound import make_player
+
+    log.setLevel(config.log_level)
+    path_filter = PathFilter(config.include, config.exclude)
+    player = make_player(config.sound, config.success_sound, config.failure_sound)
+    cycle = ReloadCycle(ModuleIndex(config.watch), CodeReloader(config.watch), player)
+
+    def announce(stats) -> None:
+        log.info(
+            "watching %d directories, %d files under %s in %.0f ms (%r, debounce %.0f ms)%s",
+            stats.directories,
+            stats.files,
+            ", ".join(config.watch),
+            stats.seconds * 1000,
+            path_filter,
+            config.debounce * 1000,
+            "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
+        )
+
+    return WatchService(config.watch, path_filter, config.debounce, cycle, on_ready=announce)

@@ -1,0 +1,159 @@
+"""Recursive inotify watches on the watch roots, through pyinotify.
+
+The caller owns the loop: it polls ``fileno()`` (beside its own wake-up pipe, so that
+stopping never waits for a poll timeout) and calls ``read()`` when it is readable.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from collective.autorestart.runtime.batcher import Change
+from collective.autorestart.runtime.filters import PathFilter
+
+
+with warnings.catch_warnings():
+    # On 3.11 pyinotify's import of asyncore warns; bin/instance fg turns warnings on.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import pyinotify
+
+
+log = logging.getLogger("collective.autorestart")
+
+MASK = (
+    pyinotify.IN_CLOSE_WRITE
+    | pyinotify.IN_CREATE
+    | pyinotify.IN_DELETE
+    | pyinotify.IN_MOVED_FROM
+    | pyinotify.IN_MOVED_TO
+    | pyinotify.IN_MOVE_SELF  # lets pyinotify keep the paths of moved directories right
+)
+GONE = pyinotify.IN_DELETE | pyinotify.IN_MOVED_FROM
+ARRIVED = pyinotify.IN_CREATE | pyinotify.IN_MOVED_TO
+LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
+
+
+@dataclass(frozen=True)
+class WatchStats:
+    directories: int
+    files: int
+    seconds: float
+    limit_reached: bool
+
+
+class Watcher:
+    def __init__(
+        self,
+        roots: tuple[str, ...],
+        path_filter: PathFilter,
+        on_change: Callable[[str, Change], None],
+        on_overflow: Callable[[], None],
+    ) -> None:
+        self.roots = tuple(os.path.realpath(root) for root in roots)
+        self.filter = path_filter
+        self.on_change = on_change
+        self.on_overflow = on_overflow
+        self._manager = pyinotify.WatchManager()
+        self._notifier = pyinotify.Notifier(self._manager, default_proc_fun=self._dispatch)
+        self._limit_reported = False
+
+    def fileno(self) -> int:
+        return self._manager.get_fd()
+
+    def start(self) -> WatchStats:
+        started = time.perf_counter()
+        directories = files = 0
+        limit_reached = False
+        for root in self.roots:
+            for directory, accepted in self._walk(root):
+                if not self._add(directory):
+                    limit_reached = True
+                    break
+                directories += 1
+                files += len(accepted)
+            if limit_reached:
+                break
+        return WatchStats(directories, files, time.perf_counter() - started, limit_reached)
+
+    def _add(self, directory: str) -> bool:
+        try:
+            self._manager.add_watch(
+                directory,
+                MASK,
+                rec=False,
+                auto_add=True,
+                exclude_filter=self.filter.excludes_directory,
+                quiet=False,
+            )
+        except pyinotify.WatchManagerError as error:
+            if not os.path.isdir(directory):
+                return True  # deleted while we walked: nothing to watch, not a limit
+            self._report_limit(directory, error)
+            return False
+        return True
+
+    def _report_limit(self, directory: str, error: Exception) -> None:
+        if self._limit_reported:
+            return
+        self._limit_reported = True
+        try:
+            with open(LIMIT_FILE) as limit_file:
+                limit = limit_file.read().strip()
+        except OSError:
+            limit = "?"
+        log.error(
+            "inotify watch limit reached (fs.inotify.max_user_watches = %s) at %s: changes"
+            " below it are not seen. Raise it with: sudo sysctl fs.inotify.max_user_watches=524288"
+            " (%s)",
+            limit,
+            directory,
+            error,
+        )
+
+    def read(self) -> None:
+        """Read what the kernel has queued and dispatch it; call when fileno() is readable."""
+        self._notifier.read_events()
+        self._notifier.process_events()
+
+    def _dispatch(self, event: pyinotify.Event) -> None:
+        mask = event.mask
+        if mask & pyinotify.IN_Q_OVERFLOW:
+            self.on_overflow()
+            return
+        path = event.pathname
+        if mask & pyinotify.IN_ISDIR:
+            if mask & ARRIVED and not self.filter.excludes_directory(path):
+                # Files written into a new directory before its watch existed sent no event.
+                self._report_tree(path)
+            return
+        if not self.filter.accepts_file(path):
+            return
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("inotify %s %s", event.maskname, path)
+        self.on_change(path, Change.DELETED if mask & GONE else Change.CHANGED)
+
+    def _report_tree(self, top: str) -> None:
+        for _, accepted in self._walk(top):
+            for path in accepted:
+                self.on_change(path, Change.CHANGED)
+
+    def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
+        """Each directory below top that is not excluded, with its accepted files."""
+        for directory, subdirectories, filenames in os.walk(top):
+            subdirectories[:] = [
+                name
+                for name in subdirectories
+                if not self.filter.excludes_directory(os.path.join(directory, name))
+            ]
+            paths = (os.path.join(directory, name) for name in filenames)
+            yield directory, [path for path in paths if self.filter.accepts_file(path)]
+
+    def close(self) -> None:
+        try:
+            self._notifier.stop()
+        except OSError:
+            pass
