@@ -8,7 +8,7 @@ from typing import Protocol
 from collective.autorestart.runtime.batcher import Batch
 from collective.autorestart.runtime.modules import ModuleIndex
 from collective.autorestart.runtime.planner import make_plan
-from collective.autorestart.runtime.reloader import Outcome
+from collective.autorestart.runtime.outcome import Outcome
 from collective.autorestart.runtime.sound import FAILURE, SUCCESS
 
 log = logging.getLogger("collective.autorestart")

@@ -6,35 +6,16 @@ import linecache
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
 
 import plone.reload.code
 from plone.reload.xreload import Reloader
 from plone.reload.zcml import reload_zcml
 
-from collective.autorestart.runtime.report import Failure, describe
+from collective.autorestart.runtime.outcome import Outcome
+from collective.autorestart.runtime.report import describe
 
 
 log = logging.getLogger("collective.autorestart")
-
-
-@dataclass
-class Outcome:
-    reloaded: list[str] = field(default_factory=list)
-    zcml_reloaded: bool = False
-    failed_modules: dict[str, Failure] = field(default_factory=dict)
-    zcml_failure: Failure | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_modules and self.zcml_failure is None
-
-    @property
-    def failures(self) -> list[Failure]:
-        failures = list(self.failed_modules.values())
-        if self.zcml_failure is not None:
-            failures.append(self.zcml_failure)
-        return failures
 
 
 class CodeReloader:

@@ -1,0 +1,192 @@
+"""Unit tests of option parsing and validation: every mistake is a clear UserError."""
+import json
+import xml.dom.minidom
+
+import pytest
+import zc.buildout
+
+from collective.autorestart.recipe import options as parsing
+from collective.autorestart.recipe.templates import render_slug
+
+
+def make_buildout(tmp_path, develop="src", instance=None):
+    (tmp_path / "src").mkdir(exist_ok=True)
+    sections = {
+        "buildout": {"directory": str(tmp_path), "develop": develop},
+        "instance": {
+            "recipe": "plone.recipe.zope2instance",
+            "eggs": "Zope\nmy.package\ncollective.autorestart",
+            "location": str(tmp_path / "parts" / "instance"),
+        },
+    }
+    if instance is not None:
+        sections["instance"] = instance
+    return sections
+
+
+def parse(tmp_path, buildout=None, **options):
+    options = {key.replace("_", "-"): value for key, value in options.items()}
+    return parsing.parse("autoreload", buildout or make_buildout(tmp_path), options)
+
+
+def error_of(tmp_path, buildout=None, **options):
+    with pytest.raises(zc.buildout.UserError) as info:
+        parse(tmp_path, buildout, **options)
+    return str(info.value)
+
+
+def test_defaults(tmp_path):
+    settings = parse(tmp_path)
+    assert settings["instance"] == "instance"
+    assert settings["watch"] == [str(tmp_path / "src")]
+    assert settings["include"] == ["*.py", "*.zcml"]
+    assert "__pycache__" in settings["exclude"] and ".git" in settings["exclude"]
+    assert settings["debounce"] == parsing.DEFAULT_DEBOUNCE_MS
+    assert settings["sound"] is True
+    assert settings["success-sound"].endswith("sounds/success.wav")
+    assert settings["failure-sound"].endswith("sounds/failure.wav")
+    assert settings["script"] == "autoreload"
+    assert settings["log-level"] == "INFO"
+
+
+def test_shipped_sounds_exist(tmp_path):
+    settings = parse(tmp_path)
+    for option in ("success-sound", "failure-sound"):
+        with open(settings[option], "rb") as sound:
+            assert sound.read(4) == b"RIFF"
+
+
+def test_watch_lines_comments_and_relative_paths(tmp_path):
+    (tmp_path / "other").mkdir()
+    settings = parse(tmp_path, watch="src  # my code\n\n other\nsrc")
+    assert settings["watch"] == [str(tmp_path / "src"), str(tmp_path / "other")]
+
+
+def test_missing_watch_directory(tmp_path):
+    message = error_of(tmp_path, watch="nothere")
+    assert message.startswith("[autoreload] watch = nothere:")
+    assert str(tmp_path / "nothere") in message and "does not exist" in message
+
+
+def test_no_develop_and_no_watch(tmp_path):
+    message = error_of(tmp_path, make_buildout(tmp_path, develop=""))
+    assert "[autoreload] watch" in message and "Set watch =" in message
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [("fast", "not a whole number"), ("-5", "out of range"), ("20000", "out of range")],
+)
+def test_bad_debounce(tmp_path, value, problem):
+    message = error_of(tmp_path, debounce=value)
+    assert message.startswith("[autoreload] debounce = %s:" % value)
+    assert problem in message
+
+
+def test_debounce_accepts_ms_suffix(tmp_path):
+    assert parse(tmp_path, debounce="25ms")["debounce"] == 25
+    assert parse(tmp_path, debounce="0")["debounce"] == 0
+
+
+@pytest.mark.parametrize("value, expected", [("off", False), ("No", False), ("1", True), ("true", True)])
+def test_sound_boolean(tmp_path, value, expected):
+    assert parse(tmp_path, sound=value)["sound"] is expected
+
+
+def test_bad_boolean(tmp_path):
+    message = error_of(tmp_path, sound="loud")
+    assert message.startswith("[autoreload] sound = loud: not a boolean")
+    assert "Use on or off" in message
+
+
+def test_missing_sound_file(tmp_path):
+    message = error_of(tmp_path, success_sound="ding.wav")
+    assert message.startswith("[autoreload] success-sound = ding.wav:")
+    assert "does not exist" in message
+
+
+def test_own_sound_file(tmp_path):
+    (tmp_path / "ding.ogg").write_bytes(b"OggS")
+    assert parse(tmp_path, failure_sound="ding.ogg")["failure-sound"] == str(tmp_path / "ding.ogg")
+
+
+@pytest.mark.parametrize(
+    "option, pattern, hint",
+    [
+        ("exclude", "**/build", "Recursive ** is not supported"),
+        ("exclude", "{a,b}.py", "Brace expansion"),
+        ("exclude", "!keep.py", "Negation"),
+        ("exclude", "*.py[co", "Close every ["),
+        ("exclude", "relative/dir", "absolute path"),
+        ("include", "src/*.py", "without /"),
+    ],
+)
+def test_bad_globs(tmp_path, option, pattern, hint):
+    message = error_of(tmp_path, **{option: pattern})
+    assert message.startswith("[autoreload] %s = %s: unsupported glob syntax" % (option, pattern))
+    assert hint in message
+
+
+def test_good_globs(tmp_path):
+    settings = parse(tmp_path, include="*.py\n*.zcml *.pt", exclude="%s/static\n*.py[co]" % tmp_path)
+    assert settings["include"] == ["*.py", "*.zcml", "*.pt"]
+    assert settings["exclude"] == ["%s/static" % tmp_path, "*.py[co]"]
+
+
+def test_empty_include(tmp_path):
+    assert "no pattern given" in error_of(tmp_path, include="  ")
+
+
+def test_bad_log_level(tmp_path):
+    message = error_of(tmp_path, log_level="chatty")
+    assert message.startswith("[autoreload] log-level = chatty: unknown log level")
+    assert parse(tmp_path, log_level="debug")["log-level"] == "DEBUG"
+
+
+def test_bad_script_name(tmp_path):
+    assert "not a file name" in error_of(tmp_path, script="../evil")
+
+
+def test_missing_instance_part(tmp_path):
+    message = error_of(tmp_path, instance="zope")
+    assert message.startswith("[autoreload] instance = zope: there is no such part")
+
+
+def test_instance_part_with_other_recipe(tmp_path):
+    buildout = make_buildout(tmp_path, instance={"recipe": "zc.recipe.egg", "eggs": "x"})
+    message = error_of(tmp_path, buildout)
+    assert "uses recipe 'zc.recipe.egg', not plone.recipe.zope2instance" in message
+
+
+def test_instance_without_our_egg(tmp_path):
+    buildout = make_buildout(
+        tmp_path,
+        instance={"recipe": "plone.recipe.zope2instance", "eggs": "Zope", "location": "/x"},
+    )
+    message = error_of(tmp_path, buildout)
+    assert "do not include collective.autorestart" in message
+    assert "Add collective.autorestart to the eggs of [instance]" in message
+
+
+def test_instance_egg_with_extra_counts(tmp_path):
+    buildout = make_buildout(
+        tmp_path,
+        instance={
+            "recipe": "plone.recipe.zope2instance",
+            "eggs": "Zope\ncollective.autorestart[sound]",
+            "location": "/x",
+        },
+    )
+    assert parse(tmp_path, buildout)["instance-location"] == "/x"
+
+
+def test_slug_escapes_values(tmp_path):
+    odd = tmp_path / 'a "dir" & <more>'
+    odd.mkdir()
+    settings = parse(tmp_path)
+    settings["watch"] = [str(odd)]
+    slug = render_slug("autoreload", settings)
+    assert "&amp;" in slug and "&lt;more&gt;" in slug
+    element = xml.dom.minidom.parseString(slug).getElementsByTagName("autorestart:config")[0]
+    assert json.loads(element.getAttribute("watch")) == [str(odd)]
+    assert element.getAttribute("debounce") == str(parsing.DEFAULT_DEBOUNCE_MS)

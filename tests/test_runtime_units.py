@@ -1,0 +1,245 @@
+"""Unit tests of the pure parts of the runtime: filters, batching, planning, reporting."""
+import logging
+import sys
+import types
+
+import pytest
+
+from collective.autorestart.recipe.options import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+from collective.autorestart.runtime.batcher import Batch, Batcher, Change
+from collective.autorestart.runtime.cycle import ReloadCycle
+from collective.autorestart.runtime.filters import PathFilter
+from collective.autorestart.runtime.modules import ModuleIndex
+from collective.autorestart.runtime.outcome import Outcome
+from collective.autorestart.runtime.planner import make_plan
+from collective.autorestart.runtime.report import Failure, describe
+
+
+DEFAULT_FILTER = PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE))
+
+
+@pytest.mark.parametrize(
+    "path, accepted",
+    [
+        ("/src/pkg/views.py", True),
+        ("/src/pkg/configure.zcml", True),
+        ("/src/pkg/views.pyc", False),
+        ("/src/pkg/views.py~", False),
+        ("/src/pkg/.views.py.swp", False),
+        ("/src/pkg/.#views.py", False),
+        ("/src/pkg/4913", False),
+        ("/src/pkg/template.pt", False),
+        ("/src/pkg/README.rst", False),
+    ],
+)
+def test_default_filter_files(path, accepted):
+    assert DEFAULT_FILTER.accepts_file(path) is accepted
+
+
+@pytest.mark.parametrize(
+    "path, excluded",
+    [
+        ("/src/pkg/.git", True),
+        ("/src/pkg/__pycache__", True),
+        ("/src/pkg/node_modules", True),
+        ("/src/pkg/.venv", True),
+        ("/src/pkg/.tox", True),
+        ("/src/my.pkg.egg-info", True),
+        ("/src/pkg/browser", False),
+        ("/src/pkg/gitstuff", False),
+    ],
+)
+def test_default_filter_directories(path, excluded):
+    assert DEFAULT_FILTER.excludes_directory(path) is excluded
+
+
+def test_path_excludes_cover_everything_below():
+    path_filter = PathFilter(("*.py",), ("/src/pkg/static", "/src/*/generated"))
+    assert path_filter.excludes_directory("/src/pkg/static")
+    assert path_filter.excludes_directory("/src/pkg/static/js")
+    assert not path_filter.accepts_file("/src/pkg/static/js/x.py")
+    assert not path_filter.accepts_file("/src/other/generated/deep/x.py")
+    assert path_filter.accepts_file("/src/pkg/staticfiles.py")
+    assert "static" in repr(path_filter) and "*.py" in repr(path_filter)
+
+
+def test_batcher_waits_for_quiet():
+    batcher = Batcher(quiet=0.010, cap=1.0)
+    assert batcher.deadline() is None and batcher.take(5.0) is None
+    batcher.add("/a.py", Change.CHANGED, 0.000)
+    batcher.add("/b.py", Change.CHANGED, 0.008)
+    assert batcher.take(0.017) is None  # b arrived 9 ms ago
+    batch = batcher.take(0.019)
+    assert list(batch.changes) == ["/a.py", "/b.py"]
+    assert batch.first_seen == 0.0
+    assert batcher.take(1.0) is None and len(batcher) == 0
+
+
+def test_batcher_cap_flushes_endless_stream():
+    batcher = Batcher(quiet=0.010, cap=0.100)
+    now = 0.0
+    while batcher.take(now) is None:
+        batcher.add("/f%d.py" % int(now * 1000), Change.CHANGED, now)
+        now += 0.005
+        assert now < 0.2, "the cap never flushed"
+    assert 0.1 <= now <= 0.11
+
+
+def test_batcher_last_event_wins():
+    batcher = Batcher(quiet=0.01, cap=1.0)
+    batcher.add("/a.py", Change.DELETED, 0.0)  # rename-save: the old file goes away...
+    batcher.add("/a.py", Change.CHANGED, 0.001)  # ...and the new one moves in
+    assert batcher.take(1.0).changes == {"/a.py": Change.CHANGED}
+
+
+def test_batcher_overflow_makes_a_batch():
+    batcher = Batcher(quiet=0.01, cap=1.0)
+    batcher.overflow(0.0)
+    batch = batcher.take(0.02)
+    assert batch.overflowed and batch.changes == {}
+
+
+LOADED = {"/src/pkg/__init__.py": "pkg", "/src/pkg/views.py": "pkg.views", "/src/pkg/sub/a.py": "pkg.sub.a"}
+
+
+def test_plan_reloads_loaded_modules_parents_first():
+    plan = make_plan(
+        {"/src/pkg/sub/a.py": Change.CHANGED, "/src/pkg/__init__.py": Change.CHANGED},
+        LOADED,
+    )
+    assert plan.modules == ("pkg", "pkg.sub.a")
+    assert not plan.zcml and plan.needs_reload
+
+
+def test_plan_ignores_files_no_module_comes_from():
+    plan = make_plan({"/src/pkg/new.py": Change.CHANGED}, LOADED)
+    assert plan.modules == () and plan.ignored == ("/src/pkg/new.py",)
+    assert not plan.needs_reload
+
+
+def test_plan_zcml():
+    plan = make_plan({"/src/pkg/configure.zcml": Change.CHANGED, "/src/pkg/views.py": Change.CHANGED}, LOADED)
+    assert plan.zcml and plan.modules == ("pkg.views",)
+    assert make_plan({"/src/pkg/old.zcml": Change.DELETED}, LOADED).zcml
+
+
+def test_plan_deleted_module_is_not_reloaded():
+    plan = make_plan({"/src/pkg/views.py": Change.DELETED}, LOADED, retry_modules=["pkg.views"])
+    assert plan.modules == () and plan.vanished == ("pkg.views",)
+
+
+def test_plan_retries_what_failed_on_any_save():
+    plan = make_plan({"/src/pkg/other.txt": Change.CHANGED}, LOADED, retry_modules=["pkg.views"], retry_zcml=True)
+    assert plan.modules == ("pkg.views",) and plan.zcml
+
+
+def test_plan_everything_after_overflow():
+    plan = make_plan({}, LOADED, everything=True)
+    assert plan.modules == ("pkg", "pkg.views", "pkg.sub.a") and plan.zcml
+
+
+def test_module_index_maps_files_under_roots(tmp_path, monkeypatch):
+    inside = types.ModuleType("autotest_inside")
+    inside.__file__ = str(tmp_path / "pkg" / "inside.py")
+    outside = types.ModuleType("autotest_outside")
+    outside.__file__ = "/elsewhere/outside.py"
+    compiled = types.ModuleType("autotest_compiled")
+    compiled.__file__ = str(tmp_path / "pkg" / "ext.so")
+    for module in (inside, outside, compiled):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    index = ModuleIndex((str(tmp_path),))
+    assert index.refresh()[str(tmp_path / "pkg" / "inside.py")] == "autotest_inside"
+    assert "autotest_outside" not in index.refresh().values()
+    assert "autotest_compiled" not in index.refresh().values()
+    monkeypatch.delitem(sys.modules, "autotest_inside")
+    assert "autotest_inside" not in index.refresh().values()
+
+
+def test_describe_syntax_error(tmp_path):
+    source = tmp_path / "broken.py"
+    source.write_text("x = (\n")
+    with pytest.raises(SyntaxError) as info:
+        compile(source.read_text(), str(source), "exec")
+    failure = describe(info.value, str(source), (str(tmp_path),))
+    assert failure.filename == str(source) and failure.line == 1
+    assert str(failure).startswith("%s:1: SyntaxError:" % source)
+
+
+def test_describe_runtime_error_points_at_user_code(tmp_path):
+    source = tmp_path / "boom.py"
+    source.write_text("def f():\n    return 1 / 0\nf()\n")
+    try:
+        exec(compile(source.read_text(), str(source), "exec"), {})
+    except ZeroDivisionError as error:
+        failure = describe(error, str(source), (str(tmp_path),))
+    assert (failure.filename, failure.line) == (str(source), 2)
+    assert failure.message == "ZeroDivisionError: division by zero"
+
+
+def test_describe_zcml_error_takes_innermost_location():
+    error = Exception(
+        'File "/site.zcml", line 20.2-20.50\n'
+        '    File "/src/pkg/configure.zcml", line 7.2-9.6\n'
+        "    ConfigurationError: ('Invalid value for', 'class', 'ImportError: no module')"
+    )
+    failure = describe(error, "ZCML", ("/src",))
+    assert (failure.filename, failure.line) == ("/src/pkg/configure.zcml", 7)
+    assert "Invalid value for" in failure.message
+
+
+class FakeApplier:
+    def __init__(self, outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = []
+
+    def apply(self, modules, zcml):
+        self.calls.append((modules, zcml))
+        return self.outcomes.pop(0)
+
+
+class FakePlayer:
+    def __init__(self):
+        self.played = []
+
+    def play(self, kind):
+        self.played.append(kind)
+
+
+class FakeIndex:
+    def refresh(self):
+        return LOADED
+
+
+def test_cycle_reports_success_and_plays(caplog):
+    applier = FakeApplier([Outcome(reloaded=["pkg.views"])])
+    player = FakePlayer()
+    cycle = ReloadCycle(FakeIndex(), applier, player)
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+    assert applier.calls == [(("pkg.views",), False)]
+    assert player.played == ["success"]
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records] == ["reloaded pkg.views"]
+
+
+def test_cycle_failure_is_retried_on_next_save(caplog):
+    failure = Failure("/src/pkg/views.py", 3, "SyntaxError: invalid syntax")
+    applier = FakeApplier(
+        [Outcome(failed_modules={"pkg.views": failure}), Outcome(reloaded=["pkg.views", "pkg"])]
+    )
+    player = FakePlayer()
+    cycle = ReloadCycle(FakeIndex(), applier, player)
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert errors[0].startswith("/src/pkg/views.py:3: SyntaxError: invalid syntax")
+        cycle(Batch({"/src/pkg/__init__.py": Change.CHANGED}))
+    assert applier.calls[1] == (("pkg", "pkg.views"), False)
+    assert player.played == ["failure", "success"]
+    assert cycle.retry_modules == set()
+
+
+def test_cycle_does_nothing_for_unloaded_files():
+    applier = FakeApplier([])
+    cycle = ReloadCycle(FakeIndex(), applier, FakePlayer())
+    assert cycle(Batch({"/src/pkg/brand_new.py": Change.CHANGED})) is None
+    assert applier.calls == []

@@ -1,0 +1,213 @@
+"""The watcher on real inotify, on temporary trees, with bounded waits."""
+import logging
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+from collective.autorestart.recipe.options import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+from collective.autorestart.runtime.batcher import Change
+from collective.autorestart.runtime.filters import PathFilter
+from collective.autorestart.runtime.service import WatchService
+from collective.autorestart.runtime.watcher import pyinotify  # imported quietly there
+
+
+TIMEOUT = 5.0
+
+
+class Recorder:
+    def __init__(self):
+        self.batches = []
+        self.condition = threading.Condition()
+
+    def __call__(self, batch):
+        with self.condition:
+            self.batches.append(batch)
+            self.condition.notify_all()
+
+    def changes(self):
+        merged = {}
+        for batch in self.batches:
+            merged.update(batch.changes)
+        return merged
+
+    def wait_for(self, predicate, timeout=TIMEOUT):
+        with self.condition:
+            assert self.condition.wait_for(lambda: predicate(self.changes()), timeout), self.changes()
+
+    def settle(self, seconds=0.15):
+        """Wait until no batch arrived for a while, then return how many there were."""
+        count = -1
+        while count != len(self.batches):
+            count = len(self.batches)
+            time.sleep(seconds)
+        return count
+
+
+@pytest.fixture
+def watch(tmp_path):
+    started = []
+
+    def start(debounce=0.010, root=None):
+        recorder = Recorder()
+        service = WatchService(
+            (str(root or tmp_path),),
+            PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE)),
+            debounce,
+            recorder,
+        )
+        service.start()
+        assert service.ready.wait(TIMEOUT)
+        started.append(service)
+        return service, recorder
+
+    yield start
+    for service in started:
+        service.stop()
+        assert service.join(2.0)
+
+
+def test_in_place_save(tmp_path, watch):
+    module = tmp_path / "views.py"
+    module.write_text("x = 1\n")
+    _, recorder = watch()
+    with open(module, "w") as saved:  # truncate and write, as most editors do
+        saved.write("x = 2\n")
+    recorder.wait_for(lambda changes: changes.get(str(module)) is Change.CHANGED)
+
+
+def test_rename_save(tmp_path, watch):
+    module = tmp_path / "views.py"
+    module.write_text("x = 1\n")
+    _, recorder = watch()
+    temporary = tmp_path / ".views.py.tmp1234"
+    temporary.write_text("x = 2\n")
+    os.replace(temporary, module)
+    recorder.wait_for(lambda changes: changes.get(str(module)) is Change.CHANGED)
+    assert str(temporary) not in recorder.changes()
+
+
+def test_vim_style_backup_save(tmp_path, watch):
+    module = tmp_path / "views.py"
+    module.write_text("x = 1\n")
+    _, recorder = watch()
+    os.rename(module, tmp_path / "views.py~")
+    module.write_text("x = 2\n")
+    os.unlink(tmp_path / "views.py~")
+    recorder.wait_for(lambda changes: changes.get(str(module)) is Change.CHANGED)
+    recorder.settle()
+    assert recorder.changes()[str(module)] is Change.CHANGED
+
+
+def test_new_directories_with_files_written_at_once(tmp_path, watch):
+    _, recorder = watch()
+    deep = tmp_path / "newpkg" / "sub" / "deeper"
+    deep.mkdir(parents=True)
+    files = [tmp_path / "newpkg" / "__init__.py", deep / "views.py", deep / "configure.zcml"]
+    for path in files:
+        path.write_text("# new\n")
+    recorder.wait_for(lambda changes: all(str(path) in changes for path in files))
+    # ...and the new directories are watched from now on.
+    time.sleep(0.05)
+    later = deep / "later.py"
+    later.write_text("x = 1\n")
+    recorder.wait_for(lambda changes: str(later) in changes)
+
+
+def test_directory_moved_in(tmp_path, watch):
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside" / "pkg" / "sub"
+    outside.mkdir(parents=True)
+    (outside / "a.py").write_text("a = 1\n")
+    _, recorder = watch(root=root)
+    shutil.move(str(tmp_path / "outside" / "pkg"), str(root / "pkg"))
+    moved = root / "pkg" / "sub" / "a.py"
+    recorder.wait_for(lambda changes: str(moved) in changes)
+    time.sleep(0.05)
+    (root / "pkg" / "sub" / "b.py").write_text("b = 1\n")
+    recorder.wait_for(lambda changes: str(root / "pkg" / "sub" / "b.py") in changes)
+
+
+def test_deleted_file(tmp_path, watch):
+    module = tmp_path / "gone.py"
+    module.write_text("x = 1\n")
+    _, recorder = watch()
+    module.unlink()
+    recorder.wait_for(lambda changes: changes.get(str(module)) is Change.DELETED)
+
+
+def test_excluded_and_not_included_files_are_ignored(tmp_path, watch):
+    (tmp_path / "node_modules").mkdir()
+    _, recorder = watch()
+    (tmp_path / "node_modules" / "x.py").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "views.pyc").write_text("")
+    marker = tmp_path / "marker.py"
+    marker.write_text("")
+    recorder.wait_for(lambda changes: str(marker) in changes)
+    recorder.settle()
+    assert list(recorder.changes()) == [str(marker)]
+
+
+def test_burst_of_500_files_is_one_batch_and_nothing_is_lost(tmp_path, watch):
+    package = tmp_path / "burst"
+    package.mkdir()
+    paths = [package / ("m%03d.py" % i) for i in range(500)]
+    for path in paths:
+        path.write_text("x = 0\n")
+    _, recorder = watch(debounce=0.050)
+    for path in paths:
+        path.write_text("x = 1\n")
+    recorder.wait_for(lambda changes: len(changes) == 500)
+    assert recorder.settle() == 1
+    assert set(recorder.changes()) == {str(path) for path in paths}
+
+
+def test_same_second_resave_is_seen_twice(tmp_path, watch):
+    module = tmp_path / "views.py"
+    module.write_text("x = 0\n")
+    _, recorder = watch()
+    module.write_text("x = 1\n")
+    recorder.wait_for(lambda changes: str(module) in changes)
+    first = os.stat(module).st_mtime
+    module.write_text("x = 2\n")
+    assert int(os.stat(module).st_mtime) == int(first) or time.time() - first > 0.9
+    with recorder.condition:
+        assert recorder.condition.wait_for(lambda: len(recorder.batches) == 2, TIMEOUT)
+    assert str(module) in recorder.batches[1].changes
+
+
+def test_stop_is_prompt(tmp_path, watch):
+    service, _ = watch()
+    started = time.monotonic()
+    service.stop()
+    service.stop()  # idempotent
+    assert service.join(1.0)
+    assert time.monotonic() - started < 0.2
+
+
+def test_watch_limit_is_reported_and_watching_goes_on(tmp_path, watch, monkeypatch, caplog):
+    for name in "abcde":
+        (tmp_path / name).mkdir()
+    real_add_watch = pyinotify.WatchManager.add_watch
+    calls = []
+
+    def limited_add_watch(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 2:
+            raise pyinotify.WatchManagerError("add_watch: cannot watch %s (ENOSPC)" % path, {})
+        return real_add_watch(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pyinotify.WatchManager, "add_watch", limited_add_watch)
+    with caplog.at_level(logging.ERROR, "collective.autorestart"):
+        _, recorder = watch()
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "inotify watch limit reached" in errors[0]
+    assert "sysctl fs.inotify.max_user_watches=" in errors[0]
+    module = tmp_path / "top.py"
+    module.write_text("")
+    recorder.wait_for(lambda changes: str(module) in changes)
