@@ -7,7 +7,9 @@ SHELL := /bin/bash
 DEMO_PYTHON ?= 3.11
 TEST_PYTHONS ?= 3.11 3.13
 
-find_python = $(or $(shell command -v python$(1) 2>/dev/null),$(lastword $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1))),$(error python$(1) not found: install it, e.g. with pyenv))
+# pyenv's shims exist for every installed version but only run the selected ones: try each
+# candidate and take the first that really starts.
+find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/python$(1) $$(command -v python$(1)); do "$$candidate" -c "" 2>/dev/null && { echo "$$candidate"; break; }; done),$(error python$(1) not found: install it, e.g. with pyenv))
 
 .PHONY: help demo demo-build test venvs clean
 

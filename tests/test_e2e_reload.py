@@ -153,6 +153,12 @@ def test_broken_code_keeps_serving_and_the_fix_is_live(live):
     assert server.get("/@@value") == (200, "value=before-break")
 
     mark = len(server.log())
+    save_in_place(views, value_module("broken", extra="\nimport autotest.no_such_module\n"))
+    error = server.wait_for_log(r"ERROR .*? (\S+views\.py):(\d+): ModuleNotFoundError", after=mark)
+    assert int(error.group(2)) == value_module("broken").count("\n") + 2
+    assert server.get("/@@value") == (200, "value=before-break")
+
+    mark = len(server.log())
     save_in_place(views, value_module("fixed"))
     served(server, "/@@value", "value=fixed")
     server.wait_for_log(r"reloaded autotest\.app\.views", after=mark)
@@ -276,6 +282,14 @@ def _burst_module(name, generation):
         "    def __call__(self):\n"
         "        return %r\n" % ("%s-%d" % (name, generation))
     )
+
+
+def test_zcml_reloads_never_start_a_second_watcher(live):
+    _, server = live
+    log = server.log()
+    assert "ZCML in" in log  # earlier tests reloaded the ZCML, which runs our slug again
+    assert len(re.findall(r"watching \d+ directories", log)) == 1
+    assert "Traceback" not in log
 
 
 def test_median_save_to_live_latency(live):

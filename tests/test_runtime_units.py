@@ -155,6 +155,17 @@ def test_module_index_maps_files_under_roots(tmp_path, monkeypatch):
     assert "autotest_inside" not in index.refresh().values()
 
 
+def test_module_index_includes_egg_and_site_packages_paths_under_a_root(tmp_path, monkeypatch):
+    """plone.reload skips such paths; a checkout under a watch root is the developer's code."""
+    for index, part in enumerate(("my.pkg-1.0-py3.11.egg", "lib/site-packages")):
+        module = types.ModuleType("autotest_egg%d" % index)
+        module.__file__ = str(tmp_path / part / "mod.py")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    loaded = ModuleIndex((str(tmp_path),)).refresh()
+    assert loaded[str(tmp_path / "my.pkg-1.0-py3.11.egg" / "mod.py")] == "autotest_egg0"
+    assert loaded[str(tmp_path / "lib/site-packages" / "mod.py")] == "autotest_egg1"
+
+
 def test_describe_syntax_error(tmp_path):
     source = tmp_path / "broken.py"
     source.write_text("x = (\n")

@@ -211,3 +211,31 @@ def test_watch_limit_is_reported_and_watching_goes_on(tmp_path, watch, monkeypat
     module = tmp_path / "top.py"
     module.write_text("")
     recorder.wait_for(lambda changes: str(module) in changes)
+
+
+def test_change_during_a_reload_is_applied_by_the_next_one(tmp_path):
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    batches = []
+    done = threading.Event()
+
+    def slow_reload(batch):
+        batches.append(batch)
+        if len(batches) == 1:
+            second.write_text("x = 1\n")  # saved while the first reload is still running
+            time.sleep(0.2)
+        else:
+            done.set()
+
+    service = WatchService(
+        (str(tmp_path),), PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE)), 0.01, slow_reload
+    )
+    service.start()
+    try:
+        assert service.ready.wait(TIMEOUT)
+        first.write_text("x = 1\n")
+        assert done.wait(TIMEOUT)
+    finally:
+        service.stop()
+        assert service.join(2.0)
+    assert list(batches[0].changes) == [str(first)]
+    assert list(batches[1].changes) == [str(second)]
