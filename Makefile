@@ -11,7 +11,7 @@ TEST_PYTHONS ?= 3.11 3.13
 # candidate and take the first that really starts.
 find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/python$(1) $$(command -v python$(1)); do "$$candidate" -c "" 2>/dev/null && { echo "$$candidate"; break; }; done),$(error python$(1) not found: install it, e.g. with pyenv))
 
-.PHONY: help demo demo-build test venvs clean
+.PHONY: help demo demo-build test clean
 
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
@@ -37,3 +37,14 @@ test: $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
 
 clean:
 	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg
+
+# Benchmarks (bench/README section in README.rst); minutes long, never part of `make test`.
+.venv-bench/.installed: requirements-dev.txt bench/requirements.txt
+	rm -rf .venv-bench
+	$(call find_python,$(DEMO_PYTHON)) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r bench/requirements.txt
+	touch $@
+
+.PHONY: bench
+bench: .venv-bench/.installed
+	.venv-bench/bin/python bench/run.py $(BENCH_ARGS)

@@ -90,7 +90,14 @@ class Buildout:
         for name, text in PACKAGE_FILES.items():
             write(self.package / name, text)
 
-    def config(self, autoreload="", instance="", parts="instance instance-autoreload", extra=""):
+    def config(
+        self,
+        autoreload="",
+        instance="",
+        parts="instance instance-autoreload",
+        extra="",
+        our_egg="collective.autorestart",
+    ):
         return textwrap.dedent(
             """\
             [buildout]
@@ -109,7 +116,7 @@ class Buildout:
             eggs =
                 Zope
                 autotest.app
-                collective.autorestart
+                {our_egg}
             zcml = autotest.app
             user = admin:admin
             http-address = 127.0.0.1:{port}
@@ -130,6 +137,7 @@ class Buildout:
             instance=textwrap.dedent(instance).strip(),
             autoreload=textwrap.dedent(autoreload).strip(),
             extra=textwrap.dedent(extra).strip(),
+            our_egg=our_egg,
         )
 
     def run(self, config=None, check=True, **config_options):

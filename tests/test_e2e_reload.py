@@ -1,12 +1,14 @@
 """End to end: a real buildout, a real Zope via bin/instance-autoreload, real edits, HTTP."""
 import os
 import re
+import signal
 import statistics
 import textwrap
 import time
 
 import pytest
 
+from audio import segments
 from conftest import FIGURES, Buildout, Server, write
 
 
@@ -19,9 +21,22 @@ LATENCIES = []
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     buildout = Buildout(tmp_path_factory.mktemp("e2e") / "buildout")
-    buildout.run(autoreload="watch = ${buildout:directory}/src\nsound = off")
+    buildout.run(
+        autoreload="watch = ${buildout:directory}/src",
+        our_egg="collective.autorestart[sound]",
+    )
+    # SDL's disk driver lets us hear the sounds: it writes what it plays to this file.
+    env = dict(
+        os.environ,
+        SDL_AUDIODRIVER="disk",
+        SDL_DISKAUDIOFILE=str(buildout.directory / "audio.raw"),
+    )
     server = Server(
-        [str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port
+        [str(buildout.script)],
+        buildout.directory,
+        buildout.directory / "server.log",
+        buildout.port,
+        env=env,
     )
     try:
         server.wait_for_log(r"watching \d+ directories, \d+ files")
@@ -282,6 +297,45 @@ def _burst_module(name, generation):
         "    def __call__(self):\n"
         "        return %r\n" % ("%s-%d" % (name, generation))
     )
+
+
+def test_a_reload_plays_the_success_sound_and_a_broken_save_the_failure_sound(live):
+    buildout, server = live
+    audio = buildout.directory / "audio.raw"
+    views = buildout.code / "views.py"
+
+    def sounds_after(offset):
+        time.sleep(1.0)  # the disk driver writes in real time, behind a small buffer
+        return segments(audio.read_bytes()[offset:])
+
+    offset = audio.stat().st_size // 4 * 4
+    save_in_place(views, value_module("sound-ok"))
+    served(server, "/@@value", "value=sound-ok")
+    (success,) = sounds_after(offset)
+    assert success.duration == pytest.approx(0.25, abs=0.03) and success.frequency > 600
+
+    offset = audio.stat().st_size // 4 * 4
+    save_in_place(views, value_module("sound-broken", extra="\ndef oops(:\n"))
+    (failure,) = sounds_after(offset)
+    assert failure.duration == pytest.approx(0.32, abs=0.03) and failure.frequency < 250
+    save_in_place(views, value_module("sound-fixed"))
+    served(server, "/@@value", "value=sound-fixed")
+
+
+def test_sigusr1_appends_a_thread_dump_and_serving_goes_on(live):
+    buildout, server = live
+    dump = buildout.directory / "var" / "log" / "zope-threaddump.txt"
+    (zope,) = [pid for pid in server.processes() if pid != server.process.pid]
+    for round_ in (1, 2):
+        mark = len(server.log())
+        os.kill(zope, signal.SIGUSR1)
+        server.wait_for_log(r"thread dump of \d+ threads appended to " + re.escape(str(dump)), after=mark)
+        text = dump.read_text()
+        assert text.count("=== thread dump") == round_
+        assert "Thread 'collective.autorestart watcher'" in text
+        assert re.search(r"Thread 'waitress-\d+'", text), text[:3000]
+        assert "Thread 'MainThread'" in text
+        assert server.get("/@@debug-mode") == (200, "debug-mode=True")
 
 
 def test_zcml_reloads_never_start_a_second_watcher(live):

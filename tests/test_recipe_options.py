@@ -190,3 +190,10 @@ def test_slug_escapes_values(tmp_path):
     element = xml.dom.minidom.parseString(slug).getElementsByTagName("autorestart:config")[0]
     assert json.loads(element.getAttribute("watch")) == [str(odd)]
     assert element.getAttribute("debounce") == str(parsing.DEFAULT_DEBOUNCE_MS)
+
+
+def test_threaddump_file(tmp_path):
+    assert parse(tmp_path)["threaddump-file"] == str(tmp_path / "var" / "log" / "zope-threaddump.txt")
+    assert parse(tmp_path, threaddump_file="dumps/t.txt")["threaddump-file"] == str(tmp_path / "dumps" / "t.txt")
+    message = error_of(tmp_path, threaddump_file="src")
+    assert message.startswith("[autoreload] threaddump-file = src:") and "is a directory" in message

@@ -1,11 +1,15 @@
 """Unit tests of the pure parts of the runtime: filters, batching, planning, reporting."""
 import logging
+import os
+import signal
 import sys
+import threading
 import types
 
 import pytest
 
 from collective.autorestart.recipe.options import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+from collective.autorestart.runtime import threaddump
 from collective.autorestart.runtime.batcher import Batch, Batcher, Change
 from collective.autorestart.runtime.cycle import ReloadCycle
 from collective.autorestart.runtime.filters import PathFilter
@@ -254,3 +258,25 @@ def test_cycle_does_nothing_for_unloaded_files():
     cycle = ReloadCycle(FakeIndex(), applier, FakePlayer())
     assert cycle(Batch({"/src/pkg/brand_new.py": Change.CHANGED})) is None
     assert applier.calls == []
+
+
+def test_thread_dump_names_threads_and_chains_to_the_previous_handler(tmp_path):
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, name="autotest worker", daemon=True)
+    worker.start()
+    calls = []
+    original = signal.signal(signal.SIGUSR1, lambda signum, frame: calls.append(signum))
+    path = tmp_path / "log" / "dump.txt"
+    try:
+        threaddump.install(str(path))
+        os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGUSR1)
+    finally:
+        signal.signal(signal.SIGUSR1, original)
+        stop.set()
+    text = path.read_text()
+    assert text.count("=== thread dump") == 2
+    assert "Thread 'autotest worker' (ident %d daemon)" % worker.ident in text
+    assert "Thread 'MainThread'" in text
+    assert 'in wait' in text.split("Thread 'autotest worker'")[1].split("Thread '")[0]
+    assert calls == [signal.SIGUSR1, signal.SIGUSR1]

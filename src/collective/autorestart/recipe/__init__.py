@@ -38,6 +38,7 @@ class Recipe:
         options["success-sound"] = settings["success-sound"]
         options["failure-sound"] = settings["failure-sound"]
         options["log-level"] = settings["log-level"]
+        options["threaddump-file"] = settings["threaddump-file"]
         options["script"] = settings["script"]
         options["slug"] = self.slug_path
         options["instance-location"] = location

@@ -212,6 +212,17 @@ def parse_script_name(error, value):
     return name
 
 
+def parse_threaddump_file(error, value, buildout_directory):
+    if value is None:
+        value = os.path.join("var", "log", "zope-threaddump.txt")
+    if not value.strip():
+        raise error("threaddump-file", value, "no file given", "Leave the option out for the default.")
+    path = os.path.normpath(os.path.join(buildout_directory, value.strip()))
+    if os.path.isdir(path):
+        raise error("threaddump-file", value, "%s is a directory" % path, "Name a file in it.")
+    return path
+
+
 def instance_section(error, buildout, name):
     """The zope2instance part we run, checked to be one and to load our package."""
     try:
@@ -270,4 +281,5 @@ def parse(part, buildout, options):
         ),
         "script": parse_script_name(error, options.get("script", part)),
         "log-level": parse_log_level(error, options.get("log-level", "INFO")),
+        "threaddump-file": parse_threaddump_file(error, options.get("threaddump-file"), directory),
     }

@@ -31,6 +31,7 @@ SLUG_TEMPLATE = """\
         success_sound={success_sound}
         failure_sound={failure_sound}
         log_level={log_level}
+        threaddump_file={threaddump_file}
         />
   </configure>
 </configure>
@@ -54,4 +55,5 @@ def render_slug(part, settings):
         success_sound=quoteattr(settings["success-sound"]),
         failure_sound=quoteattr(settings["failure-sound"]),
         log_level=quoteattr(settings["log-level"]),
+        threaddump_file=quoteattr(settings["threaddump-file"]),
     )

@@ -24,6 +24,7 @@ class Config:
     success_sound: str
     failure_sound: str
     log_level: str
+    threaddump_file: str
 
 
 class IConfigDirective(Interface):
@@ -36,6 +37,7 @@ class IConfigDirective(Interface):
     success_sound = TextLine(title="Sound file played after a reload", required=True)
     failure_sound = TextLine(title="Sound file played after a failed reload", required=True)
     log_level = TextLine(title="Log level of the collective.autorestart logger", required=True)
+    threaddump_file = TextLine(title="File that SIGUSR1 appends a thread dump to", required=True)
 
 
 _current: Config | None = None
@@ -61,6 +63,7 @@ def parse_directive(
     success_sound: str,
     failure_sound: str,
     log_level: str,
+    threaddump_file: str,
 ) -> Config:
     try:
         debounce_ms = int(debounce)
@@ -76,6 +79,7 @@ def parse_directive(
         success_sound=success_sound,
         failure_sound=failure_sound,
         log_level=log_level.upper(),
+        threaddump_file=threaddump_file,
     )
 
 

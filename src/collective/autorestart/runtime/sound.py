@@ -14,6 +14,8 @@ log = logging.getLogger("collective.autorestart")
 
 SUCCESS = "success"
 FAILURE = "failure"
+# A small buffer keeps the sound close to the reload it reports.
+MIXER_SETTINGS = {"frequency": 44100, "size": -16, "channels": 2, "buffer": 512}
 
 
 class SilentPlayer:
@@ -64,7 +66,7 @@ class PygamePlayer:
             log.info("sound: pygame is not installed (install collective.autorestart[sound]); silent")
             return None
         try:
-            pygame.mixer.init()
+            pygame.mixer.init(**MIXER_SETTINGS)
         except Exception as error:  # pygame.error, and whatever SDL's drivers raise
             log.info("sound: no audio device (%s); silent", error)
             return None

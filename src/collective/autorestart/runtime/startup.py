@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 
+from collective.autorestart.runtime import threaddump
 from collective.autorestart.runtime.config import Config, current_config
 
 log = logging.getLogger("collective.autorestart")
@@ -52,6 +53,7 @@ def start(config: Config):
             return _service
         _service = _build(config)
         _service.start()
+        threaddump.install(config.threaddump_file)
         atexit.register(stop)
         return _service
 
