@@ -49,7 +49,26 @@ PACKAGE_FILES = {
             install_requires=["Zope"],
         )
         """,
-    "src/autotest/app/__init__.py": "",
+    "src/autotest/app/__init__.py": """\
+        import os
+        import signal
+
+        # Lets a test play an instance that will not stop on SIGINT.
+        if os.environ.get("AUTOTEST_IGNORE_SIGINT"):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        """,
+    "src/autotest/app/counter.py": """\
+        from Products.Five.browser import BrowserView
+
+
+        class Bump(BrowserView):
+            \"\"\"Counts in the ZODB, to show that nothing is lost across restarts.\"\"\"
+
+            def __call__(self):
+                root = self.context.getPhysicalRoot()
+                root.autotest_counter = getattr(root, "autotest_counter", 0) + 1
+                return "counter=%d" % root.autotest_counter
+        """,
     "src/autotest/app/configure.zcml": """\
         <configure
             xmlns="http://namespaces.zope.org/zope"
@@ -57,6 +76,8 @@ PACKAGE_FILES = {
           <browser:page name="debug-mode" for="*" class=".views.DebugMode"
                         permission="zope.Public" />
           <browser:page name="value" for="*" class=".views.Value"
+                        permission="zope.Public" />
+          <browser:page name="bump" for="*" class=".counter.Bump"
                         permission="zope.Public" />
         </configure>
         """,

@@ -197,3 +197,27 @@ def test_threaddump_file(tmp_path):
     assert parse(tmp_path, threaddump_file="dumps/t.txt")["threaddump-file"] == str(tmp_path / "dumps" / "t.txt")
     message = error_of(tmp_path, threaddump_file="src")
     assert message.startswith("[autoreload] threaddump-file = src:") and "is a directory" in message
+
+
+def test_restart_policies(tmp_path):
+    settings = parse(tmp_path)
+    assert settings["restart-on"] == ["setup.py", "setup.cfg", "pyproject.toml"]
+    assert settings["on-zcml-change"] == "reload" and settings["on-reload-error"] == "keep"
+    settings = parse(tmp_path, restart_on="setup.py *.toml", on_zcml_change="Restart", on_reload_error="restart")
+    assert settings["restart-on"] == ["setup.py", "*.toml"]
+    assert settings["on-zcml-change"] == "restart" and settings["on-reload-error"] == "restart"
+    assert parse(tmp_path, restart_on="")["restart-on"] == []
+
+
+@pytest.mark.parametrize(
+    "option, value, hint",
+    [
+        ("on_zcml_change", "reboot", "Use reload or restart (default reload)."),
+        ("on_reload_error", "ignore", "Use keep or restart (default keep)."),
+        ("restart_on", "src/setup.py", "without /"),
+    ],
+)
+def test_bad_restart_policies(tmp_path, option, value, hint):
+    message = error_of(tmp_path, **{option: value})
+    assert message.startswith("[autoreload] %s = %s:" % (option.replace("_", "-"), value))
+    assert hint in message

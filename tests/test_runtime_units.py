@@ -15,7 +15,11 @@ from collective.autorestart.runtime.cycle import ReloadCycle
 from collective.autorestart.runtime.filters import PathFilter
 from collective.autorestart.runtime.modules import ModuleIndex
 from collective.autorestart.runtime.outcome import Outcome
-from collective.autorestart.runtime.planner import make_plan
+from collective.autorestart.recipe.templates import render_slug
+from collective.autorestart.runtime.channel import SupervisorChannel
+from collective.autorestart.runtime.config import read_slug
+from collective.autorestart.runtime.planner import Policy, make_plan
+from collective.autorestart.runtime.sound import missing_audio_device
 from collective.autorestart.runtime.report import Failure, describe
 
 
@@ -280,3 +284,93 @@ def test_thread_dump_names_threads_and_chains_to_the_previous_handler(tmp_path):
     assert "Thread 'MainThread'" in text
     assert 'in wait' in text.split("Thread 'autotest worker'")[1].split("Thread '")[0]
     assert calls == [signal.SIGUSR1, signal.SIGUSR1]
+
+
+POLICY = Policy(restart_on=("setup.py", "pyproject.toml"), buildout_directory="/project")
+
+
+def test_plan_restart_on_files():
+    plan = make_plan(
+        {"/src/pkg/views.py": Change.CHANGED, "/src/setup.py": Change.CHANGED}, LOADED, POLICY
+    )
+    assert plan.restart == "/src/setup.py changed"
+
+
+def test_plan_zcml_restart_policy():
+    policy = Policy(zcml_restarts=True)
+    plan = make_plan({"/src/pkg/configure.zcml": Change.CHANGED}, LOADED, policy)
+    assert plan.restart == "/src/pkg/configure.zcml changed"
+    assert make_plan({"/src/pkg/views.py": Change.CHANGED}, LOADED, policy).restart is None
+
+
+def test_plan_buildout_files_need_a_buildout_run():
+    plan = make_plan(
+        {"/project/buildout.cfg": Change.CHANGED, "/project/src/pkg/setup.cfg": Change.CHANGED}, LOADED, POLICY
+    )
+    assert plan.buildout_files == ("/project/buildout.cfg",)
+    assert plan.restart is None and not plan.needs_reload
+
+
+def test_cycle_asks_for_a_restart_instead_of_reloading():
+    applier = FakeApplier([])
+    reasons = []
+    cycle = ReloadCycle(FakeIndex(), applier, FakePlayer(), POLICY, restart=reasons.append)
+    cycle(Batch({"/src/setup.py": Change.CHANGED, "/src/pkg/views.py": Change.CHANGED}))
+    assert reasons == ["/src/setup.py changed"] and applier.calls == []
+
+
+def test_cycle_restarts_after_a_failed_reload_when_asked_to():
+    failure = Failure("/src/pkg/views.py", 3, "NameError: x")
+    applier = FakeApplier([Outcome(failed_modules={"pkg.views": failure})])
+    reasons = []
+    cycle = ReloadCycle(FakeIndex(), applier, FakePlayer(), POLICY, reasons.append, restart_on_error=True)
+    cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+    assert reasons == ["reload failed: /src/pkg/views.py:3: NameError: x"]
+
+
+def test_channel_messages_reach_the_supervisor():
+    read_end, write_end = os.pipe()
+    try:
+        channel = SupervisorChannel(write_end)
+        channel.ready()
+        channel.restart("setup.py changed\nsneaky")
+        assert os.read(read_end, 1000) == b"ready\nrestart setup.py changed sneaky\n"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_channel_without_supervisor_says_restart_yourself(caplog):
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        SupervisorChannel(None).restart("setup.py changed")
+    assert caplog.records[-1].getMessage() == "setup.py changed: restart bin/instance-autoreload to apply it"
+
+
+def test_slug_written_by_the_recipe_is_read_by_the_runtime(tmp_path):
+    """The contract between recipe and runtime, both sides at once."""
+    from test_recipe_options import parse
+
+    settings = parse(tmp_path, debounce="25", sound="off", restart_on="setup.py", on_zcml_change="restart")
+    slug = tmp_path / "slug.zcml"
+    slug.write_text(render_slug("autoreload", settings))
+    config = read_slug(str(slug))
+    assert config.watch == (str(tmp_path / "src"),)
+    assert config.include == ("*.py", "*.zcml")
+    assert config.debounce == 0.025 and config.sound is False
+    assert config.restart_on == ("setup.py",)
+    assert config.on_zcml_change == "restart" and config.on_reload_error == "keep"
+    assert config.threaddump_file == str(tmp_path / "var" / "log" / "zope-threaddump.txt")
+    assert config.buildout_directory == str(tmp_path)
+
+
+def test_missing_audio_device(monkeypatch, tmp_path):
+    monkeypatch.delenv("SDL_AUDIODRIVER", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setattr(os.path, "isdir", lambda path: False)
+    assert "no /dev/snd" in missing_audio_device()
+    (tmp_path / "pulse").mkdir()
+    (tmp_path / "pulse" / "native").write_text("")
+    assert missing_audio_device() is None
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
+    (tmp_path / "pulse" / "native").unlink()
+    assert missing_audio_device() is None

@@ -39,6 +39,12 @@ class Recipe:
         options["failure-sound"] = settings["failure-sound"]
         options["log-level"] = settings["log-level"]
         options["threaddump-file"] = settings["threaddump-file"]
+        options["restart-on"] = "\n".join(settings["restart-on"])
+        options["on-zcml-change"] = settings["on-zcml-change"]
+        options["on-reload-error"] = settings["on-reload-error"]
+        # The supervisor gets the extras the instance asked for: [sound] lets it play the
+        # failure sound when the instance crashes at start-up.
+        options["eggs"] = settings["requirement"]
         options["script"] = settings["script"]
         options["slug"] = self.slug_path
         options["instance-location"] = location

@@ -41,6 +41,12 @@ DEFAULT_EXCLUDE = [
 DEFAULT_DEBOUNCE_MS = 10
 MAX_DEBOUNCE_MS = 10000
 
+# Changes that in-place reloading can't apply: new packages, entry points, dependencies.
+# The buildout's own cfg files are not here: they need a buildout run, not a restart.
+DEFAULT_RESTART_ON = ["setup.py", "setup.cfg", "pyproject.toml"]
+ZCML_POLICIES = ("reload", "restart")
+RELOAD_ERROR_POLICIES = ("keep", "restart")
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TRUE_WORDS = ("on", "true", "yes", "1")
 FALSE_WORDS = ("off", "false", "no", "0")
@@ -86,6 +92,13 @@ def parse_bool(error, option, value):
     raise error(
         option, value, "not a boolean", "Use on or off (also true/false, yes/no, 1/0)."
     )
+
+
+def parse_choice(error, option, value, choices):
+    word = value.strip().lower()
+    if word not in choices:
+        raise error(option, value, "unknown policy", "Use %s (default %s)." % (" or ".join(choices), choices[0]))
+    return word
 
 
 def parse_debounce(error, value):
@@ -239,8 +252,7 @@ def instance_section(error, buildout, name):
             "part [%s] uses recipe %r, not %s" % (name, recipe or "(none)", INSTANCE_RECIPE),
             "Name your plone.recipe.zope2instance part.",
         )
-    wanted = [_requirement_name(line) for line in nocomments_split(section.get("eggs", ""))]
-    if PACKAGE not in wanted:
+    if our_requirement(section) is None:
         raise error(
             "instance",
             name,
@@ -248,6 +260,14 @@ def instance_section(error, buildout, name):
             "Add %s to the eggs of [%s]." % (PACKAGE, name),
         )
     return section
+
+
+def our_requirement(instance):
+    """Our line in the instance's eggs (extras such as [sound] included), or None."""
+    for line in nocomments_split(instance.get("eggs", "")):
+        if _requirement_name(line) == PACKAGE:
+            return line
+    return None
 
 
 def _requirement_name(requirement):
@@ -282,4 +302,13 @@ def parse(part, buildout, options):
         "script": parse_script_name(error, options.get("script", part)),
         "log-level": parse_log_level(error, options.get("log-level", "INFO")),
         "threaddump-file": parse_threaddump_file(error, options.get("threaddump-file"), directory),
+        "restart-on": parse_globs(error, "restart-on", options.get("restart-on"), DEFAULT_RESTART_ON, False),
+        "on-zcml-change": parse_choice(
+            error, "on-zcml-change", options.get("on-zcml-change", "reload"), ZCML_POLICIES
+        ),
+        "on-reload-error": parse_choice(
+            error, "on-reload-error", options.get("on-reload-error", "keep"), RELOAD_ERROR_POLICIES
+        ),
+        "buildout-directory": directory,
+        "requirement": our_requirement(instance),
     }

@@ -32,6 +32,10 @@ SLUG_TEMPLATE = """\
         failure_sound={failure_sound}
         log_level={log_level}
         threaddump_file={threaddump_file}
+        restart_on={restart_on}
+        on_zcml_change={on_zcml_change}
+        on_reload_error={on_reload_error}
+        buildout_directory={buildout_directory}
         />
   </configure>
 </configure>
@@ -56,4 +60,8 @@ def render_slug(part, settings):
         failure_sound=quoteattr(settings["failure-sound"]),
         log_level=quoteattr(settings["log-level"]),
         threaddump_file=quoteattr(settings["threaddump-file"]),
+        restart_on=_json_attr(settings["restart-on"]),
+        on_zcml_change=quoteattr(settings["on-zcml-change"]),
+        on_reload_error=quoteattr(settings["on-reload-error"]),
+        buildout_directory=quoteattr(settings["buildout-directory"]),
     )

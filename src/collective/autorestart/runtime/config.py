@@ -1,16 +1,21 @@
-"""The ``autorestart:config`` ZCML directive: the runtime's only input.
+"""The config the recipe bakes into the ZCML slug, as the runtime and the supervisor use it.
 
-The recipe renders it into the slug (``recipe/templates.py``); list values are JSON arrays.
-ZCML reloads execute the slug again, so registering the same config twice is harmless.
+Standard library only: the supervisor reads the slug outside Zope (``read_slug``), Zope reads
+it through the ``autorestart:config`` directive (``directive.py``).  List values are JSON.
 """
 from __future__ import annotations
 
 import json
+import xml.dom.minidom
 from dataclasses import dataclass
 
-from zope.configuration.exceptions import ConfigurationError
-from zope.interface import Interface
-from zope.schema import TextLine
+NAMESPACE = "http://namespaces.plone.org/autorestart"
+ZCML_CHOICES = ("reload", "restart")
+RELOAD_ERROR_CHOICES = ("keep", "restart")
+
+
+class ConfigError(ValueError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -25,32 +30,26 @@ class Config:
     failure_sound: str
     log_level: str
     threaddump_file: str
-
-
-class IConfigDirective(Interface):
-    part = TextLine(title="Buildout part that generated this config", required=True)
-    watch = TextLine(title="JSON list of directories to watch", required=True)
-    include = TextLine(title="JSON list of file name globs to watch", required=True)
-    exclude = TextLine(title="JSON list of names, globs and paths to ignore", required=True)
-    debounce = TextLine(title="Milliseconds of quiet before applying changes", required=True)
-    sound = TextLine(title="on or off", required=True)
-    success_sound = TextLine(title="Sound file played after a reload", required=True)
-    failure_sound = TextLine(title="Sound file played after a failed reload", required=True)
-    log_level = TextLine(title="Log level of the collective.autorestart logger", required=True)
-    threaddump_file = TextLine(title="File that SIGUSR1 appends a thread dump to", required=True)
-
-
-_current: Config | None = None
+    restart_on: tuple[str, ...]
+    on_zcml_change: str
+    on_reload_error: str
+    buildout_directory: str
 
 
 def _json_list(name: str, value: str) -> tuple[str, ...]:
     try:
         values = json.loads(value)
     except ValueError as error:
-        raise ConfigurationError("autorestart:config %s is not a JSON list: %s" % (name, error))
+        raise ConfigError("autorestart:config %s is not a JSON list: %s" % (name, error))
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ConfigurationError("autorestart:config %s must be a JSON list of strings" % name)
+        raise ConfigError("autorestart:config %s must be a JSON list of strings" % name)
     return tuple(values)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError("autorestart:config %s must be one of %s" % (name, ", ".join(choices)))
+    return value
 
 
 def parse_directive(
@@ -64,11 +63,15 @@ def parse_directive(
     failure_sound: str,
     log_level: str,
     threaddump_file: str,
+    restart_on: str,
+    on_zcml_change: str,
+    on_reload_error: str,
+    buildout_directory: str,
 ) -> Config:
     try:
         debounce_ms = int(debounce)
     except ValueError:
-        raise ConfigurationError("autorestart:config debounce must be whole milliseconds")
+        raise ConfigError("autorestart:config debounce must be whole milliseconds")
     return Config(
         part=part,
         watch=_json_list("watch", watch),
@@ -80,22 +83,17 @@ def parse_directive(
         failure_sound=failure_sound,
         log_level=log_level.upper(),
         threaddump_file=threaddump_file,
+        restart_on=_json_list("restart_on", restart_on),
+        on_zcml_change=_choice("on_zcml_change", on_zcml_change, ZCML_CHOICES),
+        on_reload_error=_choice("on_reload_error", on_reload_error, RELOAD_ERROR_CHOICES),
+        buildout_directory=buildout_directory,
     )
 
 
-def config_directive(_context, **attributes: str) -> None:
-    config = parse_directive(**attributes)
-    _context.action(
-        discriminator=("collective.autorestart", "config"),
-        callable=set_config,
-        args=(config,),
-    )
-
-
-def set_config(config: Config) -> None:
-    global _current
-    _current = config
-
-
-def current_config() -> Config | None:
-    return _current
+def read_slug(path: str) -> Config:
+    document = xml.dom.minidom.parse(path)
+    elements = document.getElementsByTagNameNS(NAMESPACE, "config")
+    if len(elements) != 1:
+        raise ConfigError("%s holds %d autorestart:config directives, not 1" % (path, len(elements)))
+    attributes = elements[0].attributes
+    return parse_directive(**{attributes.item(i).name: attributes.item(i).value for i in range(attributes.length)})

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from collective.autorestart.runtime.batcher import Batch
 from collective.autorestart.runtime.modules import ModuleIndex
-from collective.autorestart.runtime.planner import make_plan
+from collective.autorestart.runtime.planner import Policy, make_plan
 from collective.autorestart.runtime.outcome import Outcome
 from collective.autorestart.runtime.sound import FAILURE, SUCCESS
 
@@ -23,10 +24,21 @@ class Player(Protocol):
 
 
 class ReloadCycle:
-    def __init__(self, index: ModuleIndex, applier: Applier, player: Player) -> None:
+    def __init__(
+        self,
+        index: ModuleIndex,
+        applier: Applier,
+        player: Player,
+        policy: Policy = Policy(),
+        restart: Callable[[str], None] | None = None,
+        restart_on_error: bool = False,
+    ) -> None:
         self.index = index
         self.applier = applier
         self.player = player
+        self.policy = policy
+        self.restart = restart
+        self.restart_on_error = restart_on_error
         self.retry_modules: set[str] = set()
         self.retry_zcml = False
 
@@ -36,10 +48,16 @@ class ReloadCycle:
         plan = make_plan(
             batch.changes,
             self.index.refresh(),
+            self.policy,
             self.retry_modules,
             self.retry_zcml,
             everything=batch.overflowed,
         )
+        for path in plan.buildout_files:
+            log.warning("%s changed: run bin/buildout to apply it, then start again", path)
+        if plan.restart is not None and self.restart is not None:
+            self.restart(plan.restart)
+            return None
         for name in plan.vanished:
             log.warning("module %s: its file was deleted; the loaded code stays until a restart", name)
         if plan.ignored and log.isEnabledFor(logging.DEBUG):
@@ -52,6 +70,8 @@ class ReloadCycle:
         self.retry_modules = set(outcome.failed_modules)
         self.retry_zcml = plan.zcml and not outcome.zcml_reloaded
         self._report(outcome, finished - started, finished - batch.first_seen)
+        if not outcome.ok and self.restart_on_error and self.restart is not None:
+            self.restart("reload failed: %s" % outcome.failures[0])
         return outcome
 
     def _report(self, outcome: Outcome, took: float, since_save: float) -> None:

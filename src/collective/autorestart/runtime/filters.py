@@ -55,3 +55,9 @@ class PathFilter:
             if parent == path:
                 return False
             path = parent
+
+
+def watch_filter(include: tuple[str, ...], restart_on: tuple[str, ...], exclude: tuple[str, ...]) -> PathFilter:
+    """What is watched: the included files, the files that restart, and buildout's cfg files
+    (a change to one gets a line saying that it needs a buildout run)."""
+    return PathFilter(tuple(dict.fromkeys(include + restart_on + ("*.cfg",))), exclude)

@@ -1,10 +1,19 @@
 """Decide what a batch of changes needs.  Pure: no I/O, no imports of what it plans."""
 from __future__ import annotations
 
+import fnmatch
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from collective.autorestart.runtime.batcher import Change
+
+
+@dataclass(frozen=True)
+class Policy:
+    restart_on: tuple[str, ...] = ()  # file name globs
+    zcml_restarts: bool = False
+    buildout_directory: str = ""
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,8 @@ class Plan:
     zcml: bool = False
     ignored: tuple[str, ...] = ()  # changed paths that need nothing
     vanished: tuple[str, ...] = ()  # loaded modules whose file was deleted
+    restart: str | None = None  # why the process must restart instead of reloading
+    buildout_files: tuple[str, ...] = ()  # need a buildout run, which we can't do
 
     @property
     def needs_reload(self) -> bool:
@@ -22,6 +33,7 @@ class Plan:
 def make_plan(
     changes: Mapping[str, Change],
     loaded: Mapping[str, str],
+    policy: Policy = Policy(),
     retry_modules: Iterable[str] = (),
     retry_zcml: bool = False,
     everything: bool = False,
@@ -33,10 +45,17 @@ def make_plan(
     zcml = retry_zcml or everything
     ignored = []
     vanished = []
+    restart_causes = []
+    buildout_files = []
     if everything:
         modules.update(loaded.values())
     for path, change in changes.items():
-        if path.endswith(".zcml"):
+        name = os.path.basename(path)
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in policy.restart_on):
+            restart_causes.append(path)
+        elif name.endswith(".cfg") and os.path.dirname(path) == policy.buildout_directory:
+            buildout_files.append(path)
+        elif path.endswith(".zcml"):
             zcml = True
         elif path in loaded:
             if change is Change.DELETED:
@@ -47,9 +66,18 @@ def make_plan(
             # Not loaded (yet): the first import reads the new file anyway.
             ignored.append(path)
     modules.difference_update(vanished)
+    if zcml and policy.zcml_restarts:
+        restart_causes.extend(sorted(path for path in changes if path.endswith(".zcml")) or ["ZCML"])
+    restart = None
+    if restart_causes:
+        restart = "%s changed" % ", ".join(sorted(restart_causes)[:3])
+        if len(restart_causes) > 3:
+            restart += " (and %d more)" % (len(restart_causes) - 3)
     return Plan(
         modules=tuple(sorted(modules, key=lambda name: (name.count("."), name))),
         zcml=zcml,
         ignored=tuple(sorted(ignored)),
         vanished=tuple(sorted(vanished)),
+        restart=restart,
+        buildout_files=tuple(sorted(buildout_files)),
     )

@@ -65,6 +65,10 @@ class PygamePlayer:
         except ImportError:
             log.info("sound: pygame is not installed (install collective.autorestart[sound]); silent")
             return None
+        missing = missing_audio_device()
+        if missing:
+            log.info("sound: no audio device (%s); silent", missing)
+            return None
         try:
             pygame.mixer.init(**MIXER_SETTINGS)
         except Exception as error:  # pygame.error, and whatever SDL's drivers raise
@@ -77,6 +81,18 @@ class PygamePlayer:
             except Exception as error:
                 log.warning("sound: cannot play %s (%s); the %s sound stays silent", filename, error, kind)
         return sounds
+
+
+def missing_audio_device() -> str | None:
+    """Why there is surely no device to play on, or None.  Asking ALSA to open a device on a
+    machine without one fills the terminal with its complaints, so look first."""
+    if os.environ.get("SDL_AUDIODRIVER"):
+        return None  # the user chose a driver: let SDL say whether it works
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "/run/user/%d" % os.getuid())
+    sockets = [os.path.join(runtime_dir, "pulse", "native"), os.path.join(runtime_dir, "pipewire-0")]
+    if os.path.isdir("/dev/snd") or any(os.path.exists(path) for path in sockets):
+        return None
+    return "no /dev/snd and no PulseAudio or PipeWire socket"
 
 
 def make_player(enabled: bool, success: str, failure: str) -> SilentPlayer | PygamePlayer:

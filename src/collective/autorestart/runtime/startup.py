@@ -7,7 +7,8 @@ import os
 import threading
 
 from collective.autorestart.runtime import threaddump
-from collective.autorestart.runtime.config import Config, current_config
+from collective.autorestart.runtime.config import Config
+from collective.autorestart.runtime.directive import current_config
 
 log = logging.getLogger("collective.autorestart")
 
@@ -69,17 +70,32 @@ def stop() -> None:
 
 def _build(config: Config):
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
+    from collective.autorestart.runtime.channel import SupervisorChannel
     from collective.autorestart.runtime.cycle import ReloadCycle
-    from collective.autorestart.runtime.filters import PathFilter
+    from collective.autorestart.runtime.filters import watch_filter
     from collective.autorestart.runtime.modules import ModuleIndex
+    from collective.autorestart.runtime.planner import Policy
     from collective.autorestart.runtime.reloader import CodeReloader
     from collective.autorestart.runtime.service import WatchService
     from collective.autorestart.runtime.sound import make_player
 
     log.setLevel(config.log_level)
-    path_filter = PathFilter(config.include, config.exclude)
+    path_filter = watch_filter(config.include, config.restart_on, config.exclude)
+    channel = SupervisorChannel.from_environment()
     player = make_player(config.sound, config.success_sound, config.failure_sound)
-    cycle = ReloadCycle(ModuleIndex(config.watch), CodeReloader(config.watch), player)
+    policy = Policy(
+        restart_on=config.restart_on,
+        zcml_restarts=config.on_zcml_change == "restart",
+        buildout_directory=config.buildout_directory,
+    )
+    cycle = ReloadCycle(
+        ModuleIndex(config.watch),
+        CodeReloader(config.watch),
+        player,
+        policy,
+        restart=channel.restart,
+        restart_on_error=config.on_reload_error == "restart",
+    )
 
     def announce(stats) -> None:
         log.info(
@@ -92,5 +108,7 @@ def _build(config: Config):
             config.debounce * 1000,
             "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
         )
+        channel.ready()
 
     return WatchService(config.watch, path_filter, config.debounce, cycle, on_ready=announce)
+

@@ -4,18 +4,17 @@ The generated script calls ``main()`` with the paths baked in by the recipe, the
 and the user's own arguments, which are passed on to Zope's WSGI server.
 """
 import argparse
+import logging
 import os
-import signal
 import sys
 
-from collective.autorestart.supervisor.child import Child
-from collective.autorestart.supervisor.child import Stop
-from collective.autorestart.supervisor.child import exit_status
+from collective.autorestart.runtime.config import ConfigError, read_slug
 
 
 # The one switch the runtime inside Zope obeys (see README.rst, "The generated files").
 SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
 SWITCH_VALUE = "1"
+LOG_FORMAT = "%(asctime)s %(levelname)-7.7s [%(name)s][supervisor] %(message)s"
 
 
 def parse_arguments(argv):
@@ -56,29 +55,37 @@ def instance_environment(arguments):
     return env
 
 
-def _raise_stop(signum, frame):
-    raise Stop(signum)
+def crash_watcher(config):
+    """The runtime's own watcher, run here while the instance is down."""
+
+    def make(on_batch):
+        from collective.autorestart.runtime.filters import watch_filter
+        from collective.autorestart.runtime.service import WatchService
+
+        path_filter = watch_filter(config.include, config.restart_on, config.exclude)
+        return WatchService(config.watch, path_filter, config.debounce, on_batch)
+
+    return make
 
 
 def main(argv=None):
+    from collective.autorestart.supervisor.session import Supervisor
+
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
-    if not os.path.exists(arguments.slug):
+    try:
+        config = read_slug(arguments.slug)
+    except (OSError, ConfigError) as error:
         print(
-            "collective.autorestart: %s is missing; run bin/buildout again." % arguments.slug,
+            "collective.autorestart: cannot read %s (%s); run bin/buildout again."
+            % (arguments.slug, error),
             file=sys.stderr,
         )
         return 2
-    child = Child(instance_command(arguments), instance_environment(arguments))
-    # Our own process is not Zope: here we may handle signals.
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGHUP, _raise_stop)
-    try:
-        child.start()
-        returncode = child.wait()
-    except Stop as stop:
-        # A second Ctrl-C while we wait for the child must not leave it behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        returncode = child.stop(stop.signum)
-    return exit_status(returncode)
+    logging.basicConfig(level=config.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    supervisor = Supervisor(
+        instance_command(arguments),
+        instance_environment(arguments),
+        config,
+        crash_watcher(config),
+    )
+    return supervisor.run()

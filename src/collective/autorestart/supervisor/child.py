@@ -22,40 +22,27 @@ def owns_terminal():
         return False
 
 
-class Stop(Exception):
-    """Raised from our signal handlers in the main thread to end waiting for the child."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
 class Child:
-    def __init__(self, command, env):
-        self.command = command
-        self.env = env
-        self.process = None
+    def __init__(self, command, env, pass_fds=()):
         self.own_group = not owns_terminal()
-
-    def start(self):
         self.process = subprocess.Popen(
-            self.command,
-            env=self.env,
+            command,
+            env=env,
+            pass_fds=pass_fds,
             process_group=0 if self.own_group else None,
         )
+
+    @property
+    def pid(self):
         return self.process.pid
 
-    def wait(self):
-        return self.process.wait()
+    def poll(self):
+        return self.process.poll()
 
-    def stop(self, signum):
+    def stop(self, terminal_already_sent_sigint=False):
         """End the child (and, with its own group, its group); return its exit status."""
         process = self.process
-        if process is None:
-            return -signum
-        if process.poll() is None and (self.own_group or signum != signal.SIGINT):
-            # A terminal already sent Ctrl-C to a child in its group; anything else is ours
-            # to pass on, as SIGINT so that Zope shuts down cleanly.
+        if process.poll() is None and not terminal_already_sent_sigint:
             self._signal(signal.SIGINT)
         try:
             process.wait(timeout=GRACE_SECONDS)
@@ -71,6 +58,10 @@ class Child:
             # Whatever the instance started and left behind goes with it.
             self._signal(signal.SIGKILL)
         return process.returncode
+
+    def sigint_came_from_terminal(self, signum):
+        """A terminal sends Ctrl-C to its whole foreground group, the child included."""
+        return signum == signal.SIGINT and not self.own_group
 
     def _signal(self, signum):
         try:

@@ -1,0 +1,42 @@
+"""Talk to bin/instance-autoreload through the pipe it handed down to us.
+
+One line per message: ``ready`` once the watcher runs, ``restart <reason>`` when a change
+can't be applied in place.  The supervisor then stops us cleanly and starts a new process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger("collective.autorestart")
+
+FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
+
+
+class SupervisorChannel:
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+
+    @classmethod
+    def from_environment(cls) -> SupervisorChannel:
+        value = os.environ.get(FD_VARIABLE, "")
+        return cls(int(value) if value.isdigit() else None)
+
+    def _send(self, line: str) -> bool:
+        if self.fd is None:
+            return False
+        try:
+            os.write(self.fd, (line.replace("\n", " ") + "\n").encode("utf-8", "replace"))
+        except OSError as error:
+            log.warning("cannot reach bin/instance-autoreload (%s)", error)
+            return False
+        return True
+
+    def ready(self) -> None:
+        self._send("ready")
+
+    def restart(self, reason: str) -> None:
+        if self._send("restart " + reason):
+            log.info("restart requested: %s", reason)
+        else:
+            log.warning("%s: restart bin/instance-autoreload to apply it", reason)

@@ -1,0 +1,190 @@
+"""Supervise the instance: restart it when it asks, wait for a fix when it crashes.
+
+One loop in the main thread waits on a single wake-up pipe, written by signal handlers
+(``signal.set_wakeup_fd``), by the crash-time watcher, and beside it on the instance's
+control pipe.  Our own process is not Zope, so installing signal handlers here is fine.
+"""
+import logging
+import os
+import selectors
+import signal
+import time
+
+from collective.autorestart.supervisor.child import Child, exit_status
+
+log = logging.getLogger("collective.autorestart.supervisor")
+
+FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Only a backstop: every event that matters writes to the wake-up pipe.
+WAIT_SECONDS = 1.0
+READY_TIMEOUT_SECONDS = 10.0
+
+
+class Run:
+    """How one child process ended."""
+
+    def __init__(self, returncode=None, signum=None, restart=None, ready=False):
+        self.returncode = returncode
+        self.signum = signum
+        self.restart = restart
+        self.ready = ready
+
+
+class Supervisor:
+    def __init__(self, command, env, config, crash_watch):
+        self.command = command
+        self.env = env
+        self.config = config
+        self.crash_watch = crash_watch  # makes the watcher used while the instance is down
+        self.signals = []
+        self.selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._player = None
+
+    def run(self):
+        previous = self._install_signals()
+        self.selector.register(self._wake_read, selectors.EVENT_READ)
+        try:
+            restarting = None
+            while True:
+                run = self._run_child(restarting)
+                if run.signum is not None:
+                    return exit_status(run.returncode)
+                if run.restart is not None:
+                    restarting = run.restart
+                    continue
+                restarting = None
+                if run.returncode == 0:
+                    return 0
+                if not self._wait_for_a_fix(run):
+                    return exit_status(run.returncode)
+        finally:
+            self.selector.close()
+            self._restore_signals(previous)
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+
+    def _install_signals(self):
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS + (signal.SIGCHLD,)}
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._record_signal)
+        # SIGCHLD only needs to wake the loop up: its handler does nothing.
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        previous["wakeup"] = signal.set_wakeup_fd(self._wake_write, warn_on_full_buffer=False)
+        return previous
+
+    def _restore_signals(self, previous):
+        signal.set_wakeup_fd(previous.pop("wakeup"))
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def _record_signal(self, signum, frame):
+        self.signals.append(signum)
+
+    def _drain_wake(self):
+        try:
+            while os.read(self._wake_read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _run_child(self, restarting):
+        control_read, control_write = os.pipe2(os.O_CLOEXEC)
+        env = dict(self.env, **{FD_VARIABLE: str(control_write)})
+        started = time.monotonic()
+        child = Child(self.command, env, pass_fds=(control_write,))
+        os.close(control_write)
+        self.selector.register(control_read, selectors.EVENT_READ)
+        pending = b""
+        ready = False
+        try:
+            while True:
+                for key, _ in self.selector.select(WAIT_SECONDS):
+                    if key.fd == self._wake_read:
+                        self._drain_wake()
+                    elif key.fd == control_read:
+                        chunk = os.read(control_read, 4096)
+                        if not chunk:
+                            self.selector.unregister(control_read)
+                        pending += chunk
+                if self.signals:
+                    signum = self.signals[0]
+                    returncode = child.stop(child.sigint_came_from_terminal(signum))
+                    return Run(returncode, signum=signum)
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    message = line.decode("utf-8", "replace")
+                    if message == "ready":
+                        ready = True
+                        self._report_ready(started, restarting)
+                    elif message.startswith("restart "):
+                        return self._restart(child, message[len("restart "):])
+                returncode = child.poll()
+                if returncode is not None:
+                    return Run(returncode, ready=ready)
+        finally:
+            if control_read in self.selector.get_map():
+                self.selector.unregister(control_read)
+            os.close(control_read)
+
+    def _report_ready(self, started, restarting):
+        now = time.monotonic()
+        if restarting is None:
+            log.info("instance ready in %.0f ms", (now - started) * 1000)
+        else:
+            reason, requested = restarting
+            log.info(
+                "restarted in %.0f ms (stop %.0f ms, start %.0f ms): %s",
+                (now - requested) * 1000,
+                (started - requested) * 1000,
+                (now - started) * 1000,
+                reason,
+            )
+
+    def _restart(self, child, reason):
+        requested = time.monotonic()
+        log.info("restarting the instance: %s", reason)
+        returncode = child.stop()
+        if self.signals:
+            return Run(returncode, signum=self.signals[0])
+        return Run(returncode, restart=(reason, requested))
+
+    def _wait_for_a_fix(self, run):
+        """After a crash: never spin, wait for a change under the watch roots."""
+        changes = []
+
+        def on_batch(batch):
+            changes.extend(batch.changes)
+            os.write(self._wake_write, b"\0")
+
+        service = self.crash_watch(on_batch)
+        service.start()
+        try:
+            # Only once the watches are set is a save sure to be seen: then say "save".
+            service.ready.wait(READY_TIMEOUT_SECONDS)
+            log.error(
+                "the instance exited with status %s%s. Fix the error above and save: watching %s",
+                exit_status(run.returncode),
+                "" if run.ready else " before it was ready",
+                ", ".join(self.config.watch),
+            )
+            self._play_failure()
+            while not changes:
+                for key, _ in self.selector.select(WAIT_SECONDS):
+                    self._drain_wake()
+                if self.signals:
+                    return False
+        finally:
+            service.stop()
+            service.join(WAIT_SECONDS)
+        log.info("%s changed: starting the instance again", ", ".join(sorted(changes)[:3]))
+        return True
+
+    def _play_failure(self):
+        from collective.autorestart.runtime.sound import FAILURE, make_player
+
+        if self._player is None:
+            config = self.config
+            self._player = make_player(config.sound, config.success_sound, config.failure_sound)
+        self._player.play(FAILURE)
