@@ -42,6 +42,6 @@ def segments(raw, gap=0.05):
 
 def _segment(left, first, last):
     part = left[first:last]
-    crossings = sum(1 for a, b in zip(part, part[1:]) if (a < 0) != (b < 0))
+    crossings = sum(1 for a, b in zip(part, part[1:], strict=False) if (a < 0) != (b < 0))
     duration = len(part) / RATE
     return Segment(first / RATE, duration, crossings / 2 / duration if duration else 0.0)

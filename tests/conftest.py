@@ -38,6 +38,26 @@ def write(path, text):
     return path
 
 
+def value_module(value, extra=""):
+    """The test package's views.py, serving ``value=<value>`` at @@value."""
+    return textwrap.dedent(
+        """\
+        from App.config import getConfiguration
+        from Products.Five.browser import BrowserView
+
+
+        class DebugMode(BrowserView):
+            def __call__(self):
+                return "debug-mode=%s" % bool(getConfiguration().debug_mode)
+
+
+        class Value(BrowserView):
+            def __call__(self):
+                return "value={value}"
+        """
+    ).format(value=value) + extra
+
+
 PACKAGE_FILES = {
     "setup.py": """\
         from setuptools import setup, find_namespace_packages
@@ -81,20 +101,7 @@ PACKAGE_FILES = {
                         permission="zope.Public" />
         </configure>
         """,
-    "src/autotest/app/views.py": """\
-        from App.config import getConfiguration
-        from Products.Five.browser import BrowserView
-
-
-        class DebugMode(BrowserView):
-            def __call__(self):
-                return "debug-mode=%s" % bool(getConfiguration().debug_mode)
-
-
-        class Value(BrowserView):
-            def __call__(self):
-                return "value=0"
-        """,
+    "src/autotest/app/views.py": None,  # value_module("0")
 }
 
 
@@ -109,7 +116,7 @@ class Buildout:
 
     def write_package(self):
         for name, text in PACKAGE_FILES.items():
-            write(self.package / name, text)
+            write(self.package / name, value_module("0") if text is None else text)
 
     def config(
         self,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FIGURES, Buildout, Server, port_is_free
+from conftest import FIGURES, Buildout, port_is_free, value_module
 
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope]
@@ -43,19 +43,6 @@ def served(server, path, expected, timeout=TIMEOUT):
             return time.perf_counter() - started
         time.sleep(0.01)
     raise AssertionError("%s never served %r; log:\n%s" % (path, expected, server.log()[-6000:]))
-
-
-def value_module(value):
-    return (
-        "from App.config import getConfiguration\n"
-        "from Products.Five.browser import BrowserView\n\n\n"
-        "class DebugMode(BrowserView):\n"
-        "    def __call__(self):\n"
-        "        return 'debug-mode=%%s' %% bool(getConfiguration().debug_mode)\n\n\n"
-        "class Value(BrowserView):\n"
-        "    def __call__(self):\n"
-        "        return %r\n" % ("value=%s" % value)
-    )
 
 
 def fd_count(pid):

@@ -113,7 +113,7 @@ def parse_debounce(error, value):
             value,
             "not a whole number of milliseconds",
             "Use e.g. debounce = %d." % DEFAULT_DEBOUNCE_MS,
-        )
+        ) from None
     if not 0 <= milliseconds <= MAX_DEBOUNCE_MS:
         raise error(
             "debounce",
@@ -243,7 +243,7 @@ def instance_section(error, buildout, name):
     except (KeyError, zc.buildout.buildout.MissingSection):
         raise error(
             "instance", name, "there is no such part", "Name your plone.recipe.zope2instance part."
-        )
+        ) from None
     recipe = section.get("recipe", "")
     if recipe.split(":")[0].split("[")[0].strip() != INSTANCE_RECIPE:
         raise error(

@@ -40,7 +40,7 @@ def _json_list(name: str, value: str) -> tuple[str, ...]:
     try:
         values = json.loads(value)
     except ValueError as error:
-        raise ConfigError("autorestart:config %s is not a JSON list: %s" % (name, error))
+        raise ConfigError("autorestart:config %s is not a JSON list: %s" % (name, error)) from None
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ConfigError("autorestart:config %s must be a JSON list of strings" % name)
     return tuple(values)
@@ -71,7 +71,7 @@ def parse_directive(
     try:
         debounce_ms = int(debounce)
     except ValueError:
-        raise ConfigError("autorestart:config debounce must be whole milliseconds")
+        raise ConfigError("autorestart:config debounce must be whole milliseconds") from None
     return Config(
         part=part,
         watch=_json_list("watch", watch),

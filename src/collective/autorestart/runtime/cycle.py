@@ -13,6 +13,7 @@ from collective.autorestart.runtime.outcome import Outcome
 from collective.autorestart.runtime.sound import FAILURE, SUCCESS
 
 log = logging.getLogger("collective.autorestart")
+DEFAULT_POLICY = Policy()
 
 
 class Applier(Protocol):
@@ -29,7 +30,7 @@ class ReloadCycle:
         index: ModuleIndex,
         applier: Applier,
         player: Player,
-        policy: Policy = Policy(),
+        policy: Policy = DEFAULT_POLICY,
         restart: Callable[[str], None] | None = None,
         restart_on_error: bool = False,
     ) -> None:

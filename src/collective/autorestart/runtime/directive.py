@@ -35,7 +35,7 @@ def config_directive(_context, **attributes: str) -> None:
     try:
         config = parse_directive(**attributes)
     except ConfigError as error:
-        raise ConfigurationError(str(error))
+        raise ConfigurationError(str(error)) from error
     _context.action(
         discriminator=("collective.autorestart", "config"),
         callable=set_config,

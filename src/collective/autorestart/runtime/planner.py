@@ -33,7 +33,7 @@ class Plan:
 def make_plan(
     changes: Mapping[str, Change],
     loaded: Mapping[str, str],
-    policy: Policy = Policy(),
+    policy: Policy | None = None,
     retry_modules: Iterable[str] = (),
     retry_zcml: bool = False,
     everything: bool = False,
@@ -41,6 +41,7 @@ def make_plan(
     """``loaded`` maps the source path of each loaded module under a watch root to its
     name.  ``retry_*`` carry what failed last time: any save retries it.  ``everything``
     (after lost events) reloads all loaded modules and the ZCML."""
+    policy = policy or Policy()
     modules = set(retry_modules)
     zcml = retry_zcml or everything
     ignored = []

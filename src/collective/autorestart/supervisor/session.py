@@ -19,6 +19,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Only a backstop: every event that matters writes to the wake-up pipe.
 WAIT_SECONDS = 1.0
 READY_TIMEOUT_SECONDS = 10.0
+# A clean exit, or a command-line usage error (optparse and argparse exit with 2): no change
+# to the code can fix the latter, so waiting for one would only hang.
+ENDS_THE_SESSION = (0, 2)
 
 
 class Run:
@@ -55,8 +58,8 @@ class Supervisor:
                     restarting = run.restart
                     continue
                 restarting = None
-                if run.returncode == 0:
-                    return 0
+                if run.returncode in ENDS_THE_SESSION:
+                    return run.returncode
                 if not self._wait_for_a_fix(run):
                     return exit_status(run.returncode)
         finally:
@@ -171,7 +174,7 @@ class Supervisor:
             )
             self._play_failure()
             while not changes:
-                for key, _ in self.selector.select(WAIT_SECONDS):
+                if self.selector.select(WAIT_SECONDS):
                     self._drain_wake()
                 if self.signals:
                     return False
