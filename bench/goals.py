@@ -1,0 +1,83 @@
+"""The goals of issue 6, and whether a run met them. Each goal reads one figure of the
+results; a goal whose part did not run (or failed) is neither met nor missed."""
+
+
+def _get(results, *keys):
+    value = results
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _burst_reloads(results):
+    runs = _get(results, "burst", "ours", "runs")
+    return None if not runs else max(run["batches"] for run in runs)
+
+
+# id -> (what, text of the goal, how to read the figure, test)
+GOALS = {
+    "save_to_live": (
+        "save-to-live median, one-module in-place save",
+        "<= 30 ms",
+        lambda results: _get(
+            results, "live", "autoreload", "in_place", "save_to_live_ms", "median"
+        ),
+        lambda value: value <= 30.0,
+    ),
+    "restart_ratio": (
+        "cold restart of bin/instance fg / save-to-live (medians)",
+        ">= 20x",
+        lambda results: _get(results, "live", "restart_over_save"),
+        lambda value: value >= 20.0,
+    ),
+    "setup_time": (
+        "watching active on the 12,600-file tree, import + set-up (median)",
+        "<= 100 ms",
+        lambda results: _ms(_get(results, "setup", "plone", "ours", "total_s", "median")),
+        lambda value: value <= 100.0,
+    ),
+    "setup_rss": (
+        "RSS added by watching the 12,600-file tree (median)",
+        "< 10 MB",
+        lambda results: _get(results, "setup", "plone", "ours", "rss_added_mb", "median"),
+        lambda value: value < 10.0,
+    ),
+    "idle_cpu": (
+        "idle CPU watching the 12,600-file tree",
+        "< 0.1 % of a core",
+        lambda results: _get(results, "idle", "ours", "percent_of_core"),
+        lambda value: value < 0.1,
+    ),
+    "burst_reloads": (
+        "reloads per 500-file burst (worst of the repeats)",
+        "1",
+        _burst_reloads,
+        lambda value: value == 1,
+    ),
+    "burst_lost": (
+        "changes lost in 500-file bursts (all repeats)",
+        "0",
+        lambda results: _get(results, "burst", "ours", "lost_total"),
+        lambda value: value == 0,
+    ),
+}
+
+
+def _ms(seconds):
+    return None if seconds is None else seconds * 1000
+
+
+def judge(parts):
+    """{goal id: {what, goal, value, met}} with met None where there is no figure."""
+    judged = {}
+    for key, (what, goal, read, test) in GOALS.items():
+        value = read(parts)
+        judged[key] = {
+            "what": what,
+            "goal": goal,
+            "value": value,
+            "met": None if value is None else bool(test(value)),
+        }
+    return judged

@@ -1,0 +1,220 @@
+"""Render a run's results as one markdown table, goals beside the figures they judge, and
+notes on whatever went wrong during the run."""
+from functools import partial
+
+from trees import TREES
+
+HEADER = ("Part", "Measure", "Subject", "Median", "p95", "n", "Goal", "Status")
+WATCHERS = ("ours", "polling", "watchfiles")
+
+
+def fmt(value, unit):
+    if value is None:
+        return "n/a"
+    if unit == "ms":
+        if value >= 1000:
+            return "%.2f s" % (value / 1000)
+        return ("%.2f ms" if abs(value) < 10 else "%.1f ms") % value
+    if unit == "MB":
+        return "%.1f MB" % value
+    if unit == "%":
+        return "%.3f %%" % value
+    if unit == "x":
+        return ("%.1fx" if value < 10 else "%.0fx") % value
+    return "%g" % value
+
+
+def _get(results, *keys):
+    for key in keys:
+        if not isinstance(results, dict) or key not in results:
+            return None
+        results = results[key]
+    return results
+
+
+def _scaled(figures, factor):
+    """A summary in other units (seconds to milliseconds)."""
+    if figures is None:
+        return None
+    scaled = {key: value for key, value in figures.items() if key != "values"}
+    for key in ("median", "p95", "min", "max"):
+        if scaled.get(key) is not None:
+            scaled[key] *= factor
+    return scaled
+
+
+class Table:
+    def __init__(self, judged):
+        self.judged = judged
+        self.rows = []
+        self.notes = []
+
+    def add(self, part, measure, subject, figures, unit, goal=None, attempts=None, count=None):
+        """figures: a stats.summary dict, or a single value. attempts: how many were tried,
+        when some may have failed (n shows "done/tried" then). count: n of a single value
+        that sums several runs ("" for a ratio)."""
+        if isinstance(figures, dict):
+            median, p95, n = figures.get("median"), fmt(figures.get("p95"), unit), figures["n"]
+        else:
+            median, p95, n = figures, "", 0 if figures is None else 1
+        if count is None:
+            count = "%d/%d" % (n, attempts) if attempts not in (None, n) else str(n)
+        goal_text = status = ""
+        if goal is not None:
+            goal_text = self.judged[goal]["goal"]
+            met = self.judged[goal]["met"]
+            status = "n/a" if met is None else ("met" if met else "**MISSED**")
+        self.rows.append((part, measure, subject, fmt(median, unit), p95, count, goal_text, status))
+
+    def render(self, title):
+        lines = [title, "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += [""] + ["- " + note for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def _live(table, live):
+    row = partial(table.add, "live")
+    ours = live.get("autoreload", {})
+    saves = live.get("saves")
+    us = "collective.autorestart"
+    for key, measure, goal in (
+        ("in_place", "save-to-live, one-module in-place save", "save_to_live"),
+        ("rename", "save-to-live, rename-save (temp file + os.replace)", None),
+        ("zcml", "save-to-live, ZCML change adding a view", None),
+    ):
+        row(measure, us, _get(ours, key, "save_to_live_ms"), "ms", goal, saves)
+        errors = _get(ours, key, "errors_logged") or []
+        if errors:
+            table.notes.append(
+                "live, %s: the runtime logged %d failed reload(s) while the bench polled HTTP,"
+                " e.g. `%s`" % (key, len(errors), errors[0][:200])
+            )
+    for key, measure in (("in_place", "in-place save"), ("zcml", "ZCML change")):
+        figures = _get(ours, key, "event_to_reloaded_ms")
+        row("first event to reloaded (runtime's log), %s" % measure, us, figures, "ms", None, saves)
+    row(
+        "save, then GET @@reload?action=code at once, to new code served",
+        "plone.reload (manual)",
+        _get(live, "plone_reload", "save_to_live_ms"),
+        "ms",
+        None,
+        saves,
+    )
+    restarts = live.get("restarts")
+    fg = "bin/instance fg"
+    row("cold start to first correct response", fg, live.get("cold_start_ms"), "ms", None, restarts)
+    row("Ctrl-C (SIGINT) to exited", fg, _scaled(live.get("stop_s"), 1000), "ms", None, restarts)
+    serving = _get(ours, "start", "serving_s")
+    serving = None if serving is None else serving * 1000
+    row("cold start to first correct response", "bin/instance-autoreload", serving, "ms")
+    ratio = "ratio of medians"
+    restart = live.get("restart_over_save")
+    row("cold restart / in-place save-to-live", ratio, restart, "x", "restart_ratio", count="")
+    manual = live.get("plone_reload_over_save")
+    row("plone.reload / in-place save-to-live", ratio, manual, "x", count="")
+
+
+def _setup(table, setup):
+    row = partial(table.add, "setup")
+    for tree in ("plone", "large"):
+        if tree not in setup:
+            continue
+        directories, files = TREES[tree]
+        size = "%s files / %s dirs" % (format(files, ","), format(directories, ","))
+        judged = tree == "plone"
+        for watcher in WATCHERS:
+            figures = _scaled(_get(setup, tree, watcher, "total_s"), 1000)
+            goal = "setup_time" if judged and watcher == "ours" else None
+            row("watching active (import + set-up), %s" % size, watcher, figures, "ms", goal)
+        for watcher in WATCHERS if judged else ():
+            figures = _scaled(_get(setup, tree, watcher, "setup_s"), 1000)
+            row("of which set-up alone (walk, watches), %s" % size, watcher, figures, "ms")
+        for watcher in WATCHERS:
+            figures = _get(setup, tree, watcher, "rss_added_mb")
+            goal = "setup_rss" if judged and watcher == "ours" else None
+            row("RSS added (import + set-up), %s" % size, watcher, figures, "MB", goal)
+
+
+def _idle(table, idle):
+    measure = "CPU while idle for %.0f s, 12,600 files (%% of one core)" % idle["seconds"]
+    for watcher in WATCHERS:
+        if watcher in idle:
+            goal = "idle_cpu" if watcher == "ours" else None
+            table.add("idle", measure, watcher, idle[watcher]["percent_of_core"], "%", goal)
+
+
+def _burst(table, burst):
+    row = partial(table.add, "burst")
+    debounce = burst.get("debounce_ms")
+    subjects = {
+        "ours": "ours (debounce %s ms)" % debounce,
+        "watchfiles": "watchfiles (defaults)",
+        "polling": "polling 1 s",
+    }
+    for watcher in ("ours", "watchfiles", "polling"):
+        figures = burst.get(watcher)
+        if figures is None:
+            continue
+        subject = subjects[watcher]
+        ours = watcher == "ours"
+        bursts = str(len(figures["runs"]))
+        row("batches (reloads) per 500-file burst", subject, figures["batches"], "",
+            "burst_reloads" if ours else None)
+        row("changes lost, all bursts", subject, figures["lost_total"], "",
+            "burst_lost" if ours else None, count=bursts)
+        row("first write to last change delivered", subject, figures["last_delivered_ms"], "ms")
+        if not ours:
+            continue
+        row("writing the 500 files (the writer alone)", "", figures["write_ms"], "ms")
+        split = [run for run in figures["runs"] if run["batches"] > 1]
+        if split:
+            table.notes.append(
+                "burst, ours: %d of %s bursts gave more than one batch; the longest pause"
+                " between two of their saves was %.1f ms (the debounce is %s ms)"
+                % (len(split), bursts, max(run["max_gap_ms"] for run in split), debounce)
+            )
+
+
+def _latency(table, latency):
+    row = partial(table.add, "latency")
+    events = latency.get("events")
+    ours = latency.get("ours")
+    if ours:
+        row("write to callback, raw (Watcher.on_change)", "ours", ours.get("raw_ms"), "ms",
+            None, events)
+        row("write to callback, debounced (WatchService.on_batch)", "ours",
+            ours.get("delivered_ms"), "ms", None, events)
+    for key, subject in (
+        ("watchfiles", "watchfiles (step 50 ms, default)"),
+        ("watchfiles-step1", "watchfiles (step 1 ms)"),
+        ("polling", "polling 1 s"),
+    ):
+        if key in latency:
+            figures = latency[key]["delivered_ms"]
+            row("write to callback", subject, figures, "ms", None, events)
+
+
+PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
+         ("latency", _latency))
+
+
+def render(results):
+    table = Table(results.get("goals", {}))
+    parts = results.get("parts", {})
+    for name, build in PARTS:
+        if name in parts:
+            build(table, parts[name])
+    for name, error in results.get("errors", {}).items():
+        last = error.strip().splitlines()[-1][:150].replace("|", "/")
+        table.rows.append((name, "part failed: " + last, "", "", "", "", "", "**ERROR**"))
+    machine = results["machine"]
+    title = "collective.autorestart benchmarks, %s, %d cores (%s), Python %s, run took %.0f s" % (
+        results["date"],
+        machine["cores"],
+        machine.get("cpu") or "?",
+        machine["python"],
+        results["duration_s"],
+    )
+    return table.render(title)

@@ -1,0 +1,182 @@
+"""The three watchers under comparison, behind one small interface.
+
+``load()`` imports the watcher's library (timed apart by the probe), ``start()`` returns
+once watching is active, ``on_batch`` receives ``[(path, monotonic time), ...]`` once per
+batch the watcher would act on (a reload, a restart), ``stop()`` waits until it stopped.
+"""
+import os
+import threading
+import time
+
+
+class Ours:
+    """collective.autorestart's WatchService, as the runtime builds it inside Zope."""
+
+    name = "ours"
+
+    @staticmethod
+    def load():
+        import collective.autorestart.runtime.service  # noqa: F401 - pulls in pyinotify
+
+    def __init__(self, tree, config, on_batch, on_raw=None):
+        from collective.autorestart.runtime.filters import PathFilter
+        from collective.autorestart.runtime.service import WatchService
+
+        self.stats = None
+        self.on_batch_paths = on_batch
+        self.service = WatchService(
+            (str(tree),),
+            PathFilter(tuple(config["include"]), tuple(config["exclude"])),
+            config["debounce_ms"] / 1000.0,
+            self._batch,
+            on_ready=self._ready,
+        )
+        if on_raw is not None:
+            forward = self.service.watcher.on_change
+
+            # The raw inotify callback, before the debounce; the batcher still gets it.
+            def raw(path, change):
+                on_raw(path, time.monotonic())
+                forward(path, change)
+
+            self.service.watcher.on_change = raw
+
+    def _ready(self, stats):
+        self.stats = stats
+
+    def _batch(self, batch):
+        now = time.monotonic()
+        self.on_batch_paths([(path, now) for path in batch.changes])
+
+    def start(self):
+        self.service.start()
+        if not self.service.ready.wait(120):
+            raise RuntimeError("WatchService not ready after 120 s")
+        if self.stats is None:
+            raise RuntimeError("WatchService failed to start (see its log on stderr)")
+        return {
+            "directories": self.stats.directories,
+            "files": self.stats.files,
+            "limit_reached": self.stats.limit_reached,
+        }
+
+    def stop(self):
+        self.service.stop()
+        self.service.join(5)
+
+
+class Polling:
+    """The stat loop of Django's StatReloader and hupper's fallback: every second, walk
+    the tree and compare the modification time of each matching file."""
+
+    name = "polling"
+
+    @staticmethod
+    def load():
+        import collective.autorestart.runtime.filters  # noqa: F401
+
+    def __init__(self, tree, config, on_batch, interval=1.0):
+        from collective.autorestart.runtime.filters import PathFilter
+
+        self.tree = str(tree)
+        # The same files as ours, so that both do the same work per file.
+        self.filter = PathFilter(tuple(config["include"]), tuple(config["exclude"]))
+        self.interval = interval
+        self.on_batch = on_batch
+        self.mtimes = {}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="polling", daemon=True)
+
+    def _scan(self, report):
+        found = {}
+        changed = []
+        for directory, subdirectories, names in os.walk(self.tree):
+            subdirectories[:] = [
+                name
+                for name in subdirectories
+                if not self.filter.excludes_directory(os.path.join(directory, name))
+            ]
+            for name in names:
+                path = os.path.join(directory, name)
+                if not self.filter.accepts_file(path):
+                    continue
+                try:
+                    mtime = os.stat(path).st_mtime_ns
+                except OSError:
+                    continue
+                found[path] = mtime
+                # A stat loop acts on the first change it meets, so this is when it knows.
+                if report and self.mtimes.get(path) != mtime:
+                    changed.append((path, time.monotonic()))
+        if report:
+            now = time.monotonic()
+            changed.extend((path, now) for path in self.mtimes.keys() - found.keys())
+        self.mtimes = found
+        return changed
+
+    def start(self):
+        self._scan(report=False)
+        self._thread.start()
+        return {"directories": None, "files": len(self.mtimes)}
+
+    def _run(self):
+        while not self._stopping.wait(self.interval):
+            changed = self._scan(report=True)
+            if changed:
+                self.on_batch(changed)
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(30)
+
+
+class Watchfiles:
+    """watchfiles (Rust notify) as ``watchfiles.watch`` runs it: RustNotify's own loop,
+    then its DefaultFilter. RustNotify is used directly so that set-up can be timed."""
+
+    name = "watchfiles"
+
+    @staticmethod
+    def load():
+        import watchfiles  # noqa: F401
+
+    def __init__(self, tree, config, on_batch, step_ms=50, debounce_ms=1600):
+        self.tree = str(tree)
+        self.on_batch = on_batch
+        self.step_ms = step_ms
+        self.debounce_ms = debounce_ms
+        self.notify = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watchfiles", daemon=True)
+
+    def start(self):
+        from watchfiles._rust_notify import RustNotify
+
+        # Returns once notify has added a watch on every directory below the tree.
+        self.notify = RustNotify([self.tree], False, False, 300, True, False)
+        self._thread.start()
+        return {"directories": None, "files": None}
+
+    def _run(self):
+        from watchfiles import Change, DefaultFilter
+
+        keep = DefaultFilter()
+        while True:
+            # watchfiles.watch's default rust_timeout; stop_event is checked every step.
+            raw = self.notify.watch(self.debounce_ms, self.step_ms, 5000, self._stopping)
+            if raw == "stop":
+                return
+            if isinstance(raw, str):
+                continue
+            now = time.monotonic()
+            paths = sorted({path for kind, path in raw if keep(Change(kind), path)})
+            if paths:
+                self.on_batch([(path, now) for path in paths])
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(30)
+        self.notify.close()
+
+
+WATCHERS = {watcher.name: watcher for watcher in (Ours, Polling, Watchfiles)}
