@@ -20,7 +20,7 @@ from collective.autorestart.runtime.channel import SupervisorChannel
 from collective.autorestart.runtime.config import read_slug
 from collective.autorestart.runtime.planner import Policy, make_plan
 from collective.autorestart.runtime.sound import missing_audio_device
-from collective.autorestart.runtime.report import Failure, describe
+from collective.autorestart.runtime.report import Failure, describe, raced_with_a_request
 
 
 DEFAULT_FILTER = PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE))
@@ -374,3 +374,24 @@ def test_missing_audio_device(monkeypatch, tmp_path):
     monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
     (tmp_path / "pulse" / "native").unlink()
     assert missing_audio_device() is None
+
+
+def _raise_from(filename, source):
+    try:
+        exec(compile(source, filename, "exec"), {})
+    except Exception as error:
+        return error
+    raise AssertionError("did not raise")
+
+
+def test_registry_races_are_told_apart_from_user_errors():
+    race = _raise_from(
+        "/eggs/zope.interface/zope/interface/adapter.py",
+        "d = {1: 1}\nfor k in d:\n    d[k + 1] = 1\n",
+    )
+    assert isinstance(race, RuntimeError) and raced_with_a_request(race)
+    wrapped = Exception("ConfigurationExecutionError")
+    wrapped.evalue = race
+    assert raced_with_a_request(wrapped)
+    assert not raced_with_a_request(_raise_from("/src/pkg/views.py", "{}['missing']\n"))
+    assert not raced_with_a_request(Exception("plain"))

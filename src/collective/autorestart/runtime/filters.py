@@ -37,13 +37,14 @@ class PathFilter:
             return True
         return self._path_excluded(path)
 
-    def accepts_file(self, path: str) -> bool:
-        name = os.path.basename(path)
+    def accepts_name(self, name: str) -> bool:
+        """The file name test alone, for a file in a directory already known not excluded."""
         if self._include is None or not self._include.match(name):
             return False
-        if self._excluded_names is not None and self._excluded_names.match(name):
-            return False
-        return not self._path_excluded(path)
+        return self._excluded_names is None or not self._excluded_names.match(name)
+
+    def accepts_file(self, path: str) -> bool:
+        return self.accepts_name(os.path.basename(path)) and not self._path_excluded(path)
 
     def _path_excluded(self, path: str) -> bool:
         if self._excluded_paths is None:

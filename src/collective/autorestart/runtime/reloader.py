@@ -12,7 +12,7 @@ from plone.reload.xreload import Reloader
 from plone.reload.zcml import reload_zcml
 
 from collective.autorestart.runtime.outcome import Outcome
-from collective.autorestart.runtime.report import describe
+from collective.autorestart.runtime.report import describe, raced_with_a_request
 
 
 log = logging.getLogger("collective.autorestart")
@@ -43,7 +43,7 @@ class CodeReloader:
             self._record_mtime(filename, module)
         if zcml:
             try:
-                reload_zcml()
+                _reload_zcml_despite_requests()
             except (Exception, SystemExit) as error:  # noqa: B902
                 outcome.zcml_failure = describe(error, "ZCML", self.roots)
                 log.debug("reloading ZCML failed", exc_info=True)
@@ -61,6 +61,23 @@ class CodeReloader:
         except OSError:
             return
         plone.reload.code.MOD_TIMES[filename] = (mtime, module)
+
+
+# A ZCML reload rebuilds the global registry while requests are served from it; now and
+# then zope.interface trips over that ("dictionary changed size during iteration").
+# plone.reload rolls the registry back, so trying again is safe.
+ZCML_ATTEMPTS = 3
+
+
+def _reload_zcml_despite_requests() -> None:
+    for attempt in range(1, ZCML_ATTEMPTS + 1):
+        try:
+            reload_zcml()
+            return
+        except Exception as error:
+            if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
+                raise
+            log.debug("ZCML reload raced with a request (%s), trying again", error)
 
 
 def _minimize_zodb_caches() -> None:

@@ -57,3 +57,16 @@ def _zcml_message(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     details = [line for line in lines if not ZCML_LOCATION.search(line)]
     return details[-1] if details else type(error).__name__
+
+
+def raced_with_a_request(error: BaseException) -> bool:
+    """Errors from zope.interface's registry internals, not from the user's ZCML."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (RuntimeError, KeyError)):
+            frames = traceback.extract_tb(error.__traceback__)
+            if frames and "zope/interface" in frames[-1].filename.replace(os.sep, "/"):
+                return True
+        error = getattr(error, "evalue", None) or error.__cause__ or error.__context__
+    return False

@@ -33,7 +33,6 @@ MASK = (
     | pyinotify.IN_MOVE_SELF  # lets pyinotify keep the paths of moved directories right
 )
 GONE = pyinotify.IN_DELETE | pyinotify.IN_MOVED_FROM
-ARRIVED = pyinotify.IN_CREATE | pyinotify.IN_MOVED_TO
 LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
 
 
@@ -68,13 +67,14 @@ class Watcher:
         started = time.perf_counter()
         directories = files = 0
         limit_reached = False
+        accepts_name = self.filter.accepts_name
         for root in self.roots:
-            for directory, accepted in self._walk(root):
+            for directory, filenames in self._walk(root):
                 if not self._add(directory):
                     limit_reached = True
                     break
                 directories += 1
-                files += len(accepted)
+                files += sum(1 for name in filenames if accepts_name(name))
             if limit_reached:
                 break
         return WatchStats(directories, files, time.perf_counter() - started, limit_reached)
@@ -126,8 +126,9 @@ class Watcher:
             return
         path = event.pathname
         if mask & pyinotify.IN_ISDIR:
-            if mask & ARRIVED and not self.filter.excludes_directory(path):
-                # Files written into a new directory before its watch existed sent no event.
+            # pyinotify's auto-add reports what a newly created directory already holds as
+            # creations of its own; a directory moved in arrives with no events for its files.
+            if mask & pyinotify.IN_MOVED_TO and not self.filter.excludes_directory(path):
                 self._report_tree(path)
             return
         if not self.filter.accepts_file(path):
@@ -137,20 +138,21 @@ class Watcher:
         self.on_change(path, Change.DELETED if mask & GONE else Change.CHANGED)
 
     def _report_tree(self, top: str) -> None:
-        for _, accepted in self._walk(top):
-            for path in accepted:
-                self.on_change(path, Change.CHANGED)
+        for directory, filenames in self._walk(top):
+            for name in filenames:
+                path = os.path.join(directory, name)
+                if self.filter.accepts_file(path):
+                    self.on_change(path, Change.CHANGED)
 
     def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
-        """Each directory below top that is not excluded, with its accepted files."""
+        """Each directory below top that is not excluded, with its file names."""
         for directory, subdirectories, filenames in os.walk(top):
             subdirectories[:] = [
                 name
                 for name in subdirectories
                 if not self.filter.excludes_directory(os.path.join(directory, name))
             ]
-            paths = (os.path.join(directory, name) for name in filenames)
-            yield directory, [path for path in paths if self.filter.accepts_file(path)]
+            yield directory, filenames
 
     def close(self) -> None:
         try:
