@@ -340,3 +340,15 @@ def test_median_save_to_live_latency(live):
     """Goal: <= 30 ms on the development machine; this guards against large regressions."""
     assert len(LATENCIES) >= 10
     assert statistics.median(LATENCIES) <= 100
+
+
+def test_stops_promptly_with_the_mixer_open(live):
+    """Runs last in this module: the sound thread must never hold up the exit."""
+    _, server = live
+    assert "; silent" not in server.log()  # the mixer really is open
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(10) == 0
+    took = time.monotonic() - started
+    FIGURES.append("stop with the mixer open: %.0f ms" % (took * 1000))
+    assert took < 2.0
