@@ -10,11 +10,11 @@ import selectors
 import signal
 import time
 
+from collective.autorestart.runtime.channel import FD_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
 
 log = logging.getLogger("collective.autorestart.supervisor")
 
-FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Only a backstop: every event that matters writes to the wake-up pipe.
 WAIT_SECONDS = 1.0
