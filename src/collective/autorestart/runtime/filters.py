@@ -35,7 +35,7 @@ class PathFilter:
         name = os.path.basename(path)
         if self._excluded_names is not None and self._excluded_names.match(name):
             return True
-        return self._path_excluded(path)
+        return self.path_excluded(path)
 
     def accepts_name(self, name: str) -> bool:
         """The file name test alone, for a file in a directory already known not excluded."""
@@ -44,9 +44,10 @@ class PathFilter:
         return self._excluded_names is None or not self._excluded_names.match(name)
 
     def accepts_file(self, path: str) -> bool:
-        return self.accepts_name(os.path.basename(path)) and not self._path_excluded(path)
+        return self.accepts_name(os.path.basename(path)) and not self.path_excluded(path)
 
-    def _path_excluded(self, path: str) -> bool:
+    def path_excluded(self, path: str) -> bool:
+        """Whether path or one of its parents matches an exclude pattern with a slash."""
         if self._excluded_paths is None:
             return False
         while True:

@@ -67,14 +67,13 @@ class Watcher:
         started = time.perf_counter()
         directories = files = 0
         limit_reached = False
-        accepts_name = self.filter.accepts_name
         for root in self.roots:
             for directory, filenames in self._walk(root):
                 if not self._add(directory):
                     limit_reached = True
                     break
                 directories += 1
-                files += sum(1 for name in filenames if accepts_name(name))
+                files += len(filenames)
             if limit_reached:
                 break
         return WatchStats(directories, files, time.perf_counter() - started, limit_reached)
@@ -141,18 +140,33 @@ class Watcher:
         for directory, filenames in self._walk(top):
             for name in filenames:
                 path = os.path.join(directory, name)
-                if self.filter.accepts_file(path):
+                if not self.filter.path_excluded(path):
                     self.on_change(path, Change.CHANGED)
 
     def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
-        """Each directory below top that is not excluded, with its file names."""
-        for directory, subdirectories, filenames in os.walk(top):
-            subdirectories[:] = [
-                name
-                for name in subdirectories
-                if not self.filter.excludes_directory(os.path.join(directory, name))
-            ]
-            yield directory, filenames
+        """Each directory below top that is not excluded, with the names of its files that
+        pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat."""
+        excludes_directory = self.filter.excludes_directory
+        accepts_name = self.filter.accepts_name
+        pending = [top]
+        while pending:
+            directory = pending.pop()
+            names = []
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        try:
+                            is_directory = entry.is_dir(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        if is_directory:
+                            if not excludes_directory(entry.path):
+                                pending.append(entry.path)
+                        elif accepts_name(entry.name):
+                            names.append(entry.name)
+            except OSError:
+                continue  # deleted while we walked, or unreadable: nothing to watch
+            yield directory, names
 
     def close(self) -> None:
         try:
