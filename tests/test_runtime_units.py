@@ -395,3 +395,16 @@ def test_registry_races_are_told_apart_from_user_errors():
     assert raced_with_a_request(wrapped)
     assert not raced_with_a_request(_raise_from("/src/pkg/views.py", "{}['missing']\n"))
     assert not raced_with_a_request(Exception("plain"))
+
+
+def test_registry_race_seen_deeper_than_zope_interface():
+    """zope.interface iterating a WeakKeyDictionary: the KeyError is raised in weakref.py."""
+    helper = compile("def fail():\n    raise KeyError('weakref')\n", "/usr/lib/python3/weakref.py", "exec")
+    namespace = {}
+    exec(helper, namespace)
+    race = None
+    try:
+        exec(compile("fail()\n", "/eggs/zope.interface/zope/interface/adapter.py", "exec"), namespace)
+    except KeyError as error:
+        race = error
+    assert raced_with_a_request(race)

@@ -65,8 +65,9 @@ def raced_with_a_request(error: BaseException) -> bool:
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, (RuntimeError, KeyError)):
+            # A KeyError may come from a WeakKeyDictionary that zope.interface iterates.
             frames = traceback.extract_tb(error.__traceback__)
-            if frames and "zope/interface" in frames[-1].filename.replace(os.sep, "/"):
+            if any("zope/interface/" in frame.filename.replace(os.sep, "/") for frame in frames):
                 return True
         error = getattr(error, "evalue", None) or error.__cause__ or error.__context__
     return False
