@@ -23,11 +23,7 @@ REPO = BENCH.parent
 # The project is not installed in the bench venv: use the checkout's code.
 sys.path.insert(0, str(REPO / "src"))
 
-from collective.autorestart.recipe.options import (  # noqa: E402
-    DEFAULT_DEBOUNCE_MS,
-    DEFAULT_EXCLUDE,
-    DEFAULT_INCLUDE,
-)
+from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
 import burst  # noqa: E402
 import goals  # noqa: E402
@@ -162,9 +158,9 @@ def main(argv=None):
     args = parse_args(argv)
     started = time.monotonic()
     config = {
-        "include": list(DEFAULT_INCLUDE),
-        "exclude": list(DEFAULT_EXCLUDE),
-        "debounce_ms": DEFAULT_DEBOUNCE_MS,
+        "include": list(DEFAULTS["include"]),
+        "exclude": list(DEFAULTS["exclude"]),
+        "debounce_ms": DEFAULTS["debounce"],
     }
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

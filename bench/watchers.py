@@ -16,11 +16,11 @@ class Ours:
 
     @staticmethod
     def load():
-        import collective.autorestart.runtime.service  # noqa: F401 - pulls in pyinotify
+        import collective.autorestart.watching.service  # noqa: F401 - pulls in pyinotify
 
     def __init__(self, tree, config, on_batch, on_raw=None):
-        from collective.autorestart.runtime.filters import PathFilter
-        from collective.autorestart.runtime.service import WatchService
+        from collective.autorestart.watching.filters import PathFilter
+        from collective.autorestart.watching.service import WatchService
 
         self.stats = None
         self.on_batch_paths = on_batch
@@ -73,10 +73,10 @@ class Polling:
 
     @staticmethod
     def load():
-        import collective.autorestart.runtime.filters  # noqa: F401
+        import collective.autorestart.watching.filters  # noqa: F401
 
     def __init__(self, tree, config, on_batch, interval=1.0):
-        from collective.autorestart.runtime.filters import PathFilter
+        from collective.autorestart.watching.filters import PathFilter
 
         self.tree = str(tree)
         # The same files as ours, so that both do the same work per file.

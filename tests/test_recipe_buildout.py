@@ -27,7 +27,8 @@ def test_generates_script_and_slug(buildout):
     assert json.loads(config.getAttribute("watch")) == [str(buildout.directory / "src")]
     assert config.getAttribute("debounce") == "25"
     assert config.getAttribute("sound") == "off"
-    assert config.getAttribute("part") == "instance-autoreload"
+    # The part is named in the slug's comment, for whoever opens the file.
+    assert "from part [instance-autoreload]" in buildout.slug.read_text()
     assert os.path.isfile(config.getAttribute("success_sound"))
     # Plain bin/instance is the zope2instance script, untouched by us.
     assert "plone.recipe.zope2instance.ctl" in (buildout.directory / "bin/instance").read_text()

@@ -5,6 +5,7 @@ import xml.dom.minidom
 import pytest
 import zc.buildout
 
+from collective.autorestart.contract import DEFAULTS
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 
@@ -41,7 +42,7 @@ def test_defaults(tmp_path):
     assert settings["watch"] == [str(tmp_path / "src")]
     assert settings["include"] == ["*.py", "*.zcml"]
     assert "__pycache__" in settings["exclude"] and ".git" in settings["exclude"]
-    assert settings["debounce"] == parsing.DEFAULT_DEBOUNCE_MS
+    assert settings["debounce"] == DEFAULTS["debounce"]
     assert settings["sound"] is True
     assert settings["success-sound"].endswith("sounds/success.wav")
     assert settings["failure-sound"].endswith("sounds/failure.wav")
@@ -189,7 +190,7 @@ def test_slug_escapes_values(tmp_path):
     assert "&amp;" in slug and "&lt;more&gt;" in slug
     element = xml.dom.minidom.parseString(slug).getElementsByTagName("autorestart:config")[0]
     assert json.loads(element.getAttribute("watch")) == [str(odd)]
-    assert element.getAttribute("debounce") == str(parsing.DEFAULT_DEBOUNCE_MS)
+    assert element.getAttribute("debounce") == str(DEFAULTS["debounce"])
 
 
 def test_threaddump_file(tmp_path):

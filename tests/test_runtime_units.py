@@ -8,22 +8,22 @@ import types
 
 import pytest
 
-from collective.autorestart.recipe.options import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
+from collective.autorestart.contract import DEFAULTS
 from collective.autorestart.runtime import threaddump
-from collective.autorestart.runtime.batcher import Batch, Batcher, Change
-from collective.autorestart.runtime.cycle import ReloadCycle
-from collective.autorestart.runtime.filters import PathFilter
-from collective.autorestart.runtime.modules import ModuleIndex
-from collective.autorestart.runtime.outcome import Outcome
+from collective.autorestart.watching.batcher import Batch, Batcher, Change
+from collective.autorestart.watching.cycle import ReloadCycle
+from collective.autorestart.watching.filters import PathFilter
+from collective.autorestart.watching.modules import ModuleIndex
+from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.recipe.templates import render_slug
-from collective.autorestart.runtime.channel import SupervisorChannel
-from collective.autorestart.runtime.config import read_slug
-from collective.autorestart.runtime.planner import Policy, make_plan
-from collective.autorestart.runtime.sound import missing_audio_device
-from collective.autorestart.runtime.report import Failure, describe, raced_with_a_request
+from collective.autorestart.watching.channel import SupervisorChannel
+from collective.autorestart.watching.config import read_slug
+from collective.autorestart.watching.planner import Policy, make_plan
+from collective.autorestart.watching.sound import missing_audio_device
+from collective.autorestart.watching.report import Failure, describe, raced_with_a_request
 
 
-DEFAULT_FILTER = PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE))
+DEFAULT_FILTER = PathFilter(DEFAULTS["include"], DEFAULTS["exclude"])
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,7 @@ def test_slug_written_by_the_recipe_is_read_by_the_runtime(tmp_path):
     config = read_slug(str(slug))
     assert config.watch == (str(tmp_path / "src"),)
     assert config.include == ("*.py", "*.zcml")
-    assert config.debounce == 0.025 and config.sound is False
+    assert config.debounce == 25 and config.sound is False
     assert config.restart_on == ("setup.py",)
     assert config.on_zcml_change == "restart" and config.on_reload_error == "keep"
     assert config.threaddump_file == str(tmp_path / "var" / "log" / "zope-threaddump.txt")

@@ -17,7 +17,7 @@ PLAY = textwrap.dedent(
     """\
     import logging, sys, time
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    from collective.autorestart.runtime.sound import make_player
+    from collective.autorestart.watching.sound import make_player
     player = make_player(True, sys.argv[1], sys.argv[2])
     time.sleep(0.5)  # the mixer opens in the player's thread
     for kind in sys.argv[3:]:
@@ -74,7 +74,7 @@ def test_no_audio_device_is_one_line_and_no_crash(tmp_path):
 def test_sound_off_is_silent_and_says_so(tmp_path):
     code = (
         "import logging; logging.basicConfig(level=logging.INFO, format='%(message)s');"
-        "from collective.autorestart.runtime.sound import make_player;"
+        "from collective.autorestart.watching.sound import make_player;"
         "make_player(False, 'a', 'b').play('success'); import sys;"
         "sys.exit('pygame' in sys.modules)"
     )

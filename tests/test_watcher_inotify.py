@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from collective.autorestart.recipe.options import DEFAULT_EXCLUDE, DEFAULT_INCLUDE
-from collective.autorestart.runtime.batcher import Change
-from collective.autorestart.runtime.filters import PathFilter
-from collective.autorestart.runtime.service import WatchService
-from collective.autorestart.runtime.watcher import pyinotify  # imported quietly there
+from collective.autorestart.contract import DEFAULTS
+from collective.autorestart.watching.batcher import Change
+from collective.autorestart.watching.filters import PathFilter
+from collective.autorestart.watching.service import WatchService
+from collective.autorestart.watching.watcher import pyinotify  # imported quietly there
 
 
 TIMEOUT = 5.0
@@ -54,7 +54,7 @@ def watch(tmp_path):
         recorder = Recorder()
         service = WatchService(
             (str(root or tmp_path),),
-            PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE)),
+            PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
             debounce,
             recorder,
         )
@@ -237,7 +237,7 @@ def test_change_during_a_reload_is_applied_by_the_next_one(tmp_path):
             done.set()
 
     service = WatchService(
-        (str(tmp_path),), PathFilter(tuple(DEFAULT_INCLUDE), tuple(DEFAULT_EXCLUDE)), 0.01, slow_reload
+        (str(tmp_path),), PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]), 0.01, slow_reload
     )
     service.start()
     try:

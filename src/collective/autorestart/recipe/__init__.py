@@ -9,12 +9,10 @@ import os
 import zc.buildout.easy_install
 import zc.recipe.egg
 
+from collective.autorestart.contract import SLUG_NAME
+from collective.autorestart.contract import SUPERVISOR_MODULE
 from collective.autorestart.recipe import options as parsing
-from collective.autorestart.recipe.templates import SLUG_NAME
 from collective.autorestart.recipe.templates import render_slug
-
-
-SUPERVISOR_MODULE = "collective.autorestart.supervisor"
 
 
 class Recipe:
@@ -30,22 +28,11 @@ class Recipe:
         self.bin_directory = buildout["buildout"]["bin-directory"]
         # Derived values go back into the options so that buildout reinstalls the part
         # whenever one of them changes (a moved instance, a new develop path, ...).
-        options["watch"] = "\n".join(settings["watch"])
-        options["include"] = "\n".join(settings["include"])
-        options["exclude"] = "\n".join(settings["exclude"])
-        options["debounce"] = str(settings["debounce"])
-        options["sound"] = "on" if settings["sound"] else "off"
-        options["success-sound"] = settings["success-sound"]
-        options["failure-sound"] = settings["failure-sound"]
-        options["log-level"] = settings["log-level"]
-        options["threaddump-file"] = settings["threaddump-file"]
-        options["restart-on"] = "\n".join(settings["restart-on"])
-        options["on-zcml-change"] = settings["on-zcml-change"]
-        options["on-reload-error"] = settings["on-reload-error"]
+        for option in parsing.OPTIONS:
+            options[option] = parsing.as_option(settings[option])
         # The supervisor gets the extras the instance asked for: [sound] lets it play the
         # failure sound when the instance crashes at start-up.
         options["eggs"] = settings["requirement"]
-        options["script"] = settings["script"]
         options["slug"] = self.slug_path
         options["instance-location"] = location
         self.egg = zc.recipe.egg.Egg(buildout, options["recipe"], options)
@@ -77,7 +64,6 @@ class Recipe:
     def _write_script(self):
         location = self.settings["instance-location"]
         baked = [
-            "--part", self.name,
             "--instance-home", location,
             "--interpreter", os.path.join(location, "bin", "interpreter"),
             "--wsgi-ini", os.path.join(location, "etc", "wsgi.ini"),

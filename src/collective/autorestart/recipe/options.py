@@ -1,59 +1,22 @@
-"""Parse and validate the part's options, in one place.
+"""Parse and validate the part's options, in one place: ``OPTIONS``.
 
-Every problem becomes a ``zc.buildout.UserError`` that names the part, the option, the
-value and how to fix it.  Later options (restart policies) are added to ``OPTIONS``.
+Every option of the contract (``collective.autorestart.contract``) is parsed by the parser
+of its kind (``PARSERS``); ``instance`` and ``script`` concern only the recipe.  Every problem becomes a
+``zc.buildout.UserError`` that names the part, the option, the value and how to fix it.
 """
+import functools
 import os
 
 import zc.buildout
 
+from collective.autorestart.contract import OPTION_FIELDS
+from collective.autorestart.contract import PACKAGE
+from collective.autorestart.contract import Kind
 
-DEFAULT_INCLUDE = ["*.py", "*.zcml"]
 
-# Directory names and basenames that are never code a developer edits: version control,
-# caches, compiled files, editor swap and backup files, JavaScript and Python environments.
-DEFAULT_EXCLUDE = [
-    ".git",
-    ".hg",
-    ".svn",
-    ".bzr",
-    "__pycache__",
-    "*.py[cod]",
-    "*.egg-info",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "node_modules",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    "*.sw[a-p]",
-    "*~",
-    ".#*",
-    "#*#",
-    "4913",
-]
-
-# 10 ms is longer than the gap between the events of one editor save (rename-saves take
-# about 1 ms) and between files of a git checkout, and short enough that a save is live
-# before the developer has switched to the browser.
-DEFAULT_DEBOUNCE_MS = 10
-MAX_DEBOUNCE_MS = 10000
-
-# Changes that in-place reloading can't apply: new packages, entry points, dependencies.
-# The buildout's own cfg files are not here: they need a buildout run, not a restart.
-DEFAULT_RESTART_ON = ["setup.py", "setup.cfg", "pyproject.toml"]
-ZCML_POLICIES = ("reload", "restart")
-RELOAD_ERROR_POLICIES = ("keep", "restart")
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+INSTANCE_RECIPE = "plone.recipe.zope2instance"
 TRUE_WORDS = ("on", "true", "yes", "1")
 FALSE_WORDS = ("off", "false", "no", "0")
-
-SOUNDS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "sounds")
-INSTANCE_RECIPE = "plone.recipe.zope2instance"
-PACKAGE = "collective.autorestart"
 
 
 def nocomments_split(value):
@@ -65,8 +28,8 @@ def nocomments_split(value):
     return words
 
 
-class OptionError:
-    """Builds the UserError messages so that every one has the same shape."""
+class ErrorBuilder:
+    """Makes the part's UserErrors, so that every message has the same shape."""
 
     def __init__(self, part):
         self.part = part
@@ -83,43 +46,72 @@ class OptionError:
         )
 
 
-def parse_bool(error, option, value):
+class Context:
+    """What parsers need to know of the buildout beside the option's own value."""
+
+    def __init__(self, part, error, directory, develop):
+        self.part = part
+        self.error = error
+        self.directory = directory
+        self.develop = develop
+
+    def path(self, value):
+        return os.path.normpath(os.path.join(self.directory, value))
+
+
+# Parsers of the contract's kinds: (context, value or None, field) -> value.
+
+def parse_switch(context, value, field):
+    if value is None:
+        return field.spec.default
     word = value.strip().lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise error(
-        option, value, "not a boolean", "Use on or off (also true/false, yes/no, 1/0)."
+    raise context.error(
+        field.option, value, "not a boolean", "Use on or off (also true/false, yes/no, 1/0)."
     )
 
 
-def parse_choice(error, option, value, choices):
-    word = value.strip().lower()
-    if word not in choices:
-        raise error(option, value, "unknown policy", "Use %s (default %s)." % (" or ".join(choices), choices[0]))
-    return word
+def parse_choice(context, value, field):
+    spec = field.spec
+    if value is None:
+        return spec.default
+    by_word = {choice.lower(): choice for choice in spec.choices}
+    choice = by_word.get(value.strip().lower())
+    if choice is None:
+        listed = (
+            " or ".join(spec.choices) if len(spec.choices) == 2 else "one of " + ", ".join(spec.choices)
+        )
+        raise context.error(
+            field.option, value, "unknown " + spec.choice_of, "Use %s (default %s)." % (listed, spec.default)
+        )
+    return choice
 
 
-def parse_debounce(error, value):
+def parse_milliseconds(context, value, field):
+    spec = field.spec
+    if value is None:
+        return spec.default
     text = value.strip()
     if text.endswith("ms"):
         text = text[:-2].strip()
     try:
         milliseconds = int(text)
     except ValueError:
-        raise error(
-            "debounce",
+        raise context.error(
+            field.option,
             value,
             "not a whole number of milliseconds",
-            "Use e.g. debounce = %d." % DEFAULT_DEBOUNCE_MS,
+            "Use e.g. %s = %d." % (field.option, spec.default),
         ) from None
-    if not 0 <= milliseconds <= MAX_DEBOUNCE_MS:
-        raise error(
-            "debounce",
+    if not 0 <= milliseconds <= spec.maximum:
+        raise context.error(
+            field.option,
             value,
             "out of range",
-            "Use 0 to %d milliseconds (default %d)." % (MAX_DEBOUNCE_MS, DEFAULT_DEBOUNCE_MS),
+            "Use 0 to %d milliseconds (default %d)." % (spec.maximum, spec.default),
         )
     return milliseconds
 
@@ -168,72 +160,108 @@ def parse_globs(error, option, value, default, allow_paths):
     return [check_glob(error, option, pattern, allow_paths) for pattern in patterns]
 
 
-def parse_watch(error, value, buildout_directory, develop):
+def parse_globs(context, value, field):
     if value is None:
-        roots = develop
+        return list(field.spec.default)
+    patterns = nocomments_split(value)
+    if not patterns and field.spec.required:
+        raise context.error(
+            field.option,
+            value,
+            "no pattern given",
+            "List at least one, e.g. %s." % " ".join(field.spec.default),
+        )
+    allow_paths = field.spec.kind is Kind.PATH_GLOBS
+    return [check_glob(context.error, field.option, pattern, allow_paths) for pattern in patterns]
+
+
+def parse_directories(context, value, field):
+    if value is None:
+        roots = context.develop
         if not roots:
-            raise error(
-                "watch",
+            raise context.error(
+                field.option,
                 "(default: the buildout's develop paths)",
                 "there is nothing to watch: [buildout] develop is empty",
-                "Set watch = ${buildout:directory}/src (one directory per line).",
+                "Set %s = ${buildout:directory}/src (one directory per line)." % field.option,
             )
     else:
         roots = nocomments_split(value)
         if not roots:
-            raise error("watch", value, "no directory given", "List one directory per line.")
+            raise context.error(field.option, value, "no directory given", "List one directory per line.")
     absolute = []
     for root in roots:
-        path = os.path.normpath(os.path.join(buildout_directory, root))
+        path = context.path(root)
         if not os.path.isdir(path):
-            raise error(
-                "watch",
+            raise context.error(
+                field.option,
                 root,
                 "directory %s does not exist" % path,
-                "Create it or remove it from watch.",
+                "Create it or remove it from %s." % field.option,
             )
         if path not in absolute:
             absolute.append(path)
     return absolute
 
 
-def parse_sound_file(error, option, value, buildout_directory, default_name):
+def parse_existing_file(context, value, field):
     if value is None or not value.strip():
-        return os.path.join(SOUNDS_DIR, default_name)
-    path = os.path.normpath(os.path.join(buildout_directory, value.strip()))
+        return context.path(field.spec.default)
+    path = context.path(value.strip())
     if not os.path.isfile(path):
-        raise error(
-            option,
+        raise context.error(
+            field.option,
             value,
             "file %s does not exist" % path,
-            "Point it at a WAV or OGG file, or leave it out for the shipped sound.",
+            "Point it at an existing file, or leave it out for the default.",
         )
     return path
 
 
-def parse_log_level(error, value):
-    level = value.strip().upper()
-    if level not in LOG_LEVELS:
-        raise error("log-level", value, "unknown log level", "Use one of %s." % ", ".join(LOG_LEVELS))
-    return level
+def parse_output_file(context, value, field):
+    if value is None:
+        value = field.spec.default
+    if not value.strip():
+        raise context.error(field.option, value, "no file given", "Leave the option out for the default.")
+    path = context.path(value.strip())
+    if os.path.isdir(path):
+        raise context.error(field.option, value, "%s is a directory" % path, "Name a file in it.")
+    return path
 
 
-def parse_script_name(error, value):
-    name = value.strip()
+PARSERS = {
+    Kind.DIRECTORIES: parse_directories,
+    Kind.NAME_GLOBS: parse_globs,
+    Kind.PATH_GLOBS: parse_globs,
+    Kind.MILLISECONDS: parse_milliseconds,
+    Kind.SWITCH: parse_switch,
+    Kind.EXISTING_FILE: parse_existing_file,
+    Kind.OUTPUT_FILE: parse_output_file,
+    Kind.CHOICE: parse_choice,
+}
+
+
+def parse_script_name(context, value):
+    name = context.part if value is None else value.strip()
     if not name or os.sep in name or name.startswith("."):
-        raise error("script", value, "not a file name", "Use a plain name such as instance-autoreload.")
+        raise context.error("script", value, "not a file name", "Use a plain name such as instance-autoreload.")
     return name
 
 
-def parse_threaddump_file(error, value, buildout_directory):
-    if value is None:
-        value = os.path.join("var", "log", "zope-threaddump.txt")
-    if not value.strip():
-        raise error("threaddump-file", value, "no file given", "Leave the option out for the default.")
-    path = os.path.normpath(os.path.join(buildout_directory, value.strip()))
-    if os.path.isdir(path):
-        raise error("threaddump-file", value, "%s is a directory" % path, "Name a file in it.")
-    return path
+# Every option the part takes but instance, which names the part that the others need.
+OPTIONS = {"script": parse_script_name}
+OPTIONS.update(
+    (field.option, functools.partial(PARSERS[field.spec.kind], field=field)) for field in OPTION_FIELDS
+)
+
+
+def as_option(value):
+    """A parsed value as buildout option text, to write back into the part's options."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return "\n".join(value)
+    return str(value)
 
 
 def instance_section(error, buildout, name):
@@ -277,38 +305,21 @@ def _requirement_name(requirement):
 
 
 def parse(part, buildout, options):
-    """All options of the part, validated; returns a dict of plain values."""
-    error = OptionError(part)
+    """All options of the part, validated: a dict of plain values keyed by option name,
+    with ``buildout-directory`` and what the recipe needs of the instance part."""
+    error = ErrorBuilder(part)
     buildout_options = buildout["buildout"]
     directory = buildout_options["directory"]
+    context = Context(part, error, directory, nocomments_split(buildout_options.get("develop", "")))
     instance_name = options.get("instance", "instance").strip()
     instance = instance_section(error, buildout, instance_name)
-    develop = nocomments_split(buildout_options.get("develop", ""))
-    return {
+    settings = {
         "instance": instance_name,
+        "buildout-directory": directory,
         "instance-location": instance["location"],
         "site-zcml": bool(instance.get("site-zcml", "").strip()),
-        "watch": parse_watch(error, options.get("watch"), directory, develop),
-        "include": parse_globs(error, "include", options.get("include"), DEFAULT_INCLUDE, False),
-        "exclude": parse_globs(error, "exclude", options.get("exclude"), DEFAULT_EXCLUDE, True),
-        "debounce": parse_debounce(error, options.get("debounce", str(DEFAULT_DEBOUNCE_MS))),
-        "sound": parse_bool(error, "sound", options.get("sound", "on")),
-        "success-sound": parse_sound_file(
-            error, "success-sound", options.get("success-sound"), directory, "success.wav"
-        ),
-        "failure-sound": parse_sound_file(
-            error, "failure-sound", options.get("failure-sound"), directory, "failure.wav"
-        ),
-        "script": parse_script_name(error, options.get("script", part)),
-        "log-level": parse_log_level(error, options.get("log-level", "INFO")),
-        "threaddump-file": parse_threaddump_file(error, options.get("threaddump-file"), directory),
-        "restart-on": parse_globs(error, "restart-on", options.get("restart-on"), DEFAULT_RESTART_ON, False),
-        "on-zcml-change": parse_choice(
-            error, "on-zcml-change", options.get("on-zcml-change", "reload"), ZCML_POLICIES
-        ),
-        "on-reload-error": parse_choice(
-            error, "on-reload-error", options.get("on-reload-error", "keep"), RELOAD_ERROR_POLICIES
-        ),
-        "buildout-directory": directory,
         "requirement": our_requirement(instance),
     }
+    for option, parse_option in OPTIONS.items():
+        settings[option] = parse_option(context, options.get(option))
+    return settings

@@ -1,1 +1,1 @@
-"""Inside Zope: watch the code, plan what a change needs, reload it, report."""
+"""Inside Zope: start the watcher, reload code and ZCML, dump threads."""

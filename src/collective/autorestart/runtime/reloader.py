@@ -11,8 +11,8 @@ import plone.reload.code
 from plone.reload.xreload import Reloader
 from plone.reload.zcml import reload_zcml
 
-from collective.autorestart.runtime.outcome import Outcome
-from collective.autorestart.runtime.report import describe, raced_with_a_request
+from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.report import describe, raced_with_a_request
 
 
 log = logging.getLogger("collective.autorestart")

@@ -6,14 +6,12 @@ import logging
 import os
 import threading
 
+from collective.autorestart.contract import SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import threaddump
-from collective.autorestart.runtime.config import Config
 from collective.autorestart.runtime.directive import current_config
 
 log = logging.getLogger("collective.autorestart")
 
-# Set by bin/instance-autoreload only (see README.rst, "The generated files").
-SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
 STOP_TIMEOUT_SECONDS = 1.0
 
 _lock = threading.Lock()
@@ -21,7 +19,7 @@ _service = None
 
 
 def switched_on() -> bool:
-    return os.environ.get(SWITCH_VARIABLE) == "1"
+    return os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE
 
 
 def debug_mode() -> bool:
@@ -70,17 +68,15 @@ def stop() -> None:
 
 def _build(config: Config):
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
-    from collective.autorestart.runtime.channel import SupervisorChannel
-    from collective.autorestart.runtime.cycle import ReloadCycle
-    from collective.autorestart.runtime.filters import watch_filter
-    from collective.autorestart.runtime.modules import ModuleIndex
-    from collective.autorestart.runtime.planner import Policy
     from collective.autorestart.runtime.reloader import CodeReloader
-    from collective.autorestart.runtime.service import WatchService
-    from collective.autorestart.runtime.sound import make_player
+    from collective.autorestart.watching.channel import SupervisorChannel
+    from collective.autorestart.watching.cycle import ReloadCycle
+    from collective.autorestart.watching.factory import make_watch_service
+    from collective.autorestart.watching.modules import ModuleIndex
+    from collective.autorestart.watching.planner import Policy
+    from collective.autorestart.watching.sound import make_player
 
     log.setLevel(config.log_level)
-    path_filter = watch_filter(config.include, config.restart_on, config.exclude)
     channel = SupervisorChannel.from_environment()
     player = make_player(config.sound, config.success_sound, config.failure_sound)
     policy = Policy(
@@ -99,16 +95,16 @@ def _build(config: Config):
 
     def announce(stats) -> None:
         log.info(
-            "watching %d directories, %d files under %s in %.0f ms (%r, debounce %.0f ms)%s",
+            "watching %d directories, %d files under %s in %.0f ms (%r, debounce %d ms)%s",
             stats.directories,
             stats.files,
             ", ".join(config.watch),
             stats.seconds * 1000,
-            path_filter,
-            config.debounce * 1000,
+            service.watcher.filter,
+            config.debounce,
             "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
         )
         channel.ready()
 
-    return WatchService(config.watch, path_filter, config.debounce, cycle, on_ready=announce)
-
+    service = make_watch_service(config, cycle, on_ready=announce)
+    return service

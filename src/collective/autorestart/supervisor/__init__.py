@@ -8,12 +8,10 @@ import logging
 import os
 import sys
 
-from collective.autorestart.runtime.config import ConfigError, read_slug
+from collective.autorestart.contract import SWITCH_VALUE, SWITCH_VARIABLE, ConfigError
+from collective.autorestart.watching.config import read_slug
 
 
-# The one switch the runtime inside Zope obeys (see README.rst, "The generated files").
-SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
-SWITCH_VALUE = "1"
 LOG_FORMAT = "%(asctime)s %(levelname)-7.7s [%(name)s][supervisor] %(message)s"
 
 
@@ -23,7 +21,6 @@ def parse_arguments(argv):
         description="Run the Zope instance in the foreground, in debug mode, and reload"
         " changed code in place (collective.autorestart).",
     )
-    parser.add_argument("--part", required=True)
     parser.add_argument("--instance-home", required=True)
     parser.add_argument("--interpreter", required=True)
     parser.add_argument("--wsgi-ini", required=True)
@@ -55,21 +52,9 @@ def instance_environment(arguments):
     return env
 
 
-def crash_watcher(config):
-    """The runtime's own watcher, run here while the instance is down."""
-
-    def make(on_batch):
-        from collective.autorestart.runtime.filters import watch_filter
-        from collective.autorestart.runtime.service import WatchService
-
-        path_filter = watch_filter(config.include, config.restart_on, config.exclude)
-        return WatchService(config.watch, path_filter, config.debounce, on_batch)
-
-    return make
-
-
 def main(argv=None):
     from collective.autorestart.supervisor.session import Supervisor
+    from collective.autorestart.watching.factory import make_watch_service
 
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
@@ -86,6 +71,7 @@ def main(argv=None):
         instance_command(arguments),
         instance_environment(arguments),
         config,
-        crash_watcher(config),
+        # While the instance is down, the supervisor watches with the runtime's own code.
+        lambda on_batch: make_watch_service(config, on_batch),
     )
     return supervisor.run()

@@ -10,7 +10,7 @@ import selectors
 import signal
 import time
 
-from collective.autorestart.runtime.channel import FD_VARIABLE
+from collective.autorestart.contract import FD_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
 
 log = logging.getLogger("collective.autorestart.supervisor")
@@ -185,7 +185,7 @@ class Supervisor:
         return True
 
     def _play_failure(self):
-        from collective.autorestart.runtime.sound import FAILURE, make_player
+        from collective.autorestart.watching.sound import FAILURE, make_player
 
         if self._player is None:
             config = self.config

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collective.autorestart.runtime.report import Failure
+from collective.autorestart.watching.report import Failure
 
 
 @dataclass

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from collective.autorestart.runtime.batcher import Change
+from collective.autorestart.watching.batcher import Change
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import os
 
-log = logging.getLogger("collective.autorestart")
+from collective.autorestart.contract import FD_VARIABLE
 
-FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
+log = logging.getLogger("collective.autorestart")
 
 
 class SupervisorChannel:

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from collective.autorestart.runtime.batcher import Batch
-from collective.autorestart.runtime.modules import ModuleIndex
-from collective.autorestart.runtime.planner import Policy, make_plan
-from collective.autorestart.runtime.outcome import Outcome
-from collective.autorestart.runtime.sound import FAILURE, SUCCESS
+from collective.autorestart.watching.batcher import Batch
+from collective.autorestart.watching.modules import ModuleIndex
+from collective.autorestart.watching.planner import Policy, make_plan
+from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.sound import FAILURE, SUCCESS
 
 log = logging.getLogger("collective.autorestart")
 DEFAULT_POLICY = Policy()

@@ -12,8 +12,8 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from collective.autorestart.runtime.batcher import Change
-from collective.autorestart.runtime.filters import PathFilter
+from collective.autorestart.watching.batcher import Change
+from collective.autorestart.watching.filters import PathFilter
 
 
 with warnings.catch_warnings():

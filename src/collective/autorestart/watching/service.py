@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from collective.autorestart.runtime.batcher import Batch, Batcher, Change
-from collective.autorestart.runtime.filters import PathFilter
-from collective.autorestart.runtime.watcher import Watcher, WatchStats
+from collective.autorestart.watching.batcher import Batch, Batcher, Change
+from collective.autorestart.watching.filters import PathFilter
+from collective.autorestart.watching.watcher import Watcher, WatchStats
 
 log = logging.getLogger("collective.autorestart")
 

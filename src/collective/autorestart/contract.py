@@ -1,0 +1,235 @@
+"""The contract between the recipe (build time) and the runtime and supervisor (run time).
+
+The recipe and the runtime never import each other; both import this module, which is
+standard library only.  ``Config`` is the single list of what the recipe bakes into the ZCML
+slug: each field says its kind, default, choices and title.  From it the recipe validates the
+buildout options and renders the slug's attributes, the runtime builds the ``autorestart:config``
+directive's schema, and the runtime and the supervisor decode the attributes.  Adding an
+option of an existing kind is one field here, plus the README and a test.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PACKAGE = "collective.autorestart"
+
+# The slug: a package include that Zope loads with the others.
+SLUG_NAME = "999-collective.autorestart-configure.zcml"
+NAMESPACE = "http://namespaces.plone.org/autorestart"
+DIRECTIVE = "config"
+DIRECTIVE_SCHEMA = "collective.autorestart.runtime.directive.IConfigDirective"
+DIRECTIVE_HANDLER = "collective.autorestart.runtime.directive.config_directive"
+
+# What bin/instance-autoreload hands down to the instance: the one switch the runtime obeys,
+# and the number of the pipe on which the runtime talks back ("ready", "restart <why>").
+SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
+SWITCH_VALUE = "1"
+FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
+SUPERVISOR_MODULE = "collective.autorestart.supervisor"
+
+SOUNDS_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sounds")
+
+
+class Kind(enum.Enum):
+    """What a value is, which decides how the recipe checks it and how it is encoded."""
+
+    DIRECTORIES = "directories"  # existing directories, relative to the buildout
+    NAME_GLOBS = "name-globs"  # file name patterns without /
+    PATH_GLOBS = "path-globs"  # name patterns, or absolute path globs
+    MILLISECONDS = "milliseconds"
+    SWITCH = "switch"  # on or off
+    EXISTING_FILE = "existing-file"
+    OUTPUT_FILE = "output-file"  # a file we write; its directory may not exist yet
+    CHOICE = "choice"
+    BUILDOUT_DIRECTORY = "buildout-directory"  # not an option: the recipe fills it in
+
+
+LIST_KINDS = frozenset({Kind.DIRECTORIES, Kind.NAME_GLOBS, Kind.PATH_GLOBS})
+
+
+class ConfigError(ValueError):
+    """The slug does not hold what the contract says: an edited or outdated file."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: Kind
+    title: str
+    # As a user would write it in buildout.cfg; relative paths are from the buildout
+    # directory.  None: the recipe derives it (watch: the develop paths).
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    choice_of: str = ""  # what a choice is, for messages: "policy", "log level"
+    maximum: int | None = None
+    # A list that may not be empty when given.
+    required: bool = False
+
+
+def _option(kind: Kind, title: str, **spec: Any) -> Any:
+    return dataclasses.field(metadata={"spec": Spec(kind, title, **spec)})
+
+
+# Directory names and basenames that are never code a developer edits: version control,
+# caches, compiled files, editor swap and backup files, JavaScript and Python environments.
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    "__pycache__",
+    "*.py[cod]",
+    "*.egg-info",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "*.sw[a-p]",
+    "*~",
+    ".#*",
+    "#*#",
+    "4913",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    watch: tuple[str, ...] = _option(Kind.DIRECTORIES, "Directories to watch")
+    include: tuple[str, ...] = _option(
+        Kind.NAME_GLOBS, "File name globs whose changes count", default=("*.py", "*.zcml"), required=True
+    )
+    exclude: tuple[str, ...] = _option(
+        Kind.PATH_GLOBS, "Names, globs and paths that never count", default=DEFAULT_EXCLUDE
+    )
+    # 10 ms is longer than the gap between the events of one editor save (rename-saves
+    # take about 1 ms) and between files of a git checkout, and short enough that a save
+    # is live before the developer has switched to the browser.
+    debounce: int = _option(
+        Kind.MILLISECONDS, "Milliseconds of quiet before changes are applied", default=10, maximum=10000
+    )
+    sound: bool = _option(Kind.SWITCH, "Play a sound after each reload", default=True)
+    success_sound: str = _option(
+        Kind.EXISTING_FILE,
+        "Sound file played after a reload",
+        default=os.path.join(SOUNDS_DIRECTORY, "success.wav"),
+    )
+    failure_sound: str = _option(
+        Kind.EXISTING_FILE,
+        "Sound file played after a failed reload",
+        default=os.path.join(SOUNDS_DIRECTORY, "failure.wav"),
+    )
+    threaddump_file: str = _option(
+        Kind.OUTPUT_FILE,
+        "File that SIGUSR1 appends a thread dump to",
+        default=os.path.join("var", "log", "zope-threaddump.txt"),
+    )
+    log_level: str = _option(
+        Kind.CHOICE,
+        "Level of the collective.autorestart logger",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        choice_of="log level",
+    )
+    # Changes that in-place reloading can't apply: new packages, entry points,
+    # dependencies.  The buildout's own cfg files need a buildout run, not a restart.
+    restart_on: tuple[str, ...] = _option(
+        Kind.NAME_GLOBS,
+        "File name globs whose change restarts the instance",
+        default=("setup.py", "setup.cfg", "pyproject.toml"),
+    )
+    on_zcml_change: str = _option(
+        Kind.CHOICE,
+        "What a ZCML change does",
+        default="reload",
+        choices=("reload", "restart"),
+        choice_of="policy",
+    )
+    on_reload_error: str = _option(
+        Kind.CHOICE,
+        "What a failed reload does",
+        default="keep",
+        choices=("keep", "restart"),
+        choice_of="policy",
+    )
+    buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, str]) -> Config:
+        """Decode the directive's attributes, as the recipe encoded them."""
+        names = [field.name for field in FIELDS]
+        unknown = sorted(set(attributes) - set(names))
+        missing = [name for name in names if name not in attributes]
+        problems = []
+        if unknown:
+            problems.append("unknown: " + ", ".join(unknown))
+        if missing:
+            problems.append("missing: " + ", ".join(missing))
+        if problems:
+            raise ConfigError(
+                "autorestart:config does not match this version of %s (%s): run bin/buildout again"
+                % (PACKAGE, "; ".join(problems))
+            )
+        return cls(**{field.name: decode(field, attributes[field.name]) for field in FIELDS})
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the directive's attribute
+    spec: Spec
+
+    @property
+    def option(self) -> str:
+        """The buildout option."""
+        return self.name.replace("_", "-")
+
+
+FIELDS = tuple(Field(field.name, field.metadata["spec"]) for field in dataclasses.fields(Config))
+OPTION_FIELDS = tuple(field for field in FIELDS if field.spec.kind is not Kind.BUILDOUT_DIRECTORY)
+
+
+def encode(field: Field, value: Any) -> str:
+    """The attribute text of a value; ``decode`` reverses it.  Lists are JSON, so that
+    paths may hold spaces."""
+    kind = field.spec.kind
+    if kind in LIST_KINDS:
+        return json.dumps(list(value))
+    if kind is Kind.SWITCH:
+        return "on" if value else "off"
+    return str(value)
+
+
+def decode(field: Field, text: str) -> Any:
+    kind = field.spec.kind
+    name = "autorestart:config %s" % field.name
+    if kind in LIST_KINDS:
+        try:
+            values = json.loads(text)
+        except ValueError as error:
+            raise ConfigError("%s is not a JSON list: %s" % (name, error)) from None
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            raise ConfigError("%s must be a JSON list of strings" % name)
+        return tuple(values)
+    if kind is Kind.MILLISECONDS:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError("%s must be whole milliseconds" % name) from None
+    if kind is Kind.SWITCH:
+        if text not in ("on", "off"):
+            raise ConfigError("%s must be on or off" % name)
+        return text == "on"
+    if kind is Kind.CHOICE and text not in field.spec.choices:
+        raise ConfigError("%s must be one of %s" % (name, ", ".join(field.spec.choices)))
+    return text
+
+
+DEFAULTS = {field.name: field.spec.default for field in FIELDS}

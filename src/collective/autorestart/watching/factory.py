@@ -1,0 +1,19 @@
+"""The one wiring of a watch service from the config, for the runtime and the supervisor."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from collective.autorestart.contract import Config
+from collective.autorestart.watching.batcher import Batch
+from collective.autorestart.watching.filters import watch_filter
+from collective.autorestart.watching.service import WatchService
+from collective.autorestart.watching.watcher import WatchStats
+
+
+def make_watch_service(
+    config: Config,
+    on_batch: Callable[[Batch], object],
+    on_ready: Callable[[WatchStats], None] | None = None,
+) -> WatchService:
+    path_filter = watch_filter(config.include, config.restart_on, config.exclude)
+    return WatchService(config.watch, path_filter, config.debounce / 1000.0, on_batch, on_ready)
