@@ -131,7 +131,8 @@ def test_bad_globs(tmp_path, option, pattern, hint):
 def test_good_globs(tmp_path):
     settings = parse(tmp_path, include="*.py\n*.zcml *.pt", exclude="%s/static\n*.py[co]" % tmp_path)
     assert settings["include"] == ["*.py", "*.zcml", "*.pt"]
-    assert settings["exclude"] == ["%s/static" % tmp_path, "*.py[co]"]
+    # The user's patterns, then what buildout and Zope write (see test_buildout_output_...).
+    assert settings["exclude"][:2] == ["%s/static" % tmp_path, "*.py[co]"]
 
 
 def test_empty_include(tmp_path):
@@ -222,3 +223,21 @@ def test_bad_restart_policies(tmp_path, option, value, hint):
     message = error_of(tmp_path, **{option: value})
     assert message.startswith("[autoreload] %s = %s:" % (option.replace("_", "-"), value))
     assert hint in message
+
+
+def test_buildout_output_is_never_watched(tmp_path):
+    buildout = make_buildout(tmp_path, develop=".")
+    buildout["buildout"].update(
+        {
+            "parts-directory": str(tmp_path / "parts"),
+            "bin-directory": str(tmp_path / "bin"),
+            "eggs-directory": str(tmp_path / "eggs [cache]"),
+            "develop-eggs-directory": str(tmp_path / "develop-eggs"),
+            "download-cache": "",
+        }
+    )
+    settings = parse(tmp_path, buildout, exclude="*.pyc")
+    assert settings["watch"] == [str(tmp_path)]
+    assert settings["exclude"] == ["*.pyc"] + [
+        str(tmp_path / name) for name in ("parts", "bin", "eggs [[]cache]", "develop-eggs", "var")
+    ]

@@ -27,10 +27,13 @@ DIRECTIVE_SCHEMA = "collective.autorestart.runtime.directive.IConfigDirective"
 DIRECTIVE_HANDLER = "collective.autorestart.runtime.directive.config_directive"
 
 # What bin/instance-autoreload hands down to the instance: the one switch the runtime obeys,
-# and the number of the pipe on which the runtime talks back ("ready", "restart <why>").
+# the number of the pipe on which the runtime talks back ("ready", "restart <why>"), and
+# the time.time() at which the instance was started: files saved since then and before the
+# watches were set are applied once they are.
 SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
 SWITCH_VALUE = "1"
 FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
+STARTED_VARIABLE = "COLLECTIVE_AUTORESTART_STARTED"
 SUPERVISOR_MODULE = "collective.autorestart.supervisor"
 
 SOUNDS_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sounds")

@@ -5,6 +5,7 @@ of its kind (``PARSERS``); ``instance`` and ``script`` concern only the recipe. 
 ``zc.buildout.UserError`` that names the part, the option, the value and how to fix it.
 """
 import functools
+import glob
 import os
 
 import zc.buildout
@@ -322,4 +323,25 @@ def parse(part, buildout, options):
     }
     for option, parse_option in OPTIONS.items():
         settings[option] = parse_option(context, options.get(option))
+    settings["exclude"] = settings["exclude"] + [
+        path for path in buildout_output(buildout_options) if path not in settings["exclude"]
+    ]
     return settings
+
+
+# What buildout and Zope write: a watch root such as develop = . holds them, and a change
+# there (a compiled page template, an .installed.cfg) is never code to reload.
+BUILDOUT_OUTPUT = (
+    "parts-directory",
+    "bin-directory",
+    "eggs-directory",
+    "develop-eggs-directory",
+    "download-cache",
+)
+
+
+def buildout_output(buildout_options):
+    """Absolute path globs of the directories buildout and Zope write to."""
+    directories = [buildout_options.get(option, "") for option in BUILDOUT_OUTPUT]
+    directories.append(os.path.join(buildout_options["directory"], "var"))
+    return [glob.escape(os.path.normpath(path)) for path in directories if path and os.path.isabs(path)]

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 
-from collective.autorestart.contract import SWITCH_VALUE, SWITCH_VARIABLE, Config
+from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import threaddump
 from collective.autorestart.runtime.directive import current_config
 
@@ -45,14 +45,25 @@ def on_process_starting(event: object) -> None:
 
 
 def start(config: Config):
-    """Idempotent: a ZCML reload or a second event never starts a second watcher."""
+    """Idempotent: a ZCML reload or a second event never starts a second watcher.  Never
+    raises: whatever keeps autoreload from starting (no inotify instance left, no /proc,
+    a signal handler that can't be installed) is one log line, and Zope serves on."""
     global _service
     with _lock:
         if _service is not None:
             return _service
-        _service = _build(config)
-        _service.start()
-        threaddump.install(config.threaddump_file)
+        restore_sigusr1 = None
+        try:
+            restore_sigusr1 = threaddump.install(config.threaddump_file)
+            service = _build(config)
+            service.start()
+        except Exception as error:
+            if restore_sigusr1 is not None:
+                restore_sigusr1()
+            log.error("autoreload is off: it could not start (%s: %s)", type(error).__name__, error)
+            log.debug("starting autoreload failed", exc_info=True)
+            return None
+        _service = service
         atexit.register(stop)
         return _service
 
@@ -104,7 +115,20 @@ def _build(config: Config):
             config.debounce,
             "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
         )
+        if stats.changed_before:
+            log.info("%d files were saved while the instance started: applying them", stats.changed_before)
         channel.ready()
 
-    service = make_watch_service(config, cycle, on_ready=announce)
+    try:
+        service = make_watch_service(config, cycle, on_ready=announce, changed_since=_instance_started())
+    except BaseException:
+        player.stop()
+        raise
     return service
+
+
+def _instance_started() -> float | None:
+    try:
+        return float(os.environ[STARTED_VARIABLE])
+    except (KeyError, ValueError):
+        return None

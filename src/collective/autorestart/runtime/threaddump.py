@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from types import FrameType
 
 log = logging.getLogger("collective.autorestart")
@@ -35,12 +36,15 @@ def format_dump() -> str:
 
 def write_dump(path: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a") as dump:
+    # Stacks show local values and paths: only the owner may read them.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    with open(fd, "a") as dump:
         dump.write(format_dump())
 
 
-def install(path: str) -> None:
-    """Call from the main thread (Python only runs signal handlers there)."""
+def install(path: str) -> Callable[[], None]:
+    """Call from the main thread (Python only runs signal handlers there).  Returns what
+    puts the previous handler back."""
     previous = signal.getsignal(signal.SIGUSR1)
 
     def on_sigusr1(signum: int, frame: FrameType | None) -> None:
@@ -54,3 +58,4 @@ def install(path: str) -> None:
             previous(signum, frame)
 
     signal.signal(signal.SIGUSR1, on_sigusr1)
+    return lambda: signal.signal(signal.SIGUSR1, previous)

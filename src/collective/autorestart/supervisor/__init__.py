@@ -72,6 +72,6 @@ def main(argv=None):
         instance_environment(arguments),
         config,
         # While the instance is down, the supervisor watches with the runtime's own code.
-        lambda on_batch: make_watch_service(config, on_batch),
+        lambda on_batch, changed_since: make_watch_service(config, on_batch, changed_since=changed_since),
     )
     return supervisor.run()

@@ -6,6 +6,7 @@ stays in the terminal's process group, or ``breakpoint()`` in a view would stop 
 SIGTTIN; the terminal then delivers Ctrl-C to both of us and we wait it out.  Without a
 terminal the child gets a group of its own so that stopping it reaches its children too.
 """
+import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 
 
 GRACE_SECONDS = 1.5
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def owns_terminal():
@@ -30,11 +32,8 @@ class Child:
             env=env,
             pass_fds=pass_fds,
             process_group=0 if self.own_group else None,
+            preexec_fn=_die_with(os.getpid()),
         )
-
-    @property
-    def pid(self):
-        return self.process.pid
 
     def poll(self):
         return self.process.poll()
@@ -71,6 +70,19 @@ class Child:
                 self.process.send_signal(signum)
         except ProcessLookupError:
             pass
+
+
+def _die_with(supervisor_pid):
+    """The instance gets SIGINT (a clean close of the ZODB) when we die, even of SIGKILL:
+    else it would live on, holding the port and the ZODB lock."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def set_parent_death_signal():
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
+        if os.getppid() != supervisor_pid:
+            os._exit(1)  # we died before the request took effect
+
+    return set_parent_death_signal
 
 
 def exit_status(returncode):

@@ -10,7 +10,7 @@ import selectors
 import signal
 import time
 
-from collective.autorestart.contract import FD_VARIABLE
+from collective.autorestart.contract import FD_VARIABLE, STARTED_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
 
 log = logging.getLogger("collective.autorestart.supervisor")
@@ -39,7 +39,9 @@ class Supervisor:
         self.command = command
         self.env = env
         self.config = config
-        self.crash_watch = crash_watch  # makes the watcher used while the instance is down
+        # Makes the watcher used while the instance is down: (on_batch, changed_since).
+        self.crash_watch = crash_watch
+        self.child_started = None
         self.signals = []
         self.selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -94,7 +96,10 @@ class Supervisor:
 
     def _run_child(self, restarting):
         control_read, control_write = os.pipe2(os.O_CLOEXEC)
-        env = dict(self.env, **{FD_VARIABLE: str(control_write)})
+        self.child_started = time.time()
+        env = dict(
+            self.env, **{FD_VARIABLE: str(control_write), STARTED_VARIABLE: repr(self.child_started)}
+        )
         started = time.monotonic()
         child = Child(self.command, env, pass_fds=(control_write,))
         os.close(control_write)
@@ -161,7 +166,8 @@ class Supervisor:
             changes.extend(batch.changes)
             os.write(self._wake_write, b"\0")
 
-        service = self.crash_watch(on_batch)
+        # A save made while the instance started and crashed may be the fix already.
+        service = self.crash_watch(on_batch, self.child_started)
         service.start()
         try:
             # Only once the watches are set is a save sure to be seen: then say "save".

@@ -30,9 +30,6 @@ class Batcher:
         self._pending = Batch()
         self._last_seen = 0.0
 
-    def __len__(self) -> int:
-        return len(self._pending.changes)
-
     def _touch(self, now: float) -> None:
         if not self._pending.changes and not self._pending.overflowed:
             self._pending.first_seen = now

@@ -19,8 +19,17 @@ class SupervisorChannel:
 
     @classmethod
     def from_environment(cls) -> SupervisorChannel:
-        value = os.environ.get(FD_VARIABLE, "")
-        return cls(int(value) if value.isdigit() else None)
+        """Take the pipe for ourselves: a process that Zope starts must neither inherit it
+        (it would keep the supervisor from seeing us exit) nor be told about it."""
+        value = os.environ.pop(FD_VARIABLE, "")
+        if not value.isdigit():
+            return cls(None)
+        fd = int(value)
+        try:
+            os.set_inheritable(fd, False)
+        except OSError:
+            return cls(None)  # not open: we were not started by the supervisor after all
+        return cls(fd)
 
     def _send(self, line: str) -> bool:
         if self.fd is None:

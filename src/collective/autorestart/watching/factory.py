@@ -14,6 +14,16 @@ def make_watch_service(
     config: Config,
     on_batch: Callable[[Batch], object],
     on_ready: Callable[[WatchStats], None] | None = None,
+    changed_since: float | None = None,
 ) -> WatchService:
+    """``changed_since``: when the code was last read (the instance's start), so that files
+    saved between then and the watches being set are applied too."""
     path_filter = watch_filter(config.include, config.restart_on, config.exclude)
-    return WatchService(config.watch, path_filter, config.debounce / 1000.0, on_batch, on_ready)
+    return WatchService(
+        config.watch,
+        path_filter,
+        config.debounce / 1000.0,
+        on_batch,
+        on_ready,
+        changed_since=changed_since,
+    )

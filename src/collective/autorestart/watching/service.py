@@ -29,8 +29,10 @@ class WatchService:
         on_batch: Callable[[Batch], object],
         on_ready: Callable[[WatchStats], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        changed_since: float | None = None,
     ) -> None:
         self.clock = clock
+        self.changed_since = changed_since
         self.batcher = Batcher(quiet=debounce, cap=max(MINIMUM_CAP_SECONDS, 20 * debounce))
         self.watcher = Watcher(roots, path_filter, self._on_change, self._on_overflow)
         self.on_batch = on_batch
@@ -68,7 +70,7 @@ class WatchService:
 
     def _run(self) -> None:
         try:
-            stats = self.watcher.start()
+            stats = self.watcher.start(self.changed_since)
             if self.on_ready is not None:
                 self.on_ready(stats)
             self.ready.set()

@@ -34,6 +34,7 @@ MASK = (
 )
 GONE = pyinotify.IN_DELETE | pyinotify.IN_MOVED_FROM
 LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
+VENV_MARKER = "pyvenv.cfg"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class WatchStats:
     files: int
     seconds: float
     limit_reached: bool
+    changed_before: int = 0  # files found changed since the time given to start()
 
 
 class Watcher:
@@ -63,9 +65,13 @@ class Watcher:
     def fileno(self) -> int:
         return self._manager.get_fd()
 
-    def start(self) -> WatchStats:
+    def start(self, changed_since: float | None = None) -> WatchStats:
+        """Watch every directory below the roots.  With ``changed_since`` (a ``time.time()``),
+        also report the files modified since then: a save made before the watch on its
+        directory existed would otherwise be lost.  The watch is added first, so a save
+        during the walk is seen one way or the other."""
         started = time.perf_counter()
-        directories = files = 0
+        directories = files = changed = 0
         limit_reached = False
         for root in self.roots:
             for directory, filenames in self._walk(root):
@@ -74,9 +80,24 @@ class Watcher:
                     break
                 directories += 1
                 files += len(filenames)
+                if changed_since is not None:
+                    changed += self._report_modified(directory, filenames, changed_since)
             if limit_reached:
                 break
-        return WatchStats(directories, files, time.perf_counter() - started, limit_reached)
+        return WatchStats(directories, files, time.perf_counter() - started, limit_reached, changed)
+
+    def _report_modified(self, directory: str, filenames: list[str], since: float) -> int:
+        count = 0
+        for name in filenames:
+            path = os.path.join(directory, name)
+            try:
+                modified = os.stat(path).st_mtime
+            except OSError:
+                continue  # deleted meanwhile: its event is queued
+            if modified >= since and not self.filter.path_excluded(path):
+                self.on_change(path, Change.CHANGED)
+                count += 1
+        return count
 
     def _add(self, directory: str) -> bool:
         try:
@@ -145,13 +166,16 @@ class Watcher:
 
     def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
         """Each directory below top that is not excluded, with the names of its files that
-        pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat."""
+        pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat.
+        A Python environment (a directory holding pyvenv.cfg) is never code we edit."""
         excludes_directory = self.filter.excludes_directory
         accepts_name = self.filter.accepts_name
         pending = [top]
         while pending:
             directory = pending.pop()
             names = []
+            below = []
+            environment = False
             try:
                 with os.scandir(directory) as entries:
                     for entry in entries:
@@ -161,12 +185,17 @@ class Watcher:
                             continue
                         if is_directory:
                             if not excludes_directory(entry.path):
-                                pending.append(entry.path)
+                                below.append(entry.path)
                         elif accepts_name(entry.name):
                             names.append(entry.name)
+                        elif entry.name == VENV_MARKER and directory != top:
+                            environment = True
+                            break
             except OSError:
                 continue  # deleted while we walked, or unreadable: nothing to watch
-            yield directory, names
+            if not environment:
+                pending.extend(below)
+                yield directory, names
 
     def close(self) -> None:
         try:
