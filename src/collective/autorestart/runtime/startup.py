@@ -95,8 +95,9 @@ def _build(config: Config):
         zcml_restarts=config.on_zcml_change == "restart",
         buildout_directory=config.buildout_directory,
     )
+    index = ModuleIndex(config.watch)
     cycle = ReloadCycle(
-        ModuleIndex(config.watch),
+        index,
         CodeReloader(config.watch),
         player,
         policy,
@@ -115,6 +116,8 @@ def _build(config: Config):
             config.debounce,
             "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
         )
+        if stats.followed:
+            index.add_roots(stats.followed)
         if stats.changed_before:
             log.info("%d files were saved while the instance started: applying them", stats.changed_before)
         channel.ready()

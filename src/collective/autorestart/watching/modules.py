@@ -21,14 +21,20 @@ class ModuleIndex:
     """
 
     def __init__(self, roots: tuple[str, ...]) -> None:
-        prefixes = set()
+        self._prefixes: tuple[str, ...] = ()
+        self._seen: dict[str, ModuleType] = {}
+        self._by_path: dict[str, str] = {}
+        self._path_of: dict[str, str] = {}
+        self.add_roots(roots)
+
+    def add_roots(self, roots: tuple[str, ...]) -> None:
+        """More directories whose modules count (symlinked ones the watcher follows)."""
+        prefixes = set(self._prefixes)
         for root in roots:
             prefixes.add(os.path.join(os.path.abspath(root), ""))
             prefixes.add(os.path.join(os.path.realpath(root), ""))
         self._prefixes = tuple(prefixes)
-        self._seen: dict[str, ModuleType] = {}
-        self._by_path: dict[str, str] = {}
-        self._path_of: dict[str, str] = {}
+        self._seen.clear()  # modules seen before may be under the new roots
 
     def refresh(self) -> dict[str, str]:
         modules = sys.modules

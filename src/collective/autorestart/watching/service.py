@@ -16,6 +16,8 @@ log = logging.getLogger("collective.autorestart")
 
 # Idle wake-ups are bounded, though stopping does not wait for them (see the wake pipe).
 IDLE_WAIT_SECONDS = 1.0
+# How often a watch root that went away is looked for (stat calls, only while it is gone).
+MISSING_ROOT_WAIT_SECONDS = 0.2
 # A stream of changes that never pauses is still applied this long after its first change.
 MINIMUM_CAP_SECONDS = 1.0
 
@@ -94,10 +96,14 @@ class WatchService:
         while not self._stopping.is_set():
             deadline = self.batcher.deadline()
             wait = IDLE_WAIT_SECONDS if deadline is None else max(0.0, deadline - self.clock())
+            if self.watcher.missing_roots:
+                wait = min(wait, MISSING_ROOT_WAIT_SECONDS)
             for fd, _ in poller.poll(wait * 1000):
                 if fd == self._wake_read:
                     return
                 self.watcher.read()
+            if self.watcher.missing_roots:
+                self.watcher.check_missing_roots()
             batch = self.batcher.take(self.clock())
             if batch is not None:
                 # Changes that arrive meanwhile wait in the kernel's queue for the next batch.

@@ -31,8 +31,11 @@ MASK = (
     | pyinotify.IN_MOVED_FROM
     | pyinotify.IN_MOVED_TO
     | pyinotify.IN_MOVE_SELF  # lets pyinotify keep the paths of moved directories right
+    | pyinotify.IN_DELETE_SELF  # a watch root that goes away
 )
 GONE = pyinotify.IN_DELETE | pyinotify.IN_MOVED_FROM
+NEW_DIRECTORY = pyinotify.IN_CREATE | pyinotify.IN_MOVED_TO
+SELF_GONE = pyinotify.IN_MOVE_SELF | pyinotify.IN_DELETE_SELF
 LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
 VENV_MARKER = "pyvenv.cfg"
 
@@ -44,9 +47,15 @@ class WatchStats:
     seconds: float
     limit_reached: bool
     changed_before: int = 0  # files found changed since the time given to start()
+    followed: tuple[str, ...] = ()  # real paths of symlinked directories outside the roots
 
 
 class Watcher:
+    """Watches every directory itself (not through pyinotify's auto_add, which hides the
+    watch limit and rescans a new directory with a lookup per entry that costs as much as
+    all watches).  Symlinked directories are followed once, by their real path, which is
+    how the module index knows loaded files too."""
+
     def __init__(
         self,
         roots: tuple[str, ...],
@@ -54,13 +63,17 @@ class Watcher:
         on_change: Callable[[str, Change], None],
         on_overflow: Callable[[], None],
     ) -> None:
-        self.roots = tuple(os.path.realpath(root) for root in roots)
+        self.roots = tuple(dict.fromkeys(os.path.realpath(root) for root in roots))
         self.filter = path_filter
         self.on_change = on_change
         self.on_overflow = on_overflow
+        self.followed: list[str] = []
+        # Roots that were moved away or deleted: watched again once a directory is there.
+        self.missing_roots: set[str] = set()
         self._manager = pyinotify.WatchManager()
         self._notifier = pyinotify.Notifier(self._manager, default_proc_fun=self._dispatch)
-        self._limit_reported = False
+        self._root_wds: dict[int, str] = {}
+        self._limit_reported: set[str] = set()
 
     def fileno(self) -> int:
         return self._manager.get_fd()
@@ -84,7 +97,14 @@ class Watcher:
                     changed += self._report_modified(directory, filenames, changed_since)
             if limit_reached:
                 break
-        return WatchStats(directories, files, time.perf_counter() - started, limit_reached, changed)
+        return WatchStats(
+            directories,
+            files,
+            time.perf_counter() - started,
+            limit_reached,
+            changed,
+            tuple(self.followed),
+        )
 
     def _report_modified(self, directory: str, filenames: list[str], since: float) -> int:
         count = 0
@@ -101,25 +121,20 @@ class Watcher:
 
     def _add(self, directory: str) -> bool:
         try:
-            self._manager.add_watch(
-                directory,
-                MASK,
-                rec=False,
-                auto_add=True,
-                exclude_filter=self.filter.excludes_directory,
-                quiet=False,
-            )
+            added = self._manager.add_watch(directory, MASK, rec=False, auto_add=False, quiet=False)
         except pyinotify.WatchManagerError as error:
             if not os.path.isdir(directory):
                 return True  # deleted while we walked: nothing to watch, not a limit
             self._report_limit(directory, error)
             return False
+        if directory in self.roots:
+            self._root_wds[added[directory]] = directory
         return True
 
     def _report_limit(self, directory: str, error: Exception) -> None:
-        if self._limit_reported:
+        if directory in self._limit_reported:
             return
-        self._limit_reported = True
+        self._limit_reported.add(directory)
         try:
             with open(LIMIT_FILE) as limit_file:
                 limit = limit_file.read().strip()
@@ -143,13 +158,20 @@ class Watcher:
         mask = event.mask
         if mask & pyinotify.IN_Q_OVERFLOW:
             self.on_overflow()
+            self._watch_unwatched()
+            return
+        if mask & SELF_GONE:
+            root = self._root_wds.get(event.wd)
+            if root is not None:
+                self._lose_root(root)
             return
         path = event.pathname
         if mask & pyinotify.IN_ISDIR:
-            # pyinotify's auto-add reports what a newly created directory already holds as
-            # creations of its own; a directory moved in arrives with no events for its files.
-            if mask & pyinotify.IN_MOVED_TO and not self.filter.excludes_directory(path):
-                self._report_tree(path)
+            if mask & NEW_DIRECTORY and not self.filter.excludes_directory(path):
+                # What it holds was written before its watch existed.  A directory moved
+                # within the tree is watched already: pyinotify renames its watches.
+                moved_within = getattr(event, "src_pathname", None) is not None
+                self._watch_tree(path, add=not moved_within)
             return
         if not self.filter.accepts_file(path):
             return
@@ -157,19 +179,81 @@ class Watcher:
             log.debug("inotify %s %s", event.maskname, path)
         self.on_change(path, Change.DELETED if mask & GONE else Change.CHANGED)
 
-    def _report_tree(self, top: str) -> None:
+    def _watch_tree(self, top: str, add: bool = True) -> None:
         for directory, filenames in self._walk(top):
+            if add and not self._add(directory):
+                return
             for name in filenames:
                 path = os.path.join(directory, name)
                 if not self.filter.path_excluded(path):
                     self.on_change(path, Change.CHANGED)
 
+    def _watch_unwatched(self) -> None:
+        """After lost events: a directory created meanwhile has no watch yet."""
+        watched = {watch.path for watch in self._manager.watches.values()}
+        for top in self._tops():
+            for directory, filenames in self._walk(top):
+                if directory not in watched:
+                    if not self._add(directory):
+                        return
+                    for name in filenames:
+                        self.on_change(os.path.join(directory, name), Change.CHANGED)
+
+    def _tops(self) -> list[str]:
+        return [root for root in self.roots if root not in self.missing_roots] + self.followed
+
+    def _lose_root(self, root: str) -> None:
+        """A root moved away or deleted (a fresh clone, a tool swapping directories): its
+        watches follow the old inode, so drop them and watch the path again."""
+        below = root + os.sep
+        gone = [
+            wd
+            for wd, watch in self._manager.watches.items()
+            if watch.path.startswith(below) or watch.path in (root, root + "-unknown-path")
+        ]
+        for wd in gone:
+            try:
+                self._manager.rm_watch(wd, quiet=False)
+            except pyinotify.WatchManagerError:
+                pass  # the kernel dropped it with its directory
+        self._root_wds = {wd: path for wd, path in self._root_wds.items() if path != root}
+        self.missing_roots.add(root)
+        log.warning("watch root %s was moved away or deleted: watching it again once it is back", root)
+        self.check_missing_roots()
+
+    def check_missing_roots(self) -> None:
+        for root in sorted(self.missing_roots):
+            if os.path.isdir(root):
+                self.missing_roots.discard(root)
+                log.info("watch root %s is back: watching it again", root)
+                # Every file counts as changed: the new tree may hold other code.
+                self._watch_tree(root)
+
+    def _symlinked_directory(self, path: str) -> str | None:
+        """The real path of a symlinked directory to follow, or None: not a directory,
+        excluded, or watched already (inside a root, or followed before: no loops)."""
+        try:
+            real = os.path.realpath(path, strict=True)
+        except OSError:
+            return None
+        if not os.path.isdir(real) or real in self.followed:
+            return None
+        if any(real == root or real.startswith(root + os.sep) for root in self.roots):
+            return None
+        if self.filter.excludes_directory(path) or self.filter.excludes_directory(real):
+            return None
+        self.followed.append(real)
+        log.info("following the symlinked directory %s to %s", path, real)
+        return real
+
     def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
         """Each directory below top that is not excluded, with the names of its files that
         pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat.
-        A Python environment (a directory holding pyvenv.cfg) is never code we edit."""
+        A Python environment (a directory holding pyvenv.cfg) is never code we edit; a
+        root inside the tree is walked as a root of its own."""
         excludes_directory = self.filter.excludes_directory
         accepts_name = self.filter.accepts_name
+        roots = self.roots
         pending = [top]
         while pending:
             directory = pending.pop()
@@ -181,12 +265,19 @@ class Watcher:
                     for entry in entries:
                         try:
                             is_directory = entry.is_dir(follow_symlinks=False)
+                            is_link = not is_directory and entry.is_symlink()
                         except OSError:
                             continue
                         if is_directory:
-                            if not excludes_directory(entry.path):
+                            if entry.path not in roots and not excludes_directory(entry.path):
                                 below.append(entry.path)
-                        elif accepts_name(entry.name):
+                            continue
+                        if is_link:
+                            target = self._symlinked_directory(entry.path)
+                            if target is not None:
+                                below.append(target)
+                                continue
+                        if accepts_name(entry.name):
                             names.append(entry.name)
                         elif entry.name == VENV_MARKER and directory != top:
                             environment = True
