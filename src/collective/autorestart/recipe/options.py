@@ -7,6 +7,7 @@ of its kind (``PARSERS``); ``instance`` and ``script`` concern only the recipe. 
 import functools
 import glob
 import os
+import re
 
 import zc.buildout
 
@@ -16,8 +17,20 @@ from collective.autorestart.contract import Kind
 
 
 INSTANCE_RECIPE = "plone.recipe.zope2instance"
+COMMENT = re.compile(r"\s#")
 TRUE_WORDS = ("on", "true", "yes", "1")
 FALSE_WORDS = ("off", "false", "no", "0")
+
+
+def nocomments_lines(value):
+    """Non-empty lines of a multi-line option, whole: a path may hold spaces and #.  A
+    comment is a line that starts with #, or what follows a # after white space."""
+    lines = []
+    for line in value.splitlines():
+        line = COMMENT.split(line.strip(), 1)[0].strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
 
 
 def nocomments_split(value):
@@ -57,6 +70,9 @@ class Context:
         self.develop = develop
 
     def path(self, value):
+        """As collective.recipe.backup does: ~ and $VARIABLES expanded, relative to the
+        buildout directory."""
+        value = os.path.expandvars(os.path.expanduser(value))
         return os.path.normpath(os.path.join(self.directory, value))
 
 
@@ -187,12 +203,16 @@ def parse_directories(context, value, field):
                 "Set %s = ${buildout:directory}/src (one directory per line)." % field.option,
             )
     else:
-        roots = nocomments_split(value)
+        roots = nocomments_lines(value)
         if not roots:
             raise context.error(field.option, value, "no directory given", "List one directory per line.")
     absolute = []
     for root in roots:
         path = context.path(root)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise context.error(
+                field.option, root, "%s is not a directory" % path, "Name the directory that holds it."
+            )
         if not os.path.isdir(path):
             raise context.error(
                 field.option,

@@ -8,7 +8,6 @@ import threading
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import threaddump
-from collective.autorestart.runtime.directive import current_config
 
 log = logging.getLogger("collective.autorestart")
 
@@ -29,6 +28,8 @@ def debug_mode() -> bool:
 
 
 def on_process_starting(event: object) -> None:
+    from collective.autorestart.runtime.directive import current_config
+
     if not switched_on():
         return
     if not debug_mode():

@@ -12,6 +12,7 @@ import time
 
 from collective.autorestart.contract import FD_VARIABLE, STARTED_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
+from collective.autorestart.supervisor.ports import holder_of, port_in_use
 
 log = logging.getLogger("collective.autorestart.supervisor")
 
@@ -35,8 +36,9 @@ class Run:
 
 
 class Supervisor:
-    def __init__(self, command, env, config, crash_watch):
+    def __init__(self, command, env, config, crash_watch, listen=None):
         self.command = command
+        self.listen = listen  # (host, port) the instance serves on, if known
         self.env = env
         self.config = config
         # Makes the watcher used while the instance is down: (on_batch, changed_since).
@@ -172,23 +174,51 @@ class Supervisor:
         try:
             # Only once the watches are set is a save sure to be seen: then say "save".
             service.ready.wait(READY_TIMEOUT_SECONDS)
-            log.error(
-                "the instance exited with status %s%s. Fix the error above and save: watching %s",
-                exit_status(run.returncode),
-                "" if run.ready else " before it was ready",
-                ", ".join(self.config.watch),
-            )
+            blocked = self._port_taken(run)
+            log.error("%s: watching %s", self._why_it_stopped(run, blocked), ", ".join(self.config.watch))
             self._play_failure()
             while not changes:
                 if self.selector.select(WAIT_SECONDS):
                     self._drain_wake()
                 if self.signals:
                     return False
+                if blocked is not None and not port_in_use(*blocked):
+                    log.info("port %d is free again: starting the instance", blocked[1])
+                    return True
         finally:
             service.stop()
             service.join(WAIT_SECONDS)
         log.info("%s changed: starting the instance again", ", ".join(sorted(changes)[:3]))
         return True
+
+    def _port_taken(self, run):
+        """The address the instance could not bind, if another process holds it now."""
+        if self.listen is None or run.returncode is None or run.returncode <= 0:
+            return None
+        return self.listen if port_in_use(*self.listen) else None
+
+    @staticmethod
+    def _why_it_stopped(run, blocked):
+        if run.returncode is not None and run.returncode < 0:
+            name = signal.Signals(-run.returncode).name
+            return (
+                "the instance was killed by %s, which no error in your code does (the out-of-memory"
+                " killer? another tool?). Save any file to start it again, or press Ctrl-C" % name
+            )
+        status = "the instance exited with status %s%s" % (
+            exit_status(run.returncode),
+            "" if run.ready else " before it was ready",
+        )
+        if blocked is not None:
+            host, port = blocked
+            holder = holder_of(port)
+            who = "PID %d (%s)" % holder if holder is not None else "another process"
+            return (
+                "%s: port %d on %s is in use by %s. Stop that process, and the instance starts"
+                " again once the port is free, or change http-address in buildout.cfg"
+                % (status, port, host, who)
+            )
+        return status + ". Fix the error above and save"
 
     def _play_failure(self):
         from collective.autorestart.watching.sound import FAILURE, make_player
