@@ -170,13 +170,6 @@ def _has_unclosed_bracket(pattern):
     return depth != 0
 
 
-def parse_globs(error, option, value, default, allow_paths):
-    patterns = nocomments_split(value) if value is not None else list(default)
-    if not patterns and value is not None and option == "include":
-        raise error(option, value, "no pattern given", "List at least one, e.g. *.py *.zcml.")
-    return [check_glob(error, option, pattern, allow_paths) for pattern in patterns]
-
-
 def parse_globs(context, value, field):
     if value is None:
         return list(field.spec.default)

@@ -74,7 +74,7 @@ def _reload_zcml_despite_requests() -> None:
         try:
             reload_zcml()
             return
-        except Exception as error:
+        except Exception as error:  # noqa: B902 - re-raised unless it is a race
             if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
                 raise
             log.debug("ZCML reload raced with a request (%s), trying again", error)

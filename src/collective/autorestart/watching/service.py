@@ -77,7 +77,7 @@ class WatchService:
                 self.on_ready(stats)
             self.ready.set()
             self._loop()
-        except Exception:
+        except Exception:  # noqa: B902
             # Whatever goes wrong here must not take Zope down with it.
             log.exception("the watcher failed; autoreload is off until the next start")
         finally:
@@ -112,5 +112,5 @@ class WatchService:
     def _apply(self, batch: Batch) -> None:
         try:
             self.on_batch(batch)
-        except Exception:
+        except Exception:  # noqa: B902 - logged; the watcher must go on
             log.exception("applying changes failed; the next save retries")

@@ -71,14 +71,14 @@ class PygamePlayer:
             return None
         try:
             pygame.mixer.init(**MIXER_SETTINGS)
-        except Exception as error:  # pygame.error, and whatever SDL's drivers raise
+        except Exception as error:  # noqa: B902 - pygame.error, and whatever SDL's drivers raise
             log.info("sound: no audio device (%s); silent", error)
             return None
         sounds = {}
         for kind, filename in self._files.items():
             try:
                 sounds[kind] = pygame.mixer.Sound(filename)
-            except Exception as error:
+            except Exception as error:  # noqa: B902 - whatever the decoder raises
                 log.warning("sound: cannot play %s (%s); the %s sound stays silent", filename, error, kind)
         return sounds
 
