@@ -1,4 +1,4 @@
-# The two commands of README.rst:  `make demo`  and  `make test`.
+# The two commands of README.rst:  `make demo`  and  `make test`;  `make check` is the quick one.
 # Everything is installed from nothing: a virtualenv per Python, buildout's eggs in .cache/.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -6,16 +6,20 @@ SHELL := /bin/bash
 # Python 3.11 for the demo; the tests run on every Python in TEST_PYTHONS.
 DEMO_PYTHON ?= 3.11
 TEST_PYTHONS ?= 3.11 3.13
+# `make check`: the linters, then the tests that need neither a buildout nor Zope.
+CHECK_PYTHON ?= 3.11
+LINT_PATHS = src tests bench scripts
 
 # pyenv's shims exist for every installed version but only run the selected ones: try each
 # candidate and take the first that really starts.
 find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/python$(1) $$(command -v python$(1)); do "$$candidate" -c "" 2>/dev/null && { echo "$$candidate"; break; }; done),$(error python$(1) not found: install it, e.g. with pyenv))
 
-.PHONY: help demo demo-build test clean
+.PHONY: help demo demo-build test check clean
 
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
 	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
+	@echo "make check  flake8, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 
 .venv-%/.installed: requirements-dev.txt
 	rm -rf .venv-$*
@@ -34,6 +38,10 @@ test: $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
 	  echo "=== Python $$v"; \
 	  .venv-$$v/bin/python -m pytest $(PYTEST_ARGS); \
 	done
+
+check: .venv-$(CHECK_PYTHON)/.installed
+	.venv-$(CHECK_PYTHON)/bin/flake8 $(LINT_PATHS)
+	.venv-$(CHECK_PYTHON)/bin/python -m pytest -m "not buildout and not zope" $(PYTEST_ARGS)
 
 clean:
 	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg

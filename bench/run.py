@@ -178,7 +178,7 @@ def main(argv=None):
         part_started = time.monotonic()
         try:
             results["parts"][part] = run_part(part, args, config)
-        except Exception:
+        except Exception:  # noqa: B902
             # One broken part must not cost the figures of the others.
             results["errors"][part] = traceback.format_exc()
             log("%s: FAILED\n%s" % (part, results["errors"][part]))

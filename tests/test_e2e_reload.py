@@ -41,7 +41,7 @@ def live(tmp_path_factory):
         server.wait_for_log(r"watching \d+ directories, \d+ files")
         server.wait_until_serving("/@@value")
         yield buildout, server
-    except BaseException:
+    except BaseException:  # noqa: B902 - shows the log, then re-raises
         print(server.log())
         raise
     finally:

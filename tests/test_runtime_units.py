@@ -379,7 +379,7 @@ def test_missing_audio_device(monkeypatch, tmp_path):
 def _raise_from(filename, source):
     try:
         exec(compile(source, filename, "exec"), {})
-    except Exception as error:
+    except Exception as error:  # noqa: B902 - any error the source raises
         return error
     raise AssertionError("did not raise")
 
