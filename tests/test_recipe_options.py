@@ -1,33 +1,84 @@
-"""Unit tests of option parsing and validation: every mistake is a clear UserError."""
+"""Unit tests of the recipe against zc.buildout.testing: option parsing and validation (every
+mistake is a clear UserError), and the Recipe's contract with buildout.
+
+The buildout is a real ``zc.buildout.testing.Buildout`` in tmp_path with sections added, so
+the recipe gets buildout's own ``Options`` (substitutions, missing sections and all), as
+zc.recipe.testrunner's tests do.  Nothing is downloaded and no bin/buildout runs: those are
+in test_recipe_buildout.py.
+"""
+import contextlib
 import json
+import logging
+import os
 import xml.dom.minidom
 
 import pytest
 import zc.buildout
+import zc.buildout.easy_install
+import zc.buildout.testing
 
 from collective.autorestart.contract import DEFAULTS
+from collective.autorestart.contract import SLUG_NAME
+from collective.autorestart.recipe import Recipe
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 
 
+PART = "autoreload"
+# What zc.buildout.buildout.Buildout() sets for the whole process.
+INSTALLER_STATE = (
+    "_versions",
+    "_prefer_final",
+    "_use_dependency_links",
+    "_index_url",
+    "_allow_picked_versions",
+    "_store_required_by",
+    "_download_cache",
+    "_install_from_cache",
+)
+
+
+@pytest.fixture(autouse=True)
+def buildout_global_state(monkeypatch):
+    """Put back what each Buildout() changes beyond its directory, as buildoutSetUp's
+    tear-downs do: the easy_install settings and the logging handlers and level."""
+    for name in INSTALLER_STATE:
+        monkeypatch.setattr(zc.buildout.easy_install.Installer, name, getattr(zc.buildout.easy_install.Installer, name))
+    root = logging.getLogger()
+    ours = logging.getLogger("zc.buildout")
+    saved = (root.handlers[:], root.level, ours.handlers[:], ours.propagate)
+    yield
+    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
+    root.setLevel(saved[1])
+    ours.propagate = saved[3]
+
+
 def make_buildout(tmp_path, develop="src", instance=None):
+    """A buildout in tmp_path with an [instance] part; the part under test is added by parse."""
     (tmp_path / "src").mkdir(exist_ok=True)
-    sections = {
-        "buildout": {"directory": str(tmp_path), "develop": develop},
-        "instance": {
+    with contextlib.chdir(tmp_path):
+        buildout = zc.buildout.testing.Buildout()
+    buildout["buildout"]["develop"] = develop
+    if instance is None:
+        instance = {
             "recipe": "plone.recipe.zope2instance",
             "eggs": "Zope\nmy.package\ncollective.autorestart",
-            "location": str(tmp_path / "parts" / "instance"),
-        },
-    }
-    if instance is not None:
-        sections["instance"] = instance
-    return sections
+            "location": "${buildout:parts-directory}/instance",
+        }
+    buildout["instance"] = instance
+    return buildout
+
+
+def add_part(buildout, **options):
+    """The part under test, with options as keyword arguments (underscores for hyphens)."""
+    options = {key.replace("_", "-"): value for key, value in options.items()}
+    buildout[PART] = dict(options, recipe="collective.autorestart")
+    return buildout[PART]
 
 
 def parse(tmp_path, buildout=None, **options):
-    options = {key.replace("_", "-"): value for key, value in options.items()}
-    return parsing.parse("autoreload", buildout or make_buildout(tmp_path), options)
+    buildout = buildout or make_buildout(tmp_path)
+    return parsing.parse(PART, buildout, add_part(buildout, **options))
 
 
 def error_of(tmp_path, buildout=None, **options):
@@ -241,3 +292,97 @@ def test_buildout_output_is_never_watched(tmp_path):
     assert settings["exclude"] == ["*.pyc"] + [
         str(tmp_path / name) for name in ("parts", "bin", "eggs [[]cache]", "develop-eggs", "var")
     ]
+
+
+# The Recipe itself: what it writes back into the options, what install() creates.
+
+
+def develop_our_egg(buildout, tmp_path):
+    """What ``develop =`` with this checkout leaves in develop-eggs, cut down to what
+    resolving ``collective.autorestart`` offline needs: an egg-link to its metadata (without
+    requirements, so that nothing is downloaded), and the bin directory bootstrap makes."""
+    location = tmp_path / "autorestart-develop"
+    info = location / "collective.autorestart.egg-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: collective.autorestart\nVersion: 1.0.0.dev0\n")
+    options = buildout["buildout"]
+    os.makedirs(options["develop-eggs-directory"], exist_ok=True)
+    with open(os.path.join(options["develop-eggs-directory"], "collective.autorestart.egg-link"), "w") as link:
+        link.write("%s\n." % location)
+    os.makedirs(options["bin-directory"], exist_ok=True)
+    options["offline"] = "true"
+    return buildout
+
+
+def installable(tmp_path, **options):
+    buildout = develop_our_egg(make_buildout(tmp_path), tmp_path)
+    return Recipe(buildout, PART, add_part(buildout, **options))
+
+
+def test_recipe_writes_derived_values_back_into_the_options(tmp_path):
+    buildout = make_buildout(tmp_path)
+    options = add_part(buildout, debounce="25ms", sound="No", log_level="debug")
+    Recipe(buildout, PART, options)
+    # Buildout compares these with the last run's to decide whether to reinstall the part.
+    assert set(parsing.OPTIONS) <= set(options)
+    assert options["watch"] == str(tmp_path / "src")
+    assert options["debounce"] == "25" and options["sound"] == "off" and options["log-level"] == "DEBUG"
+    assert options["include"] == "*.py\n*.zcml"
+    assert options["script"] == PART
+    assert options["threaddump-file"] == str(tmp_path / "var" / "log" / "zope-threaddump.txt")
+    assert options["instance-location"] == str(tmp_path / "parts" / "instance")
+    assert options["slug"] == str(tmp_path / "parts" / "instance" / "etc" / "package-includes" / SLUG_NAME)
+    assert options["eggs"] == "collective.autorestart"
+
+
+def test_a_new_develop_path_changes_the_options(tmp_path):
+    """So that buildout reinstalls the part when the default watch list changed."""
+    (tmp_path / "other").mkdir()
+    before = add_part(make_buildout(tmp_path))
+    Recipe(before.buildout, PART, before)
+    after = add_part(make_buildout(tmp_path, develop="src\nother"))
+    Recipe(after.buildout, PART, after)
+    assert before["watch"] != after["watch"] == "%s\n%s" % (tmp_path / "src", tmp_path / "other")
+
+
+def test_install_returns_the_paths_it_created(tmp_path):
+    recipe = installable(tmp_path, sound="off")
+    slug = tmp_path / "parts" / "instance" / "etc" / "package-includes" / SLUG_NAME
+    script = tmp_path / "bin" / PART
+    assert recipe.install() == [str(slug), str(script)]
+    assert slug.read_text() == render_slug(PART, recipe.settings)
+    assert os.access(script, os.X_OK)
+    text = script.read_text()
+    assert "collective.autorestart.supervisor" in text and "sys.argv[1:]" in text
+    assert repr(["--instance-home", str(tmp_path / "parts" / "instance")])[1:-1] in text
+    assert repr(["--slug", str(slug), "--"])[1:-1] in text
+
+
+def test_second_install_and_update_with_unchanged_options_rewrite_nothing(tmp_path):
+    paths = installable(tmp_path).install()
+    old = 1_000_000_000
+    for path in paths:
+        os.utime(path, ns=(old, old))
+    # A later buildout run makes the part anew from the same options.
+    recipe = installable(tmp_path)
+    assert recipe.update() == paths
+    assert recipe.install() == paths
+    assert [os.stat(path).st_mtime_ns for path in paths] == [old] * len(paths)
+
+
+def test_site_zcml_is_warned_about_at_install(tmp_path, caplog):
+    buildout = make_buildout(
+        tmp_path,
+        instance={
+            "recipe": "plone.recipe.zope2instance",
+            "eggs": "Zope\ncollective.autorestart",
+            "location": "${buildout:parts-directory}/instance",
+            "site-zcml": "<configure />",
+        },
+    )
+    develop_our_egg(buildout, tmp_path)
+    recipe = Recipe(buildout, PART, add_part(buildout))
+    recipe.install()
+    [warning] = [record.getMessage() for record in caplog.records if record.name == PART]
+    assert warning.startswith("[autoreload] instance part [instance] has its own site-zcml")
+    assert '<include file="%s" />' % recipe.slug_path in warning
