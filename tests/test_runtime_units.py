@@ -15,9 +15,7 @@ from collective.autorestart.watching.cycle import ReloadCycle
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
-from collective.autorestart.recipe.templates import render_slug
 from collective.autorestart.watching.channel import SupervisorChannel
-from collective.autorestart.watching.config import read_slug
 from collective.autorestart.watching.planner import Policy, make_plan
 from collective.autorestart.watching.sound import missing_audio_device
 from collective.autorestart.watching.report import Failure, describe, raced_with_a_request
@@ -344,23 +342,6 @@ def test_channel_without_supervisor_says_restart_yourself(caplog):
     with caplog.at_level(logging.INFO, "collective.autorestart"):
         SupervisorChannel(None).restart("setup.py changed")
     assert caplog.records[-1].getMessage() == "setup.py changed: restart bin/instance-autoreload to apply it"
-
-
-def test_slug_written_by_the_recipe_is_read_by_the_runtime(tmp_path):
-    """The contract between recipe and runtime, both sides at once."""
-    from test_recipe_options import parse
-
-    settings = parse(tmp_path, debounce="25", sound="off", restart_on="setup.py", on_zcml_change="restart")
-    slug = tmp_path / "slug.zcml"
-    slug.write_text(render_slug("autoreload", settings))
-    config = read_slug(str(slug))
-    assert config.watch == (str(tmp_path / "src"),)
-    assert config.include == ("*.py", "*.zcml")
-    assert config.debounce == 25 and config.sound is False
-    assert config.restart_on == ("setup.py",)
-    assert config.on_zcml_change == "restart" and config.on_reload_error == "keep"
-    assert config.threaddump_file == str(tmp_path / "var" / "log" / "zope-threaddump.txt")
-    assert config.buildout_directory == str(tmp_path)
 
 
 def test_missing_audio_device(monkeypatch, tmp_path):
