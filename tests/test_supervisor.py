@@ -380,3 +380,16 @@ def test_crash_restarts_after_an_overflow_batch(tmp_path, config):
     status, _ = supervise(stub, config, crash_watch, watchdog=1.0)
     assert status == 0
     assert len(stub.starts()) == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="supervisor bug: when the command can't be started, _run_child leaks both ends of"
+    " the control pipe (Child() raises before os.close and before the try)",
+)
+def test_a_command_that_cannot_start_leaks_no_descriptor(tmp_path, config):
+    before = sorted(os.listdir("/proc/self/fd"))
+    supervisor = Supervisor([str(tmp_path / "no-such-python")], dict(os.environ), config, CrashWatch())
+    with pytest.raises(FileNotFoundError):
+        supervisor.run()
+    assert sorted(os.listdir("/proc/self/fd")) == before
