@@ -55,4 +55,3 @@ def test_a_signal_handler_that_cannot_be_installed_is_one_line(config, monkeypat
     (error,) = errors(caplog)
     assert error.startswith("autoreload is off: it could not start (ValueError: ")
     assert "main thread" in error
-

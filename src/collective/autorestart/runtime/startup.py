@@ -58,7 +58,7 @@ def start(config: Config):
             restore_sigusr1 = threaddump.install(config.threaddump_file)
             service = _build(config)
             service.start()
-        except Exception as error:
+        except Exception as error:  # noqa: B902 - start-up never raises: Zope serves on
             if restore_sigusr1 is not None:
                 restore_sigusr1()
             log.error("autoreload is off: it could not start (%s: %s)", type(error).__name__, error)
@@ -125,7 +125,7 @@ def _build(config: Config):
 
     try:
         service = make_watch_service(config, cycle, on_ready=announce, changed_since=_instance_started())
-    except BaseException:
+    except BaseException:  # noqa: B902 - re-raised
         player.stop()
         raise
     return service
