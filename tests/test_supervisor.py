@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 import textwrap
 import threading
@@ -21,6 +22,7 @@ import pytest
 
 from collective.autorestart import contract
 from collective.autorestart.supervisor import child as child_module
+from collective.autorestart.supervisor import session
 from collective.autorestart.supervisor.session import Supervisor
 from collective.autorestart.watching.batcher import Batch, Change
 
@@ -105,8 +107,9 @@ class Stub:
 class FakeWatch:
     """Stands in for the watch service the supervisor runs while the instance is down."""
 
-    def __init__(self, on_batch, then):
+    def __init__(self, on_batch, changed_since, then):
         self.on_batch = on_batch
+        self.changed_since = changed_since
         self.ready = threading.Event()
         self.ready_at = None
         self.started = self.stopped = False
@@ -136,15 +139,16 @@ class FakeWatch:
 
 
 class CrashWatch:
-    """The ``crash_watch`` factory: the n-th watch it makes does the n-th of ``then``."""
+    """The ``crash_watch`` factory, ``(on_batch, changed_since) -> watch``: the n-th watch it
+    makes does the n-th of ``then``."""
 
     def __init__(self, *then):
         self.then = list(then)
         self.made = []
 
-    def __call__(self, on_batch):
+    def __call__(self, on_batch, changed_since):
         then = self.then[len(self.made)] if len(self.made) < len(self.then) else None
-        watch = FakeWatch(on_batch, then)
+        watch = FakeWatch(on_batch, changed_since, then)
         self.made.append(watch)
         return watch
 
@@ -225,9 +229,9 @@ def info_logs(caplog):
     caplog.set_level(logging.INFO, logger="collective.autorestart")
 
 
-def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS):
+def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS, listen=None):
     """Run the supervisor to its end; (exit status, seconds it took)."""
-    supervisor = Supervisor(stub.command, stub.env, config, crash_watch or CrashWatch())
+    supervisor = Supervisor(stub.command, stub.env, config, crash_watch or CrashWatch(), listen=listen)
     fired = []
 
     def stop_it():
@@ -294,11 +298,14 @@ def test_crash_waits_for_a_save_then_starts_again(tmp_path, config, caplog):
     changed = tmp_path / "src" / "views.py"
     stub = Stub(tmp_path, ["exit 1"], ["ready", "exit 0"])
     crash_watch = CrashWatch(save(stub, changed))
+    before = time.time()
     status, took = supervise(stub, config, crash_watch)
     assert status == 0
     assert len(stub.starts()) == 2
     [watch] = crash_watch.made
     assert watch.started and watch.stopped and watch.joined is not None
+    # Saves since the crashed instance started count: one may be the fix already.
+    assert before <= watch.changed_since <= before + took
     assert watch.starts_before_batch == 1  # nothing started while it waited
     [error] = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert error.getMessage() == (
@@ -335,7 +342,34 @@ def test_instance_killed_by_a_signal_is_128_plus_its_number(tmp_path, config, ca
     assert status == 128 + signum
     assert len(stub.starts()) == 1
     [error] = messages(caplog, logging.ERROR)
-    assert error.startswith("the instance exited with status %d. Fix the error above" % (128 + signum))
+    assert error.startswith("the instance was killed by %s, which no error in your code does" % signum.name)
+    assert "Save any file to start it again, or press Ctrl-C: watching %s" % config.watch[0] in error
+
+
+def test_crash_while_another_process_holds_the_port_starts_again_once_it_is_free(
+    tmp_path, config, caplog, monkeypatch
+):
+    monkeypatch.setattr(session, "WAIT_SECONDS", 0.05)  # how often the port is tried
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    stub = Stub(tmp_path, ["exit 1"], ["ready", "exit 0"])
+    # No save: the port coming free is what starts the instance again.
+    crash_watch = CrashWatch(lambda watch: (time.sleep(0.2), holder.close()))
+    try:
+        status, took = supervise(stub, config, crash_watch, listen=("127.0.0.1", port))
+    finally:
+        holder.close()
+    assert status == 0
+    assert len(stub.starts()) == 2
+    [error] = messages(caplog, logging.ERROR)
+    assert error.startswith(
+        "the instance exited with status 1 before it was ready: port %d on 127.0.0.1 is in use by PID %d ("
+        % (port, os.getpid())
+    )
+    assert "port %d is free again: starting the instance" % port in messages(caplog)
+    assert took < 2
 
 
 def test_sigterm_stops_the_instance_and_returns(tmp_path, config, caplog):
