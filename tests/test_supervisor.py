@@ -403,11 +403,6 @@ def test_instance_that_ignores_sigint_is_killed_after_the_grace_period(tmp_path,
     assert took < 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="supervisor bug: _wait_for_a_fix waits for batch.changes only, so a batch that"
-    " only says the kernel dropped events (overflowed, no paths) never starts the instance",
-)
 def test_crash_restarts_after_an_overflow_batch(tmp_path, config):
     stub = Stub(tmp_path, ["exit 1"], ["ready", "exit 0"])
     crash_watch = CrashWatch(save(stub, None, overflowed=True))
@@ -416,11 +411,6 @@ def test_crash_restarts_after_an_overflow_batch(tmp_path, config):
     assert len(stub.starts()) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="supervisor bug: when the command can't be started, _run_child leaks both ends of"
-    " the control pipe (Child() raises before os.close and before the try)",
-)
 def test_a_command_that_cannot_start_leaks_no_descriptor(tmp_path, config):
     before = sorted(os.listdir("/proc/self/fd"))
     supervisor = Supervisor([str(tmp_path / "no-such-python")], dict(os.environ), config, CrashWatch())

@@ -103,8 +103,13 @@ class Supervisor:
             self.env, **{FD_VARIABLE: str(control_write), STARTED_VARIABLE: repr(self.child_started)}
         )
         started = time.monotonic()
-        child = Child(self.command, env, pass_fds=(control_write,))
-        os.close(control_write)
+        try:
+            child = Child(self.command, env, pass_fds=(control_write,))
+        except Exception:  # noqa: B902 - whatever keeps it from starting, the pipe is ours
+            os.close(control_read)
+            raise
+        finally:
+            os.close(control_write)
         self.selector.register(control_read, selectors.EVENT_READ)
         pending = b""
         ready = False
@@ -165,7 +170,8 @@ class Supervisor:
         changes = []
 
         def on_batch(batch):
-            changes.extend(batch.changes)
+            # After lost events (a queue overflow) anything may have changed.
+            changes.extend(batch.changes or (["(lost events)"] if batch.overflowed else []))
             os.write(self._wake_write, b"\0")
 
         # A save made while the instance started and crashed may be the fix already.
