@@ -81,15 +81,6 @@ def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(autoreload
     )
 
 
-def test_cold_start_of_plain_instance_fg_for_comparison(servers, built, figures):
-    started = time.perf_counter()
-    server = servers(
-        [str(built.directory / "bin" / "instance"), "fg"], built.directory, built.directory / "fg.log", built.port
-    )
-    served(server, "/@@value", "value=", restarting=True)
-    figures.append("cold bin/instance fg start to first response: %.0f ms" % ((time.perf_counter() - started) * 1000))
-
-
 def test_zcml_change_restarts_with_on_zcml_change_restart(autoreload, built):
     built.run(autoreload=WATCH_SRC_SILENTLY + "\non-zcml-change = restart")
     try:
