@@ -2,17 +2,7 @@
 view whose text is the code's version, and a view class for the pages ZCML edits add."""
 from pathlib import Path
 
-SETUP_PY = """\
-from setuptools import setup, find_namespace_packages
-
-setup(
-    name="benchapp.live",
-    version="1.0",
-    package_dir={"": "src"},
-    packages=find_namespace_packages("src", include=["benchapp.*"]),
-    install_requires=["Zope"],
-)
-"""
+from harness.buildouts import setup_py
 
 PAGE = '  <browser:page name="%s" for="*" class=".views.%s" permission="zope.Public" />\n'
 
@@ -51,7 +41,7 @@ class App:
     def write(self):
         """Start over: the package as it is before any edit."""
         self.code.mkdir(parents=True, exist_ok=True)
-        (self.directory / "setup.py").write_text(SETUP_PY)
+        (self.directory / "setup.py").write_text(setup_py("benchapp.live"))
         (self.code / "__init__.py").write_text("")
         self.views.write_text(self.views_text("0"))
         self.added = []

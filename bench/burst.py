@@ -5,7 +5,7 @@ import time
 
 import trees
 from driver import Probe
-from edits import save_in_place
+from harness.edits import save_in_place
 from latency import sample_files
 from stats import summary
 

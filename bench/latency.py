@@ -8,7 +8,7 @@ import time
 
 import trees
 from driver import Probe
-from edits import save_in_place
+from harness.edits import save_in_place
 from stats import summary
 
 EVENTS = 200

@@ -2,26 +2,25 @@
 Zope built by a buildout with the autoreload part, beside the two ways without it:
 restarting ``bin/instance fg``, and plone.reload's ``@@reload?action=code``.
 
-Every time starts when the save's content became readable (see edits.py) and ends when
-the response carrying the new code has been read. HTTP is polled in a tight loop over one
-kept-alive connection.
+Every time starts when the save's content became readable (see tests/harness/edits.py)
+and ends when the response carrying the new code has been read. HTTP is polled in a tight
+loop over one kept-alive connection.
 """
 import re
-import socket
 import time
 
-from edits import save_by_rename, save_in_place, sleep_into_next_second
+from harness.edits import save_by_rename, save_in_place, sleep_into_next_second
+from harness.http import Client, first_served
+from harness.ports import free_port, wait_for_free_port
+from harness.processes import Server
+from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
 from stats import summary
-from zopeserver import LOGS_DIRECTORY, START_TIMEOUT, Buildout, Client, Server, free_port
 
 SAVES = 15
 RESTARTS = 5
 LIVE_TIMEOUT = 5.0
 # Outside the timing, between saves: lets the previous reload finish logging.
 PAUSE = 0.3
-# While nothing listens yet, a connect loop without a pause would take a core from the
-# Zope that is starting (the machine has two).
-REFUSED_PAUSE = 0.01
 WATCHING = r"watching \d+ directories, \d+ files"
 RELOADED = r"(reloaded .+?|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save"
 ERROR = re.compile(
@@ -30,19 +29,11 @@ ERROR = re.compile(
 
 
 def served(client, path, expected, timeout=LIVE_TIMEOUT, server=None):
-    """time.monotonic() when a 200 response whose body holds expected was read, or None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            status, body = client.get(path)
-        except OSError:
-            if server is not None:
-                server.check_alive()
-            time.sleep(REFUSED_PAUSE)
-            continue
-        if status == 200 and expected in body:
-            return time.monotonic()
-    return None
+    """time.monotonic() when a 200 response whose body holds expected was read, or None.
+    While nothing listens: fails if server was given and has ended."""
+    refused = server.check_alive if server is not None else (lambda: None)
+    arrived, _ = first_served(client.get, path, expected, timeout, refused=refused)
+    return arrived
 
 
 def milliseconds(start, end):
@@ -56,7 +47,7 @@ def autoreload_session(buildout, saves, log):
     figures = {}
     command = [buildout.script("instance-autoreload")]
     with Server(command, buildout.directory, LOGS_DIRECTORY / "autoreload.log") as server:
-        line = server.wait_for_log(WATCHING)
+        line = server.wait_for_log(WATCHING, timeout=START_TIMEOUT)
         watching = time.monotonic()
         first = served(client, "/@@value", "value=0", timeout=START_TIMEOUT, server=server)
         figures["start"] = {
@@ -93,10 +84,7 @@ def _saves(server, client, save, kind, count):
         mark = len(server.log())
         written, path, expected = save("%s-%d" % (kind, number))
         latencies.append(milliseconds(written, served(client, path, expected)))
-        try:
-            line = server.wait_for_log(RELOADED, after=mark, timeout=5)
-        except RuntimeError:
-            line = None
+        line = server.search_log(RELOADED, after=mark, timeout=5)
         ok = line is not None and line.group(1).startswith("reloaded")
         reload_only.append(float(line.group(2)) if ok else None)
         event_to_reloaded.append(float(line.group(3)) if ok else None)
@@ -121,7 +109,7 @@ def plain_sessions(buildout, saves, restarts, log):
     for number in range(restarts):
         marker = "cold-%d" % number
         save_in_place(app.views, app.views_text(marker))
-        _wait_for_free_port(buildout.port)
+        wait_for_free_port(buildout.port)
         command = [buildout.script("instance"), "fg"]
         with Server(command, buildout.directory, LOGS_DIRECTORY / "instance-fg.log") as server:
             arrived = served(
@@ -153,18 +141,6 @@ def plain_sessions(buildout, saves, restarts, log):
             "failed": manual_failed + sum(value is None for value in manual),
         },
     }
-
-
-def _wait_for_free_port(port, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-                return
-            except OSError:
-                time.sleep(0.1)
 
 
 def _short(figures):

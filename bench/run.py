@@ -20,8 +20,10 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# The project is not installed in the bench venv: use the checkout's code.
+# The project is not installed in the bench venv: use the checkout's code, and the helpers
+# it shares with the end-to-end tests (tests/harness).
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "tests"))
 
 from collective.autorestart.contract import DEFAULTS  # noqa: E402
 

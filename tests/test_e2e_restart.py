@@ -7,66 +7,20 @@ import time
 
 import pytest
 
-from conftest import FIGURES, Buildout, port_is_free, value_module
+from harness.buildouts import WATCH_SRC_SILENTLY, value_module
+from harness.http import served
+from harness.ports import port_is_free
+from harness.proc import fd_count, wait_for_new_zope, wait_until_gone, zope_pid
 
 
-pytestmark = [pytest.mark.buildout, pytest.mark.zope]
-
-TIMEOUT = 60
+pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
 
 
-def zope_pid(server):
-    children = [pid for pid in server.processes() if pid != server.process.pid]
-    assert len(children) == 1, children
-    return children[0]
-
-
-def wait_for_new_zope(server, old_pid, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        children = [pid for pid in server.processes() if pid != server.process.pid]
-        if children and children != [old_pid]:
-            return children
-        time.sleep(0.02)
-    raise AssertionError("no new instance process; log:\n" + server.log()[-6000:])
-
-
-def served(server, path, expected, timeout=TIMEOUT):
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        try:
-            status, body = server.get(path, timeout=2)
-        except OSError:
-            time.sleep(0.01)
-            continue
-        if status == 200 and expected in body:
-            return time.perf_counter() - started
-        time.sleep(0.01)
-    raise AssertionError("%s never served %r; log:\n%s" % (path, expected, server.log()[-6000:]))
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    buildout = Buildout(tmp_path_factory.mktemp("restart") / "buildout")
-    buildout.run(autoreload="watch = ${buildout:directory}/src\nsound = off")
-    return buildout
-
-
-def start(servers, built, log_name="server.log", env=None):
-    server = servers(
-        [str(built.script)], built.directory, built.directory / log_name, built.port, env=env
-    )
-    server.wait_for_log(r"watching \d+ directories")
-    served(server, "/@@value", "value=")
-    return server
-
-
-def test_a_change_to_setup_py_restarts_and_the_zodb_survives(servers, built):
-    server = start(servers, built)
+def test_a_change_to_setup_py_restarts_and_the_zodb_survives(autoreload, built, figures):
+    # A ZODB of its own: the counter starts at 1.
+    for path in (built.directory / "var" / "filestorage").glob("Data.fs*"):
+        path.unlink()
+    server = autoreload()
     assert server.get("/@@bump")[1] == "counter=1"
     old = zope_pid(server)
     index = built.directory / "var" / "filestorage" / "Data.fs.index"
@@ -74,19 +28,19 @@ def test_a_change_to_setup_py_restarts_and_the_zodb_survives(servers, built):
     setup = built.package / "setup.py"
     setup.write_text(setup.read_text() + "\n")
     wait_for_new_zope(server, old)
-    took = served(server, "/@@value", "value=after-restart")
+    took = served(server, "/@@value", "value=after-restart", restarting=True)
     server.wait_for_log(r"restarted in \d+ ms .*setup\.py changed")
     assert server.get("/@@bump")[1] == "counter=2"
     assert index.exists()
     assert not re.search(r"(?i)rebuild|out of date|recover", server.log())
-    FIGURES.append("restart on a setup.py change, save to new code served: %.0f ms" % (took * 1000))
+    figures.append("restart on a setup.py change, save to new code served: %.0f ms" % (took * 1000))
 
 
-def test_a_buildout_cfg_change_says_run_buildout_and_does_not_restart(servers, built, tmp_path):
+def test_a_buildout_cfg_change_says_run_buildout_and_does_not_restart(autoreload, built):
     # Watch the buildout directory itself, as the develop = . default does.
     built.run(autoreload="watch = ${buildout:directory}\nsound = off")
     try:
-        server = start(servers, built)
+        server = autoreload()
         old = zope_pid(server)
         config = built.directory / "buildout.cfg"
         mark = len(server.log())
@@ -95,12 +49,12 @@ def test_a_buildout_cfg_change_says_run_buildout_and_does_not_restart(servers, b
         time.sleep(0.3)
         assert zope_pid(server) == old
     finally:
-        built.run(autoreload="watch = ${buildout:directory}/src\nsound = off")
+        built.run(autoreload=WATCH_SRC_SILENTLY)
 
 
-def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(servers, built):
-    server = start(servers, built)
-    served(server, "/@@bump", "counter=")
+def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(autoreload, built, figures):
+    server = autoreload()
+    served(server, "/@@bump", "counter=", restarting=True)
     baseline = int(server.get("/@@bump")[1].split("=")[1])
     supervisor_fds = fd_count(server.process.pid)
     index = built.directory / "var" / "filestorage" / "Data.fs.index"
@@ -112,7 +66,7 @@ def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(servers, b
         started = time.perf_counter()
         setup.write_text(setup.read_text() + "\n")
         wait_for_new_zope(server, old)
-        served(server, "/@@value", "value=")
+        served(server, "/@@value", "value=", restarting=True)
         timings.append(time.perf_counter() - started)
         # FileStorage writes its index only when it is closed cleanly.
         assert index.stat().st_mtime_ns > index_written
@@ -121,25 +75,16 @@ def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(servers, b
     assert fd_count(server.process.pid) == supervisor_fds
     assert len(re.findall(r"restarted in \d+ ms", server.log())) == 50
     assert not re.search(r"(?i)rebuild|out of date|recover", server.log())
-    FIGURES.append(
+    figures.append(
         "50 restarts: median %.0f ms, max %.0f ms (save to served)"
         % (statistics.median(timings) * 1000, max(timings) * 1000)
     )
 
 
-def test_cold_start_of_plain_instance_fg_for_comparison(servers, built):
-    started = time.perf_counter()
-    server = servers(
-        [str(built.directory / "bin" / "instance"), "fg"], built.directory, built.directory / "fg.log", built.port
-    )
-    served(server, "/@@value", "value=")
-    FIGURES.append("cold bin/instance fg start to first response: %.0f ms" % ((time.perf_counter() - started) * 1000))
-
-
-def test_zcml_change_restarts_with_on_zcml_change_restart(servers, built):
-    built.run(autoreload="watch = ${buildout:directory}/src\nsound = off\non-zcml-change = restart")
+def test_zcml_change_restarts_with_on_zcml_change_restart(autoreload, built):
+    built.run(autoreload=WATCH_SRC_SILENTLY + "\non-zcml-change = restart")
     try:
-        server = start(servers, built)
+        server = autoreload()
         old = zope_pid(server)
         zcml = built.code / "configure.zcml"
         good = zcml.read_text()
@@ -148,7 +93,7 @@ def test_zcml_change_restarts_with_on_zcml_change_restart(servers, built):
         server.wait_for_log(r"restarted in \d+ ms .*configure\.zcml changed")
         assert "reloaded ZCML" not in server.log()
     finally:
-        built.run(autoreload="watch = ${buildout:directory}/src\nsound = off")
+        built.run(autoreload=WATCH_SRC_SILENTLY)
 
 
 def test_broken_at_start_up_waits_for_the_fix_without_spinning(servers, built):
@@ -165,28 +110,28 @@ def test_broken_at_start_up_waits_for_the_fix_without_spinning(servers, built):
         assert server.processes() == [server.process.pid]
     finally:
         views.write_text(good)
-    served(server, "/@@value", "value=")
+    served(server, "/@@value", "value=", restarting=True)
     server.wait_for_log(r"views\.py changed: starting the instance again")
 
 
-def test_on_reload_error_restart_then_crash_then_fix(servers, built):
-    built.run(autoreload="watch = ${buildout:directory}/src\nsound = off\non-reload-error = restart")
+def test_on_reload_error_restart_then_crash_then_fix(autoreload, built):
+    built.run(autoreload=WATCH_SRC_SILENTLY + "\non-reload-error = restart")
     views = built.code / "views.py"
     good = views.read_text()
     try:
-        server = start(servers, built)
+        server = autoreload()
         views.write_text(good + "\nRATIO = 1 / 0\n")
         server.wait_for_log(r"restarting the instance: reload failed: \S+views\.py:\d+: ZeroDivisionError")
         server.wait_for_log(r"exited with status 1 before it was ready")
         views.write_text(value_module("repaired"))
-        served(server, "/@@value", "value=repaired")
+        served(server, "/@@value", "value=repaired", restarting=True)
     finally:
         views.write_text(good)
-        built.run(autoreload="watch = ${buildout:directory}/src\nsound = off")
+        built.run(autoreload=WATCH_SRC_SILENTLY)
 
 
-def test_ctrl_c_during_a_restart_ends_everything(servers, built):
-    server = start(servers, built)
+def test_ctrl_c_during_a_restart_ends_everything(autoreload, built):
+    server = autoreload()
     old = zope_pid(server)
     setup = built.package / "setup.py"
     setup.write_text(setup.read_text() + "\n")
@@ -197,13 +142,12 @@ def test_ctrl_c_during_a_restart_ends_everything(servers, built):
     server.process.send_signal(signal.SIGINT)
     server.process.wait(10)
     assert time.monotonic() - started < 2.0
-    time.sleep(0.1)
-    assert not any(os.path.exists("/proc/%d" % pid) and _state(pid) != "Z" for pid in pids + new)
+    assert wait_until_gone(pids + new, timeout=0.1) == []
     assert port_is_free(built.port)
 
 
-def test_an_instance_that_ignores_sigint_is_killed_after_a_grace_period(servers, built):
-    server = start(servers, built, log_name="stubborn.log", env=dict(os.environ, AUTOTEST_IGNORE_SIGINT="1"))
+def test_an_instance_that_ignores_sigint_is_killed_after_a_grace_period(autoreload, built):
+    server = autoreload(log_name="stubborn.log", env=dict(os.environ, AUTOTEST_IGNORE_SIGINT="1"))
     pids = server.processes()
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
@@ -211,14 +155,5 @@ def test_an_instance_that_ignores_sigint_is_killed_after_a_grace_period(servers,
     took = time.monotonic() - started
     assert 1.4 < took < 2.5
     assert "did not stop within 1.5 s of SIGINT, killing it" in server.log()
-    time.sleep(0.1)
-    assert not any(os.path.exists("/proc/%d" % pid) and _state(pid) != "Z" for pid in pids)
+    assert wait_until_gone(pids, timeout=0.1) == []
     assert port_is_free(built.port)
-
-
-def _state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "gone"

@@ -5,7 +5,7 @@ import xml.dom.minidom
 
 import pytest
 
-from conftest import REPO
+from harness.buildouts import REPO
 
 
 pytestmark = pytest.mark.buildout

@@ -21,7 +21,7 @@ def save_by_rename(path, text):
     Returns time.monotonic() when the new content became readable: after the rename."""
     path = os.fspath(path)
     directory, name = os.path.split(path)
-    temporary = os.path.join(directory, ".%s.bench-%d.tmp" % (name, os.getpid()))
+    temporary = os.path.join(directory, ".%s.save-%d.tmp" % (name, os.getpid()))
     with open(temporary, "w") as saved:
         saved.write(text)
     os.replace(temporary, path)
@@ -29,6 +29,7 @@ def save_by_rename(path, text):
 
 
 def sleep_into_next_second(margin=0.05):
-    """So that the next save's whole-second mtime is newer than any before it. The margin
-    covers the coarse clock the kernel stamps files with."""
+    """Sleep until margin seconds after the next second boundary: the next save's
+    whole-second mtime is then newer than any before it, and saves made right away share
+    one. The margin covers the coarse clock the kernel stamps files with."""
     time.sleep(1.0 - time.time() % 1.0 + margin)

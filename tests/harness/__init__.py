@@ -1,0 +1,21 @@
+"""What the end-to-end tests and the benchmarks (bench/) both use to drive a real Zope.
+
+One module a job:
+
+``buildouts``
+    The test buildout: its package under development, its config, running bin/buildout.
+``processes``
+    ``Server``: a process we start in a session of its own, its output in a log file.
+``proc``
+    What /proc says about processes: a process tree, alive or not, open files.
+``ports``
+    Free ports on 127.0.0.1.
+``http``
+    GETs, polling until a response carries the new code, a kept-alive client.
+``edits``
+    Saving files the way editors and tools do.
+
+The tests import it with ``tests`` on pytest's ``pythonpath``; bench/run.py puts ``tests``
+on ``sys.path``. Nothing here imports pytest: a failed wait raises an ``AssertionError``,
+which pytest reports as a failed test.
+"""

@@ -1,0 +1,73 @@
+"""What /proc says about processes. A zombie (ended, not yet reaped) counts as gone."""
+import os
+import time
+from pathlib import Path
+
+
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name: state, ppid, ...; None when gone."""
+    try:
+        return Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def state(pid):
+    """The process's state letter (R, S, Z, ...), or None when there is no such process."""
+    fields = _stat_fields(pid)
+    return None if fields is None else fields[0]
+
+
+def alive(pid):
+    return state(pid) not in (None, "Z")
+
+
+def tree(pid):
+    """pid and all its living descendants, pid first."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None and fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def fd_count(pid):
+    """How many files the process has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def wait_until_gone(pids, timeout):
+    """The pids still alive after timeout seconds (an empty list as soon as all are gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in pids if alive(pid)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def zope_pid(server):
+    """The one instance process below bin/instance-autoreload (server: a processes.Server)."""
+    children = server.processes()[1:]
+    if len(children) != 1:
+        raise AssertionError("not one instance process below the supervisor: %r" % children)
+    return children[0]
+
+
+def wait_for_new_zope(server, old_pid, timeout=60):
+    """The processes below the supervisor once they are no longer just old_pid (a restart)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = server.processes()[1:]
+        if children and children != [old_pid]:
+            return children
+        time.sleep(0.02)
+    raise AssertionError("no new instance process; log:\n" + server.log()[-6000:])
