@@ -1,4 +1,5 @@
 """Fixtures and hooks only; what they use lives in tests/harness, shared with bench/."""
+import logging
 import sys
 
 import pytest
@@ -6,6 +7,7 @@ import pytest
 from harness.buildouts import WATCH_SRC_SILENTLY, Buildout
 from harness.http import served
 from harness.processes import Server
+from harness.recorder import TIMEOUT, Recorder
 
 # Measured figures the tests report at the end of the run (latencies, stop times).
 FIGURES = pytest.StashKey[list]()
@@ -89,3 +91,52 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def watch(tmp_path):
+    """Start a real WatchService on roots (default: tmp_path) with the default filter;
+    returns (service, recorder).  Every service is stopped, promptly, after the test."""
+    from collective.autorestart.contract import DEFAULTS
+    from collective.autorestart.watching.filters import PathFilter
+    from collective.autorestart.watching.service import WatchService
+
+    started = []
+
+    def start(*roots, debounce=0.010, changed_since=None):
+        recorder = Recorder()
+        service = WatchService(
+            tuple(str(root) for root in roots or (tmp_path,)),
+            PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
+            debounce,
+            recorder,
+            on_ready=recorder.on_ready,
+            changed_since=changed_since,
+        )
+        service.start()
+        assert service.ready.wait(TIMEOUT)
+        started.append(service)
+        return service, recorder
+
+    yield start
+    for service in started:
+        service.stop()
+        assert service.join(2.0)
+
+
+@pytest.fixture
+def buildout_global_state(monkeypatch):
+    """Put back what each zc.buildout.testing.Buildout() changes beyond its directory, as
+    buildoutSetUp's tear-downs do: the easy_install settings and the logging."""
+    import zc.buildout.easy_install
+
+    from harness.recipes import installer_state
+
+    for name, value in installer_state().items():
+        monkeypatch.setattr(zc.buildout.easy_install.Installer, name, value)
+    root, ours = logging.getLogger(), logging.getLogger("zc.buildout")
+    saved = (root.handlers[:], root.level, ours.handlers[:], ours.propagate)
+    yield
+    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
+    root.setLevel(saved[1])
+    ours.propagate = saved[3]

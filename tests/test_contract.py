@@ -3,62 +3,24 @@
 The recipe parses the part's options (a real ``zc.buildout.testing.Buildout``) and renders the
 slug; ``watching.config.read_slug`` reads it back, as the supervisor and the runtime do.
 """
-import contextlib
-import logging
 import re
 
 import pytest
-import zc.buildout.easy_install
-import zc.buildout.testing
 
 from collective.autorestart import contract
 from collective.autorestart.contract import FIELDS, OPTION_FIELDS, Config, ConfigError, Kind
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 from collective.autorestart.watching.config import read_slug
+from harness.recipes import PART, parse_part
 
 
-PART = "autoreload"
-# What zc.buildout.buildout.Buildout() sets for the whole process.
-INSTALLER_STATE = (
-    "_versions",
-    "_prefer_final",
-    "_use_dependency_links",
-    "_index_url",
-    "_allow_picked_versions",
-    "_store_required_by",
-    "_download_cache",
-    "_install_from_cache",
-)
-
-
-@pytest.fixture(autouse=True)
-def buildout_global_state(monkeypatch):
-    """Put back the easy_install settings and the logging that each Buildout() changes."""
-    for name in INSTALLER_STATE:
-        monkeypatch.setattr(zc.buildout.easy_install.Installer, name, getattr(zc.buildout.easy_install.Installer, name))
-    root, ours = logging.getLogger(), logging.getLogger("zc.buildout")
-    saved = (root.handlers[:], root.level, ours.handlers[:], ours.propagate)
-    yield
-    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
-    root.setLevel(saved[1])
-    ours.propagate = saved[3]
+pytestmark = pytest.mark.usefixtures("buildout_global_state")
 
 
 def recipe_settings(tmp_path, **options):
     """What the recipe makes of the part's options, in a buildout developing tmp_path/src."""
-    (tmp_path / "src").mkdir(exist_ok=True)
-    with contextlib.chdir(tmp_path):
-        buildout = zc.buildout.testing.Buildout()
-    buildout["buildout"]["develop"] = "src"
-    buildout["instance"] = {
-        "recipe": "plone.recipe.zope2instance",
-        "eggs": "Zope\ncollective.autorestart",
-        "location": "${buildout:parts-directory}/instance",
-    }
-    options = {key.replace("_", "-"): value for key, value in options.items()}
-    buildout[PART] = dict(options, recipe="collective.autorestart")
-    return parsing.parse(PART, buildout, buildout[PART])
+    return parse_part(tmp_path, **options)
 
 
 def write_slug(tmp_path, settings, edit=lambda text: text):

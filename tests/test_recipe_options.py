@@ -6,15 +6,12 @@ the recipe gets buildout's own ``Options`` (substitutions, missing sections and 
 zc.recipe.testrunner's tests do.  Nothing is downloaded and no bin/buildout runs: those are
 in test_recipe_buildout.py.
 """
-import contextlib
 import json
-import logging
 import os
 import xml.dom.minidom
 
 import pytest
 import zc.buildout
-import zc.buildout.easy_install
 import zc.buildout.testing
 
 from collective.autorestart.contract import DEFAULTS
@@ -22,63 +19,14 @@ from collective.autorestart.contract import SLUG_NAME
 from collective.autorestart.recipe import Recipe
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
+from harness.recipes import PART, add_part, make_buildout, parse_part
 
 
-PART = "autoreload"
-# What zc.buildout.buildout.Buildout() sets for the whole process.
-INSTALLER_STATE = (
-    "_versions",
-    "_prefer_final",
-    "_use_dependency_links",
-    "_index_url",
-    "_allow_picked_versions",
-    "_store_required_by",
-    "_download_cache",
-    "_install_from_cache",
-)
-
-
-@pytest.fixture(autouse=True)
-def buildout_global_state(monkeypatch):
-    """Put back what each Buildout() changes beyond its directory, as buildoutSetUp's
-    tear-downs do: the easy_install settings and the logging handlers and level."""
-    for name in INSTALLER_STATE:
-        monkeypatch.setattr(zc.buildout.easy_install.Installer, name, getattr(zc.buildout.easy_install.Installer, name))
-    root = logging.getLogger()
-    ours = logging.getLogger("zc.buildout")
-    saved = (root.handlers[:], root.level, ours.handlers[:], ours.propagate)
-    yield
-    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
-    root.setLevel(saved[1])
-    ours.propagate = saved[3]
-
-
-def make_buildout(tmp_path, develop="src", instance=None):
-    """A buildout in tmp_path with an [instance] part; the part under test is added by parse."""
-    (tmp_path / "src").mkdir(exist_ok=True)
-    with contextlib.chdir(tmp_path):
-        buildout = zc.buildout.testing.Buildout()
-    buildout["buildout"]["develop"] = develop
-    if instance is None:
-        instance = {
-            "recipe": "plone.recipe.zope2instance",
-            "eggs": "Zope\nmy.package\ncollective.autorestart",
-            "location": "${buildout:parts-directory}/instance",
-        }
-    buildout["instance"] = instance
-    return buildout
-
-
-def add_part(buildout, **options):
-    """The part under test, with options as keyword arguments (underscores for hyphens)."""
-    options = {key.replace("_", "-"): value for key, value in options.items()}
-    buildout[PART] = dict(options, recipe="collective.autorestart")
-    return buildout[PART]
+pytestmark = pytest.mark.usefixtures("buildout_global_state")
 
 
 def parse(tmp_path, buildout=None, **options):
-    buildout = buildout or make_buildout(tmp_path)
-    return parsing.parse(PART, buildout, add_part(buildout, **options))
+    return parse_part(tmp_path, buildout, **options)
 
 
 def error_of(tmp_path, buildout=None, **options):

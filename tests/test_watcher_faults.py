@@ -3,80 +3,19 @@ events, the watch limit, roots swapped under us, symlinked packages, environment
 import logging
 import os
 import shutil
-import threading
 import time
 
 import pytest
 
-from collective.autorestart.contract import DEFAULTS
 from collective.autorestart.watching.batcher import Change
-from collective.autorestart.watching.filters import PathFilter
-from collective.autorestart.watching.service import WatchService
 from collective.autorestart.watching.watcher import pyinotify
 
 
-TIMEOUT = 5.0
 QUEUE_LIMIT = "/proc/sys/fs/inotify/max_queued_events"
 
 
-class Recorder:
-    """Collects batches; ``block`` makes the next batch wait, as a slow reload does."""
-
-    def __init__(self):
-        self.batches = []
-        self.condition = threading.Condition()
-        self.blocking = None
-
-    def __call__(self, batch):
-        blocking, self.blocking = self.blocking, None
-        if blocking is not None:
-            assert blocking.wait(30)
-        with self.condition:
-            self.batches.append(batch)
-            self.condition.notify_all()
-
-    def changes(self):
-        merged = {}
-        for batch in self.batches:
-            merged.update(batch.changes)
-        return merged
-
-    def wait_for(self, predicate, timeout=TIMEOUT):
-        with self.condition:
-            assert self.condition.wait_for(lambda: predicate(self), timeout), self.changes()
-
-    def forget(self):
-        with self.condition:
-            self.batches.clear()
-
-
-@pytest.fixture
-def watch():
-    started = []
-
-    def start(*roots, changed_since=None):
-        recorder = Recorder()
-        service = WatchService(
-            tuple(str(root) for root in roots),
-            PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
-            0.010,
-            recorder,
-            on_ready=lambda stats: setattr(recorder, "stats", stats),
-            changed_since=changed_since,
-        )
-        service.start()
-        assert service.ready.wait(TIMEOUT)
-        started.append(service)
-        return service, recorder
-
-    yield start
-    for service in started:
-        service.stop()
-        assert service.join(2.0)
-
-
 def changed(path):
-    return lambda recorder: recorder.changes().get(str(path)) is Change.CHANGED
+    return lambda changes: changes.get(str(path)) is Change.CHANGED
 
 
 def test_files_saved_before_the_watch_but_after_the_start_are_reported(tmp_path, watch):
@@ -97,10 +36,9 @@ def test_a_directory_created_while_events_were_lost_is_watched(tmp_path, watch):
     flood = tmp_path / "flood"
     flood.mkdir()
     service, recorder = watch(tmp_path)
-    release = threading.Event()
-    recorder.blocking = release
+    release = recorder.block_next()
     (tmp_path / "first.py").write_text("")
-    recorder.wait_for(lambda recorder: recorder.blocking is None)  # the reload is running
+    recorder.wait_until(lambda: recorder.holding)  # the reload is running
     try:
         # Each new file queues two events (IN_CREATE, IN_CLOSE_WRITE): the queue overflows.
         for number in range(queue_limit // 2 + 500):
@@ -109,7 +47,7 @@ def test_a_directory_created_while_events_were_lost_is_watched(tmp_path, watch):
         later.mkdir()
     finally:
         release.set()
-    recorder.wait_for(lambda recorder: any(batch.overflowed for batch in recorder.batches))
+    recorder.wait_until(lambda: any(batch.overflowed for batch in recorder.batches))
     module = later / "module.py"
     module.write_text("x = 1\n")
     recorder.wait_for(changed(module))

@@ -12,61 +12,7 @@ from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.service import WatchService
 from collective.autorestart.watching.watcher import pyinotify  # imported quietly there
-
-
-TIMEOUT = 5.0
-
-
-class Recorder:
-    def __init__(self):
-        self.batches = []
-        self.condition = threading.Condition()
-
-    def __call__(self, batch):
-        with self.condition:
-            self.batches.append(batch)
-            self.condition.notify_all()
-
-    def changes(self):
-        merged = {}
-        for batch in self.batches:
-            merged.update(batch.changes)
-        return merged
-
-    def wait_for(self, predicate, timeout=TIMEOUT):
-        with self.condition:
-            assert self.condition.wait_for(lambda: predicate(self.changes()), timeout), self.changes()
-
-    def settle(self, seconds=0.15):
-        """Wait until no batch arrived for a while, then return how many there were."""
-        count = -1
-        while count != len(self.batches):
-            count = len(self.batches)
-            time.sleep(seconds)
-        return count
-
-
-@pytest.fixture
-def watch(tmp_path):
-    started = []
-
-    def start(debounce=0.010, root=None):
-        recorder = Recorder()
-        service = WatchService(
-            (str(root or tmp_path),),
-            PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
-            debounce,
-            recorder,
-        )
-        service.start()
-        assert service.ready.wait(TIMEOUT)
-        started.append(service)
-        return service, recorder
-
-    yield start
-    for service in started:
-        service.stop()
-        assert service.join(2.0)
+from harness.recorder import TIMEOUT
 
 
 def test_in_place_save(tmp_path, watch):
@@ -122,7 +68,7 @@ def test_directory_moved_in(tmp_path, watch):
     outside = tmp_path / "outside" / "pkg" / "sub"
     outside.mkdir(parents=True)
     (outside / "a.py").write_text("a = 1\n")
-    _, recorder = watch(root=root)
+    _, recorder = watch(root)
     shutil.move(str(tmp_path / "outside" / "pkg"), str(root / "pkg"))
     moved = root / "pkg" / "sub" / "a.py"
     recorder.wait_for(lambda changes: str(moved) in changes)
