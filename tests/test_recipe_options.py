@@ -238,7 +238,7 @@ def test_buildout_output_is_never_watched(tmp_path):
     settings = parse(tmp_path, buildout, exclude="*.pyc")
     assert settings["watch"] == [str(tmp_path)]
     assert settings["exclude"] == ["*.pyc"] + [
-        str(tmp_path / name) for name in ("parts", "bin", "eggs [[]cache]", "develop-eggs", "var")
+        str(tmp_path / name) for name in ("parts", "bin", "eggs [[]cache]", "develop-eggs", "var", ".installed.cfg")
     ]
 
 
@@ -334,3 +334,28 @@ def test_site_zcml_is_warned_about_at_install(tmp_path, caplog):
     [warning] = [record.getMessage() for record in caplog.records if record.name == PART]
     assert warning.startswith("[autoreload] instance part [instance] has its own site-zcml")
     assert '<include file="%s" />' % recipe.slug_path in warning
+
+
+def test_watch_paths_are_whole_lines_with_spaces_and_hashes(tmp_path):
+    for name in ("my src", "code#2"):
+        (tmp_path / name).mkdir()
+    settings = parse(tmp_path, watch="my src\ncode#2  # the second checkout\n# a comment line\n")
+    assert settings["watch"] == [str(tmp_path / "my src"), str(tmp_path / "code#2")]
+
+
+def test_watch_paths_expand_home_and_variables(tmp_path, monkeypatch):
+    (tmp_path / "home" / "code").mkdir(parents=True)
+    (tmp_path / "checkouts").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CHECKOUTS", str(tmp_path / "checkouts"))
+    settings = parse(tmp_path, watch="~/code\n$CHECKOUTS")
+    assert settings["watch"] == [str(tmp_path / "home" / "code"), str(tmp_path / "checkouts")]
+
+
+def test_a_watched_file_is_not_a_directory(tmp_path):
+    buildout = make_buildout(tmp_path)
+    (tmp_path / "src" / "views.py").write_text("")
+    message = error_of(tmp_path, buildout, watch="src/views.py")
+    path = tmp_path / "src" / "views.py"
+    assert message.startswith("[autoreload] watch = src/views.py: %s is not a directory" % path)
+    assert "Name the directory that holds it." in message

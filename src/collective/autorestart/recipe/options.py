@@ -354,7 +354,10 @@ BUILDOUT_OUTPUT = (
 
 
 def buildout_output(buildout_options):
-    """Absolute path globs of the directories buildout and Zope write to."""
-    directories = [buildout_options.get(option, "") for option in BUILDOUT_OUTPUT]
-    directories.append(os.path.join(buildout_options["directory"], "var"))
-    return [glob.escape(os.path.normpath(path)) for path in directories if path and os.path.isabs(path)]
+    """Absolute path globs of the directories buildout and Zope write to, and of the file
+    in which buildout records what it installed."""
+    paths = [buildout_options.get(option, "") for option in BUILDOUT_OUTPUT]
+    directory = buildout_options["directory"]
+    paths.append(os.path.join(directory, "var"))
+    paths.append(buildout_options.get("installed", "") or os.path.join(directory, ".installed.cfg"))
+    return [glob.escape(os.path.normpath(path)) for path in paths if path and os.path.isabs(path)]
