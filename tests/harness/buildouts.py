@@ -93,7 +93,17 @@ PACKAGE_FILES = {
     ),
     "src/autotest/app/counter.py": textwrap.dedent(
         """\
+        import os
+        import sys
+        import time
+
         from Products.Five.browser import BrowserView
+
+        # Lets a test make the start slow after views.py was imported (ZCML imports this
+        # module after it), as a Plone site's start is.
+        if os.environ.get("AUTOTEST_SLOW_IMPORT"):
+            print("autotest.app.counter imported: sleeping", file=sys.stderr, flush=True)
+            time.sleep(float(os.environ["AUTOTEST_SLOW_IMPORT"]))
 
 
         class Bump(BrowserView):

@@ -120,7 +120,7 @@ def _build(config: Config):
         if stats.followed:
             index.add_roots(stats.followed)
         if stats.changed_before:
-            log.info("%d files were saved while the instance started: applying them", stats.changed_before)
+            log.info("applying %d files saved while the instance started", stats.changed_before)
         channel.ready()
 
     try:

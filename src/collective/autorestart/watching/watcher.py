@@ -24,6 +24,18 @@ with warnings.catch_warnings():
 
 log = logging.getLogger("collective.autorestart")
 
+
+class _MovedAwayFilter(logging.Filter):
+    """pyinotify calls a watch whose directory moved out of the tree untrustworthy, at ERROR;
+    for a root we re-watch the path (``_lose_root``), and a directory moved out is no longer
+    ours: neither is an error the user can do anything about."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("The pathname ")
+
+
+pyinotify.log.addFilter(_MovedAwayFilter())
+
 MASK = (
     pyinotify.IN_CLOSE_WRITE
     | pyinotify.IN_CREATE
