@@ -1,6 +1,8 @@
 """End to end, as a hostile user would: saves during a start, a supervisor killed with
 SIGKILL, a port someone else holds, a root swapped under us, a symlinked package."""
 import base64
+import ctypes
+import errno
 import os
 import shutil
 import signal
@@ -54,8 +56,13 @@ def test_a_save_while_the_instance_restarts_is_applied(servers, built):
     served(server, "/@@value", "value=saved-while-restarting", restarting=True)
 
 
-def test_sigkill_of_the_supervisor_takes_the_instance_with_it(autoreload, built):
-    server = autoreload()
+@pytest.mark.parametrize("terminal", [False, True], ids=["no terminal", "in a terminal"])
+def test_sigkill_of_the_supervisor_takes_the_instance_with_it(servers, built, terminal):
+    server = servers(
+        [str(built.script)], built.directory, built.directory / "killed.log", built.port, terminal=terminal
+    )
+    server.wait_for_log(r"watching \d+ directories")
+    served(server, "/@@value", "value=0", restarting=True)
     zope = zope_pid(server)
     index = built.directory / "var" / "filestorage" / "Data.fs.index"
     before = index.stat().st_mtime_ns if index.exists() else 0
@@ -186,3 +193,23 @@ def test_a_buildout_run_in_the_watched_buildout_reloads_nothing(autoreload, buil
         assert "changed" not in after and "reloaded" not in after, after
     finally:
         built.run(autoreload=WATCH_SRC_SILENTLY)
+
+
+def test_no_inotify_instance_left_means_zope_serves_without_autoreload(servers, built):
+    """fs.inotify.max_user_instances used up by this user: the runtime can't watch."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    taken = []
+    try:
+        while len(taken) < 10000:
+            fd = libc.inotify_init1(os.O_CLOEXEC)
+            if fd < 0:
+                break
+            taken.append(fd)
+        assert ctypes.get_errno() == errno.EMFILE
+        server = servers([str(built.script)], built.directory, built.directory / "emfile.log", built.port)
+        server.wait_for_log(r"ERROR .*autoreload is off: it could not start \(OSError")
+        assert server.wait_until_serving("/@@value") == (200, "value=0")
+    finally:
+        for fd in taken:
+            os.close(fd)
+    assert "Traceback" not in server.log()

@@ -34,6 +34,15 @@ def test_generates_script_and_slug(buildout):
     assert "plone.recipe.zope2instance.ctl" in (buildout.directory / "bin/instance").read_text()
 
 
+def test_watch_paths_with_spaces_and_hashes_survive_buildout(buildout, monkeypatch):
+    for name in ("my src", "code#2"):
+        (buildout.directory / name).mkdir(parents=True)
+    monkeypatch.setenv("AUTOTEST_CHECKOUT", str(buildout.directory / "code#2"))
+    buildout.run(autoreload="watch =\n    my src\n    $AUTOTEST_CHECKOUT  # the second checkout\nsound = off")
+    watched = json.loads(slug_config(buildout).getAttribute("watch"))
+    assert watched == [str(buildout.directory / "my src"), str(buildout.directory / "code#2")]
+
+
 def test_default_watch_is_the_develop_paths(buildout):
     buildout.run()
     watched = json.loads(slug_config(buildout).getAttribute("watch"))
