@@ -14,7 +14,8 @@ from collective.autorestart.contract import FIELDS, PACKAGE, Config, ConfigError
 IConfigDirective = InterfaceClass(
     "IConfigDirective",
     (Interface,),
-    {field.name: TextLine(title=field.spec.title, required=True) for field in FIELDS},
+    # Not required here: Config.from_attributes says what is missing, and how to fix it.
+    {field.name: TextLine(title=field.spec.title, required=False) for field in FIELDS},
     __module__=__name__,
 )
 
