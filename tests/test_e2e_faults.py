@@ -213,3 +213,39 @@ def test_no_inotify_instance_left_means_zope_serves_without_autoreload(servers, 
         for fd in taken:
             os.close(fd)
     assert "Traceback" not in server.log()
+
+
+def test_a_directory_made_while_events_were_lost_is_watched(autoreload, built):
+    with open("/proc/sys/fs/inotify/max_queued_events") as limit:
+        queue_limit = int(limit.read())
+    server = autoreload()
+    slow = built.code / "slow.py"
+    slow.write_text("VALUE = 1\n")
+    views = built.code / "views.py"
+    # views.py imports slow, so slow is a loaded module; reloading it will take 3 s.
+    views.write_text("from autotest.app import slow  # noqa\n" + value_module("with-slow"))
+    served(server, "/@@value", "value=with-slow")
+    flood, later = built.code / "flood", built.code / "later"
+    flood.mkdir()
+    mark = len(server.log())
+    slow.write_text("import time\ntime.sleep(3)\nVALUE = 2\n")
+    time.sleep(0.3)  # the reload is running: the watcher reads no events for 3 s
+    for number in range(queue_limit // 2 + 500):  # two events a file: the queue overflows
+        (flood / ("f%d.py" % number)).write_bytes(b"")
+    later.mkdir()
+    (later / "__init__.py").write_text("")
+    (later / "views.py").write_text(value_module("later-1"))
+    server.wait_for_log(r"inotify dropped events \(queue overflow\)", after=mark, timeout=30)
+    server.wait_until_quiet()
+    zcml = built.code / "configure.zcml"
+    zcml.write_text(
+        zcml.read_text().replace(
+            "</configure>",
+            '  <browser:page name="later" for="*" class=".later.views.Value" permission="zope.Public" />\n'
+            "</configure>",
+        )
+    )
+    served(server, "/@@later", "value=later-1")
+    # later/ was made while events were lost: only a rescan can have put a watch on it.
+    (later / "views.py").write_text(value_module("later-2"))
+    served(server, "/@@later", "value=later-2")
