@@ -15,6 +15,7 @@ import sys
 
 GRACE_SECONDS = 1.5
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+SIG_IGN = 1  # from <signal.h>
 
 
 def owns_terminal():
@@ -32,7 +33,7 @@ class Child:
             env=env,
             pass_fds=pass_fds,
             process_group=0 if self.own_group else None,
-            preexec_fn=_die_with(os.getpid()),
+            preexec_fn=_prepare_instance(os.getpid()),
         )
 
     def poll(self):
@@ -72,17 +73,22 @@ class Child:
             pass
 
 
-def _die_with(supervisor_pid):
-    """The instance gets SIGINT (a clean close of the ZODB) when we die, even of SIGKILL:
-    else it would live on, holding the port and the ZODB lock."""
+def _prepare_instance(supervisor_pid):
+    """Run in the child before Zope: it gets SIGINT (a clean close of the ZODB) when we die,
+    even of SIGKILL, else it would live on holding the port and the ZODB lock.  And it
+    ignores SIGHUP, which a hung-up terminal sends to the whole group and which would kill
+    Zope without closing the ZODB: we get it too, and stop the instance with SIGINT."""
     libc = ctypes.CDLL(None, use_errno=True)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
 
-    def set_parent_death_signal():
+    def prepare():
+        libc.signal(signal.SIGHUP, SIG_IGN)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
         if os.getppid() != supervisor_pid:
             os._exit(1)  # we died before the request took effect
 
-    return set_parent_death_signal
+    return prepare
 
 
 def exit_status(returncode):
