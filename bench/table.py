@@ -221,7 +221,7 @@ def _soak(table, soak):
     row("leftover processes (after each restart and Ctrl-C; port busy)", "ours",
         soak.get("leftover_processes"), "", "soak_leftovers", count=str(soak.get("restarts")))
     for kind, figures in (soak.get("save_to_served_ms") or {}).items():
-        since = "the setup.py save" if "restart" in kind else "the last save"
+        since = "setup.py save" if "restart" in kind else "last save"
         row("%s to the first changed page served, %s" % (since, kind), "ours", figures, "ms",
             None, (soak.get("actions") or {}).get(kind))
     seconds = soak.get("seconds")
