@@ -5,7 +5,7 @@
                                         [--json PATH]
 
 ``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The soak
-(a quarter of an hour) runs only when named: ``--only soak``. Progress goes to stderr, so
+(five minutes) runs only when named: ``--only soak``. Progress goes to stderr, so
 that stdout is the table alone.
 """
 import argparse

@@ -45,7 +45,7 @@ from stats import summary
 
 DIRECTORY = BENCH / ".work" / "soak"
 CYCLES = 1000
-# The run stops after this long, whatever --repeat says (1,000 cycles take about 16 minutes).
+# The run stops after this long, whatever --repeat says (1,000 cycles take about 5 minutes).
 MAX_SECONDS = 3600.0
 # How long a page may take to serve the latest save before the save counts as lost.
 LIVE_BOUND = 5.0
@@ -407,6 +407,8 @@ def read_log(text, cycles):
     offsets = [cycle[3] for cycle in cycles]
     starts = [match.start() for match in RECORD.finditer(text)] + [len(text)]
     problems, expected, windows, restarts = [], 0, [], 0
+    # A failed ZCML reload's line says only "reload failed": its ERROR names the .zcml file.
+    zcml_failed = False
     if starts[0] > 0 and "Traceback" in text[:starts[0]]:
         head = text[:starts[0]].strip()
         problems.append({"cycle": None, "action": None, "kind": "traceback",
@@ -420,10 +422,13 @@ def read_log(text, cycles):
         index = bisect.bisect_right(offsets, start) - 1
         cycle = index if index >= 0 else None
         reloaded = RELOADED.search(first)
+        if level == "ERROR" and ".zcml:" in first:
+            zcml_failed = True
         if reloaded:
             took = float(reloaded.group(2)) / 1000
-            zcml = "ZCML" in (reloaded.group(1) or "") + reloaded.group(4)
+            zcml = zcml_failed or "ZCML" in (reloaded.group(1) or "") + reloaded.group(4)
             windows.append((at - took - LOG_SLACK, at + LOG_SLACK, zcml))
+            zcml_failed = False
         if "restarting the instance" in first:
             restarts += 1
         kind = None

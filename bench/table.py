@@ -227,6 +227,12 @@ def _soak(table, soak):
     seconds = soak.get("seconds")
     row("duration of the cycles", cycles, None if seconds is None else seconds * 1000, "ms",
         count=done)
+    windows = soak.get("reload_windows") or {}
+    table.notes.append(
+        "soak: %s code reloads and %s ZCML reloads in the log, %s restarts; the steady client"
+        " sent %s requests" % (windows.get("code"), windows.get("zcml"), soak.get("restarts"),
+                               soak.get("requests"))
+    )
     if soak.get("aborted"):
         table.notes.append("soak: the run ended early: %s" % soak["aborted"])
     for lost in (soak.get("lost") or [])[:5]:
