@@ -79,6 +79,9 @@ LOG_SLACK = 0.05
 PROGRESS_EVERY = 50
 
 WATCHING = r"watching \d+ directories, \d+ files"
+# The runtime could not start (e.g. no inotify instance left: other processes of the same
+# user hold fs.inotify.max_user_instances); nothing reloads after that, so the run ends.
+AUTORELOAD_OFF = r"autoreload is off: .*"
 RESTARTED = re.compile(r"restarted in (\d+) ms \(stop (\d+) ms, start (\d+) ms\)")
 RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+)", re.MULTILINE)
 RELOADED = re.compile(
@@ -119,6 +122,7 @@ class Soak:
         self.lost = []
         self.stale = {}  # (path, wanted) -> its entry in lost, until it is served
         self.restarts = []
+        self.restart_windows = []  # (wall start, wall end), also of a restart that never ended
         self.instance_problems = []
         self.instances = set()
         self.instance = None
@@ -295,15 +299,24 @@ class Soak:
     def wait_for_restart(self, done, mark, deadline):
         """Until the new instance is ready and serves; returns the restart's figures."""
         figures = {"cycle": len(self.cycles), "kind": done.kind}
-        line = self.server.search_log(RESTARTED.pattern, after=mark, timeout=max(0.0, deadline - time.monotonic()))
+        try:
+            self._wait_for_restart(done, mark, deadline, figures)
+        finally:
+            self.restart_windows.append((done.restart_wall, figures.get("served_wall", time.time())))
+
+    def _wait_for_restart(self, done, mark, deadline, figures):
+        either = "(%s)|(%s)" % (RESTARTED.pattern, AUTORELOAD_OFF)
+        line = self.server.search_log(either, after=mark, timeout=max(0.0, deadline - time.monotonic()))
         if line is None:
             figures["late"] = True
             self.log("soak: cycle %d: no 'restarted in' line within %.0f s" % (len(self.cycles), RESTART_BOUND))
-            line = self.server.search_log(RESTARTED.pattern, after=mark, timeout=RESTART_LIMIT)
+            line = self.server.search_log(either, after=mark, timeout=RESTART_LIMIT)
             if line is None:
                 self.get("/")  # raises Abort if the supervisor ended
                 raise Abort("no restart within %.0f s of the restart-on save" % RESTART_LIMIT)
-        figures["reported_ms"] = float(line.group(1))
+        if line.group(5) is not None:
+            raise Abort("the new instance says: %s" % line.group(5))
+        figures["reported_ms"] = float(line.group(2))
         ok, _ = self.wait_for(
             "/@@" + STABLE_PAGE,
             lambda status, body: status == 200 and STABLE_TEXT in body,
@@ -312,7 +325,7 @@ class Soak:
         if not ok:
             raise Abort("the instance does not serve %.0f s after its restart" % RESTART_LIMIT)
         figures["downtime_ms"] = (time.monotonic() - done.restart_at) * 1000
-        figures["window"] = (done.restart_wall, time.time())
+        figures["served_wall"] = time.time()
         self.check_instance(figures)
         self.restarts.append(figures)
 
@@ -365,6 +378,21 @@ class Soak:
                 self.served_ms[done.kind].append((time.monotonic() - start) * 1000)
             if not served:
                 self.lose(done, path, want, last, bound)
+        self.look_at_stale(expected, {path for path, _ in wanted})
+
+    def look_at_stale(self, expected, looked_at):
+        """Lost saves of earlier cycles: served at last, or superseded by a newer save."""
+        for (path, want), entry in list(self.stale.items()):
+            if entry["cycle"] == len(self.cycles) or path in looked_at:
+                continue
+            if expected.get(path, 404) != want:
+                entry["superseded_in_cycle"] = len(self.cycles)
+                del self.stale[(path, want)]
+                continue
+            status, body = self.get(path)
+            if status == want if want == 404 else (status == 200 and want in body):
+                entry["served_in_cycle"] = len(self.cycles)
+                del self.stale[(path, want)]
 
     def lose(self, done, path, want, last, bound):
         status, body = last
@@ -466,7 +494,7 @@ def sort_misses(misses, restarts, windows, cycles):
     examples = defaultdict(list)
     starts = [cycle[1] for cycle in cycles]
     spans = {
-        "restart": [restart["window"] for restart in restarts],
+        "restart": restarts,
         "zcml_reload": [(start, end) for start, end, zcml in windows if zcml],
         "code_reload": [(start, end) for start, end, zcml in windows if not zcml],
     }
@@ -536,7 +564,9 @@ def run(cycles=None, seed=None, log=print):
     result = {"seed": seed, "cycles": cycles, "buildout_s": buildout_s, "weights": WEIGHTS}
     command = [buildout.script("instance-autoreload")]
     with Server(command, buildout.directory, LOGS_DIRECTORY / "soak.log", port=port) as server:
-        server.wait_for_log(WATCHING, timeout=START_TIMEOUT)
+        line = server.wait_for_log("(%s)|(%s)" % (WATCHING, AUTORELOAD_OFF), timeout=START_TIMEOUT)
+        if line.group(2) is not None:
+            raise RuntimeError("the soak's instance says: %s" % line.group(2))
         soak = Soak(buildout, server, rng, log)
         ok, _ = soak.wait_for(
             "/@@" + STABLE_PAGE,
@@ -572,7 +602,7 @@ def run(cycles=None, seed=None, log=print):
             "exit_status": server.process.returncode, "stop_s": None,
         }
     problems, expected_errors, windows, supervisor_restarts = read_log(text, soak.cycles)
-    misses, examples = sort_misses(traffic.misses, soak.restarts, windows, soak.cycles)
+    misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles)
     leftovers = len(stopped["left_after_stop"]) + len(soak.instance_problems)
     if not stopped["port_free_after_stop"]:
         leftovers += 1
