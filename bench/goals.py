@@ -62,6 +62,30 @@ GOALS = {
         lambda results: _get(results, "burst", "ours", "lost_total"),
         lambda value: value == 0,
     ),
+    "soak_lost": (
+        "soak: saves not served within 5 s (15 s after a restart)",
+        "0",
+        lambda results: _get(results, "soak", "lost_saves"),
+        lambda value: value == 0,
+    ),
+    "soak_failed": (
+        "soak: failed requests to an unchanged page outside restarts (code and ZCML reloads)",
+        "0",
+        lambda results: _get(results, "soak", "failed_requests_outside_restarts"),
+        lambda value: value == 0,
+    ),
+    "soak_crashes": (
+        "soak: watcher failures, Tracebacks and unexpected ERRORs in the log",
+        "0",
+        lambda results: _get(results, "soak", "watcher_crashes"),
+        lambda value: value == 0,
+    ),
+    "soak_leftovers": (
+        "soak: processes left after restarts and after Ctrl-C (and the port not free)",
+        "0",
+        lambda results: _get(results, "soak", "leftover_processes"),
+        lambda value: value == 0,
+    ),
 }
 
 

@@ -1,6 +1,6 @@
-"""The buildout of the `live` part: Zope, the recipe and the package it edits (app.py),
-from buildout.cfg.in into bench/.work/buildout/. The processes, ports and HTTP are
-tests/harness's, shared with the end-to-end tests."""
+"""The buildout of the `live` and `soak` parts: Zope, the recipe and the package the part
+edits (app.py, soak_app.py), from buildout.cfg.in into a directory of bench/.work/. The
+processes, ports and HTTP are tests/harness's, shared with the end-to-end tests."""
 import time
 from pathlib import Path
 
@@ -16,9 +16,12 @@ START_TIMEOUT = 120
 
 
 class Buildout:
-    def __init__(self, directory=DIRECTORY):
+    """app: makes the package from its develop directory (src/<package>); it has write()."""
+
+    def __init__(self, directory=DIRECTORY, package="benchapp.live", app=App):
         self.directory = Path(directory)
-        self.app = App(self.directory / "src" / "benchapp.live")
+        self.package = package
+        self.app = app(self.directory / "src" / package)
         self.port = None
 
     def build(self, port):
@@ -26,7 +29,7 @@ class Buildout:
         self.port = port
         self.directory.mkdir(parents=True, exist_ok=True)
         self.app.write()
-        config = TEMPLATE.read_text().format(repo=REPO, port=port)
+        config = TEMPLATE.read_text().format(repo=REPO, port=port, package=self.package)
         (self.directory / "buildout.cfg").write_text(config)
         started = time.monotonic()
         result = run_buildout(self.directory)

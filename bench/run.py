@@ -1,10 +1,12 @@
 """Run the benchmarks: a markdown table on stdout, every figure in a JSON file.
 
-    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency]
-                                        [--repeat N] [--idle-seconds S] [--json PATH]
+    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,soak]
+                                        [--repeat N] [--idle-seconds S] [--seed N]
+                                        [--json PATH]
 
-``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. Progress
-goes to stderr, so that stdout is the table alone.
+``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The soak
+(five minutes) runs only when named: ``--only soak``. Progress goes to stderr, so
+that stdout is the table alone.
 """
 import argparse
 import datetime
@@ -33,9 +35,12 @@ import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
 import setup_cost  # noqa: E402
+import soak  # noqa: E402
 import table  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency")
+PARTS = ("live", "setup", "idle", "burst", "latency", "soak")
+# What runs without --only: the soak takes longer than all the others together.
+DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency")
 DEFAULT_JSON = BENCH / "results" / "latest.json"
 
 
@@ -48,14 +53,20 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        default=",".join(PARTS),
-        help="comma-separated parts to run, from: %s (default: all)" % ",".join(PARTS),
+        default=",".join(DEFAULT_PARTS),
+        help="comma-separated parts to run, from: %s (default: %s)"
+        % (",".join(PARTS), ",".join(DEFAULT_PARTS)),
     )
     parser.add_argument(
         "--repeat",
         type=int,
         help="repetitions of every measurement instead of each part's default (saves, cold"
-        " starts, set-up runs, bursts, latency events)",
+        " starts, set-up runs, bursts, latency events; the soak's edit cycles)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="the soak's random seed, to repeat the edits of an earlier run (default: a new one)",
     )
     parser.add_argument(
         "--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurement"
@@ -145,6 +156,8 @@ def run_part(part, args, config):
         return idle.run(config, seconds=args.idle_seconds, log=log)
     if part == "burst":
         return burst.run(config, repeat=args.repeat, log=log)
+    if part == "soak":
+        return soak.run(cycles=args.repeat, seed=args.seed, log=log)
     return latency.run(config, events=args.repeat, log=log)
 
 
@@ -167,7 +180,12 @@ def main(argv=None):
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "arguments": {"only": args.parts, "repeat": args.repeat, "idle_seconds": args.idle_seconds},
+        "arguments": {
+            "only": args.parts,
+            "repeat": args.repeat,
+            "idle_seconds": args.idle_seconds,
+            "seed": args.seed,
+        },
         "config": config,
         "parts": {},
         "part_seconds": {},

@@ -196,8 +196,69 @@ def _latency(table, latency):
             row("write to callback", subject, figures, "ms", None, events)
 
 
+def _soak(table, soak):
+    row = partial(table.add, "soak")
+    cycles = "%s cycles, seed %s" % (soak.get("cycles_done"), soak.get("seed"))
+    done = str(soak.get("cycles_done"))
+    requests = str(soak.get("requests"))
+    failed = soak.get("failed_requests") or {}
+    row("lost saves (not served within 5 s, 15 s after a restart)", cycles,
+        soak.get("lost_saves"), "", "soak_lost", count=done)
+    row("failed requests to an unchanged page, outside restarts", "steady client",
+        soak.get("failed_requests_outside_restarts"), "", "soak_failed", count=requests)
+    for key, measure in (
+        ("code_reload", "of which during a code reload"),
+        ("zcml_reload", "of which during a ZCML reload"),
+        ("no_reload", "of which with no reload running"),
+    ):
+        row(measure, "steady client", failed.get(key, 0), "", count=requests)
+    row("failed requests during restarts (not counted above)", "steady client",
+        failed.get("restart", 0), "", count=requests)
+    row("restart downtime: restart-on save to the new instance serving",
+        "bin/instance-autoreload", soak.get("restart_downtime_ms"), "ms")
+    row("watcher failures, Tracebacks, unexpected ERRORs in the log", "ours",
+        soak.get("watcher_crashes"), "", "soak_crashes", count=done)
+    row("leftover processes (after each restart and Ctrl-C; port busy)", "ours",
+        soak.get("leftover_processes"), "", "soak_leftovers", count=str(soak.get("restarts")))
+    for kind, figures in (soak.get("save_to_served_ms") or {}).items():
+        since = "setup.py save" if "restart" in kind else "last save"
+        row("%s to the first changed page served, %s" % (since, kind), "ours", figures, "ms",
+            None, (soak.get("actions") or {}).get(kind))
+    seconds = soak.get("seconds")
+    row("duration of the cycles", cycles, None if seconds is None else seconds * 1000, "ms",
+        count=done)
+    windows = soak.get("reload_windows") or {}
+    table.notes.append(
+        "soak: %s code reloads and %s ZCML reloads in the log, %s restarts; the steady client"
+        " sent %s requests" % (windows.get("code"), windows.get("zcml"), soak.get("restarts"),
+                               soak.get("requests"))
+    )
+    if soak.get("aborted"):
+        table.notes.append("soak: the run ended early: %s" % soak["aborted"])
+    for lost in (soak.get("lost") or [])[:5]:
+        table.notes.append(
+            "soak, lost save in cycle %s (%s: %s): %s wanted `%s`, got `%s`"
+            % (lost["cycle"], lost["action"], lost["detail"], lost["page"], lost["wanted"],
+               lost["got"])
+        )
+    for problem in (soak.get("log_problems") or [])[:5]:
+        table.notes.append(
+            "soak, %s in cycle %s (%s): `%s`"
+            % (problem["kind"], problem.get("cycle"), problem.get("action"),
+               problem["line"].splitlines()[0][:200])
+        )
+    for name, examples in sorted((soak.get("failed_request_examples") or {}).items()):
+        if name != "restart" and examples:
+            example = examples[0]
+            table.notes.append(
+                "soak, failed requests %s: %d, e.g. in cycle %s (%s): %s `%s`"
+                % (name.replace("_", " "), failed.get(name, 0), example["cycle"],
+                   example["action"], example["status"], example["detail"][:100])
+            )
+
+
 PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
-         ("latency", _latency))
+         ("latency", _latency), ("soak", _soak))
 
 
 def render(results):

@@ -14,6 +14,8 @@ One module a job:
     GETs, polling until a response carries the new code, a kept-alive client.
 ``edits``
     Saving files the way editors and tools do.
+``traffic``
+    A thread requesting one page in a loop, keeping each failed answer with its time.
 
 The tests import it with ``tests`` on pytest's ``pythonpath``; bench/run.py puts ``tests``
 on ``sys.path``. Nothing here imports pytest: a failed wait raises an ``AssertionError``,
