@@ -157,3 +157,26 @@ def test_an_instance_that_ignores_sigint_is_killed_after_a_grace_period(autorelo
     assert "did not stop within 1.5 s of SIGINT, killing it" in server.log()
     assert wait_until_gone(pids, timeout=0.1) == []
     assert port_is_free(built.port)
+
+
+def test_a_reload_that_removes_a_class_restarts_as_a_cold_start_would_serve(autoreload, built):
+    """A removed class stays reachable through what holds it (here the ZCML registration of
+    @@helper): the instance restarts, and serves what a cold start on the new files does."""
+    views = built.code / "views.py"
+    zcml = built.code / "configure.zcml"
+    views.write_text(value_module("with-helper", extra="\n\nclass Helper(Value):\n    pass\n"))
+    zcml.write_text(
+        zcml.read_text().replace(
+            "</configure>",
+            '  <browser:page name="helper" for="*" class=".views.Helper" permission="zope.Public" />\n</configure>',
+        )
+    )
+    server = autoreload()
+    served(server, "/@@helper", "value=with-helper", restarting=True)
+    old = zope_pid(server)
+    views.write_text(value_module("helper-gone"))  # Helper goes; ZCML still registers it
+    wait_for_new_zope(server, old)
+    server.wait_for_log(r"restarting the instance: autotest\.app\.views no longer defines Helper")
+    # A cold start on these files fails: ZCML names a class that is gone. So does ours.
+    server.wait_for_log(r"exited with status 1 before it was ready\. Fix the error above and save")
+    assert "ImportError: Module autotest.app.views has no global Helper" in server.log()

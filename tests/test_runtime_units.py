@@ -326,6 +326,26 @@ def test_cycle_restarts_after_a_failed_reload_when_asked_to():
     assert reasons == ["reload failed: /src/pkg/views.py:3: NameError: x"]
 
 
+def test_cycle_restarts_when_a_reload_removed_what_others_may_hold(caplog):
+    unsafe = Outcome(reloaded=["pkg.views"], unsafe=["pkg.views no longer defines Old"])
+    reasons = []
+    cycle = ReloadCycle(FakeIndex(), FakeApplier([unsafe]), FakePlayer(), POLICY, reasons.append)
+    cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+    assert reasons == ["pkg.views no longer defines Old: what still holds the old code can't be updated in place"]
+
+
+def test_cycle_only_warns_of_an_unsafe_reload_with_on_unsafe_change_warn(caplog):
+    unsafe = Outcome(reloaded=["pkg.views"], unsafe=["pkg.views no longer defines Old"])
+    reasons = []
+    cycle = ReloadCycle(
+        FakeIndex(), FakeApplier([unsafe]), FakePlayer(), POLICY, reasons.append, restart_on_unsafe=False
+    )
+    with caplog.at_level(logging.WARNING, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+    assert reasons == []
+    assert "pkg.views no longer defines Old: registrations or imports may still use the old code" in caplog.text
+
+
 def test_channel_messages_reach_the_supervisor():
     read_end, write_end = os.pipe()
     try:

@@ -163,6 +163,16 @@ class Config:
         choices=("keep", "restart"),
         choice_of="policy",
     )
+    # A reload that can't be shown to equal a cold start (a class or function removed from
+    # a module, while registrations and importers hold on to the old one): restart, or
+    # keep the reloaded code and log what may be stale.
+    on_unsafe_change: str = _option(
+        Kind.CHOICE,
+        "What a reload that may leave stale code does",
+        default="restart",
+        choices=("restart", "warn"),
+        choice_of="policy",
+    )
     buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
 
     @classmethod

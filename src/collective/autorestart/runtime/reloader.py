@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import linecache
 import logging
 import os
@@ -33,6 +34,7 @@ class CodeReloader:
                 continue
             filename = os.path.abspath(getattr(module, "__file__", "") or name)
             linecache.checkcache(filename)
+            defined = _definitions(module)
             try:
                 Reloader(module).reload()
             except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
@@ -41,6 +43,12 @@ class CodeReloader:
                 continue
             outcome.reloaded.append(name)
             self._record_mtime(filename, module)
+            removed = sorted(defined - set(vars(module)))
+            if removed:
+                # xreload drops them from the module, but a ZCML registration or another
+                # module's import still holds the old object, and a later save that brings
+                # the name back can't reach it: only a restart equals a cold start.
+                outcome.unsafe.append("%s no longer defines %s" % (name, ", ".join(removed)))
         if zcml:
             try:
                 _reload_zcml_despite_requests()
@@ -78,6 +86,16 @@ def _reload_zcml_despite_requests() -> None:
             if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
                 raise
             log.debug("ZCML reload raced with a request (%s), trying again", error)
+
+
+def _definitions(module: object) -> set[str]:
+    """Names of the classes and functions the module defines itself."""
+    name = getattr(module, "__name__", None)
+    return {
+        key
+        for key, value in vars(module).items()
+        if (inspect.isclass(value) or inspect.isfunction(value)) and getattr(value, "__module__", None) == name
+    }
 
 
 def _minimize_zodb_caches() -> None:

@@ -104,6 +104,7 @@ def _build(config: Config):
         policy,
         restart=channel.restart,
         restart_on_error=config.on_reload_error == "restart",
+        restart_on_unsafe=config.on_unsafe_change == "restart",
     )
 
     def announce(stats) -> None:

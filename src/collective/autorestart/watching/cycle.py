@@ -33,6 +33,7 @@ class ReloadCycle:
         policy: Policy = DEFAULT_POLICY,
         restart: Callable[[str], None] | None = None,
         restart_on_error: bool = False,
+        restart_on_unsafe: bool = True,
     ) -> None:
         self.index = index
         self.applier = applier
@@ -40,6 +41,7 @@ class ReloadCycle:
         self.policy = policy
         self.restart = restart
         self.restart_on_error = restart_on_error
+        self.restart_on_unsafe = restart_on_unsafe
         self.retry_modules: set[str] = set()
         self.retry_zcml = False
 
@@ -71,9 +73,20 @@ class ReloadCycle:
         self.retry_modules = set(outcome.failed_modules)
         self.retry_zcml = plan.zcml and not outcome.zcml_reloaded
         self._report(outcome, finished - started, finished - batch.first_seen)
+        if outcome.unsafe and self._escalate(outcome.unsafe):
+            return outcome
         if not outcome.ok and self.restart_on_error and self.restart is not None:
             self.restart("reload failed: %s" % outcome.failures[0])
         return outcome
+
+    def _escalate(self, unsafe: list[str]) -> bool:
+        """Whether a restart was asked for."""
+        why = "; ".join(unsafe)
+        if self.restart_on_unsafe and self.restart is not None:
+            self.restart("%s: what still holds the old code can't be updated in place" % why)
+            return True
+        log.warning("%s: registrations or imports may still use the old code until a restart", why)
+        return False
 
     def _report(self, outcome: Outcome, took: float, since_save: float) -> None:
         what = list(outcome.reloaded)

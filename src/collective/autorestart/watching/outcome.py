@@ -12,6 +12,8 @@ class Outcome:
     zcml_reloaded: bool = False
     failed_modules: dict[str, Failure] = field(default_factory=dict)
     zcml_failure: Failure | None = None
+    # What the reload applied but could not make equal to a cold start (see the cycle).
+    unsafe: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
