@@ -1,5 +1,5 @@
 """End to end, beside what older Plone releases bring: an egg with a pkg_resources-style
-``collective/__init__.py`` ahead of ours."""
+``collective/__init__.py`` ahead of ours, plone.reload 4.0.0."""
 import os
 import subprocess
 import sys
@@ -82,3 +82,25 @@ def test_a_pkg_resources_style_collective_egg_ahead_of_ours(servers, tmp_path):
     served(server, "/@@value", "value=0", restarting=True)
     (buildout.code / "views.py").write_text(value_module("beside-pkg-resources"))
     served(server, "/@@value", "value=beside-pkg-resources")
+
+
+def test_plone_reload_4_as_plone_6_0_and_6_1_pin_it(servers, tmp_path):
+    buildout = Buildout(tmp_path / "buildout")
+    buildout.run(config=buildout.config(autoreload=WATCH_SRC_SILENTLY) + "\n[versions]\nplone.reload = 4.0.0\n")
+    assert any("/plone.reload-4.0.0-" in entry for entry in instance_path(buildout))
+    server = servers([str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port)
+    server.wait_for_log(r"watching \d+ directories")
+    served(server, "/@@value", "value=0", restarting=True)
+    # Python: plone.reload's Reloader and MOD_TIMES; ZCML: its reload_zcml.
+    added = "\n\nclass Added(BrowserView):\n    def __call__(self):\n        return 'added'\n"
+    (buildout.code / "views.py").write_text(value_module("on-plone.reload-4", extra=added))
+    served(server, "/@@value", "value=on-plone.reload-4")
+    zcml = buildout.code / "configure.zcml"
+    zcml.write_text(
+        zcml.read_text().replace(
+            "</configure>",
+            '  <browser:page name="added" for="*" class=".views.Added" permission="zope.Public" />\n</configure>',
+        )
+    )
+    served(server, "/@@added", "added")
+    server.wait_for_log(r"reloaded (.*, )?ZCML in")
