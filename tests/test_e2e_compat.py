@@ -104,3 +104,28 @@ def test_plone_reload_4_as_plone_6_0_and_6_1_pin_it(servers, tmp_path):
     )
     served(server, "/@@added", "added")
     server.wait_for_log(r"reloaded (.*, )?ZCML in")
+
+
+def test_a_collective_package_that_shadows_ours_is_one_error_while_zope_serves(servers, tmp_path):
+    """Never silently off: a regular collective/__init__.py (no namespace) ahead of ours
+    hides the package from Zope, which serves on without autoreload."""
+    buildout = Buildout(tmp_path / "buildout")
+    buildout.directory.mkdir(parents=True)
+    develop = collective_egg(buildout, "collective.shadow", "")
+    buildout.run(autoreload=WATCH_SRC_SILENTLY, develop=[develop], eggs_before_ours=["collective.shadow"])
+    server = servers([str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port)
+    served(server, "/@@value", "value=0", restarting=True)
+    line = server.wait_for_log(
+        r"ERROR .*\[supervisor\] autoreload is off: the runtime did not start within 5 s of the instance"
+        r" serving on 127\.0\.0\.1:%d, and Zope serves without it: (.*)" % buildout.port,
+        timeout=30,
+    )
+    shadow = buildout.directory / develop / "src" / "collective"
+    assert line.group(1) == (
+        "collective.autorestart can't be imported in the instance (ModuleNotFoundError: No module named"
+        " 'collective.autorestart'): collective is %s, whose __path__ ['%s'] does not hold ours: a"
+        " collective/__init__.py that is not a namespace package shadows it" % (shadow / "__init__.py", shadow)
+    )
+    assert server.get("/@@value") == (200, "value=0")
+    assert len(server.log().split("autoreload is off")) == 2  # one line
+    assert "watching" not in server.log()
