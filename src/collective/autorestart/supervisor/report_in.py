@@ -3,8 +3,9 @@
 A started runtime sends ``ready`` or ``off <reason>``.  One that never ran sends nothing,
 while Zope serves on as if all were well.  So once the instance serves (it has accepted a
 connection, ``ports.ServingProbe``) and GRACE_SECONDS have passed without a word, the
-supervisor looks for the cause (``diagnosis``) and says it in one ERROR line.  Nothing here blocks: the supervisor's
-loop calls ``tick()`` and waits at most ``wait_seconds()`` for the next call.
+supervisor looks for the cause (``diagnosis``) and says it in one ERROR line.  Nothing here
+blocks: the supervisor's loop calls ``tick()`` and waits at most ``wait_seconds()`` for the
+next call.
 """
 import logging
 
