@@ -109,6 +109,6 @@ def test_inert_without_debug_mode(servers, built):
         env=dict(os.environ, COLLECTIVE_AUTORESTART="1"),
     )
     server.wait_until_serving("/@@value")
-    server.wait_for_log(r"not in debug mode: autoreload stays off")
+    server.wait_for_log(r"WARNING .*autoreload is off: Zope is not in debug mode")
     assert server.get("/@@debug-mode") == (200, "debug-mode=False")
     assert "watching" not in server.log()

@@ -1,11 +1,16 @@
-"""Starting the runtime never raises into Zope: a failure is one log line, Zope serves on."""
+"""Starting the runtime never raises into Zope: a failure is one log line, Zope serves on.
+Staying off is told to the supervisor (``off <reason>``), which says it; without one, the
+runtime says it."""
 import logging
+import os
 import signal
+import sys
 import threading
+import types
 
 import pytest
 
-from collective.autorestart.contract import DEFAULTS, Config
+from collective.autorestart.contract import DEFAULTS, FD_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import startup
 
 
@@ -17,11 +22,43 @@ def config(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def sigusr1_restored():
+def sigusr1_restored(monkeypatch):
+    monkeypatch.setattr(startup, "_channel", None)  # each test's own environment
     previous = signal.getsignal(signal.SIGUSR1)
     yield previous
     signal.signal(signal.SIGUSR1, previous)
     startup.stop()
+
+
+@pytest.fixture
+def supervisor(monkeypatch):
+    """A control pipe as bin/instance-autoreload hands it down; returns what came through."""
+    read, write = os.pipe()
+    monkeypatch.setenv(FD_VARIABLE, str(write))
+    monkeypatch.setenv(SWITCH_VARIABLE, SWITCH_VALUE)
+
+    def received():
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            return pipe.read().splitlines()
+
+    yield received
+    for fd in (read, write):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def zope(monkeypatch, config):
+    """What on_process_starting asks of Zope: debug mode, and the config the slug set."""
+    state = types.SimpleNamespace(debug_mode=True, config=config)
+    monkeypatch.setattr(startup, "debug_mode", lambda: state.debug_mode)
+    directive = types.ModuleType("collective.autorestart.runtime.directive")
+    directive.current_config = lambda: state.config
+    monkeypatch.setitem(sys.modules, directive.__name__, directive)
+    return state
 
 
 def errors(caplog):
@@ -55,3 +92,39 @@ def test_a_signal_handler_that_cannot_be_installed_is_one_line(config, monkeypat
     (error,) = errors(caplog)
     assert error.startswith("autoreload is off: it could not start (ValueError: ")
     assert "main thread" in error
+
+
+def test_not_in_debug_mode_is_told_to_the_supervisor(zope, supervisor, caplog):
+    zope.debug_mode = False
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        startup.on_process_starting(None)
+    assert supervisor() == ["off Zope is not in debug mode"]
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_no_config_is_told_to_the_supervisor(zope, supervisor):
+    zope.config = None
+    startup.on_process_starting(None)
+    assert supervisor() == ["off " + startup.NO_CONFIG]
+
+
+def test_could_not_start_is_told_to_the_supervisor(config, monkeypatch, supervisor, caplog):
+    def no_inotify(config):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(startup, "_build", no_inotify)
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        assert startup.start(config) is None
+    assert supervisor() == ["off it could not start (OSError: [Errno 24] Too many open files)"]
+    assert errors(caplog) == []
+
+
+def test_without_a_supervisor_the_runtime_says_it_itself(zope, monkeypatch, caplog):
+    monkeypatch.setenv(SWITCH_VARIABLE, SWITCH_VALUE)
+    monkeypatch.delenv(FD_VARIABLE, raising=False)
+    zope.debug_mode = False
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        startup.on_process_starting(None)
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        ("WARNING", "autoreload is off: Zope is not in debug mode")
+    ]

@@ -31,7 +31,7 @@ from collective.autorestart.watching.batcher import Batch, Change
 # supervisor stops an instance) ends it with 0, as it ends Zope after closing the ZODB.
 STUB = textwrap.dedent(
     """\
-    import json, os, signal, sys, time
+    import json, os, signal, socket, sys, threading, time
 
     state = os.environ["STUB_STATE"]
 
@@ -55,7 +55,7 @@ STUB = textwrap.dedent(
     fd = int(os.environ[{fd_variable!r}])
     for step in steps:
         word, _, argument = step.partition(" ")
-        if word in ("ready", "restart"):
+        if word in ("ready", "restart", "off"):
             note("send " + step)  # first: the supervisor may act on it at once
             os.write(fd, (step + "\\n").encode())
         elif word == "exit":
@@ -67,6 +67,21 @@ STUB = textwrap.dedent(
         elif word == "ignore-sigint":
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             note("ignoring sigint")
+        elif word in ("listen", "serve"):  # fast-listen: the port is open before Zope serves
+            server = socket.socket()
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", int(os.environ["STUB_PORT"])))
+            server.listen()
+            note("listening")
+        if word in ("accept", "serve"):  # Zope is loaded: connections are accepted, and held
+            def accept_forever(server=server, held=[]):
+                while True:
+                    held.append(server.accept())
+
+            threading.Thread(target=accept_forever, daemon=True).start()
+            note("serving")
+        elif word == "sleep":
+            time.sleep(float(argument))
         elif word == "wait":
             time.sleep(10)
             note("waited too long")
@@ -81,11 +96,13 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD)
 class Stub:
     """The command and environment for a sequence of instances, and what they noted."""
 
-    def __init__(self, tmp_path, *plan):
+    def __init__(self, tmp_path, *plan, port=0):
         self.state = tmp_path / "stub-state"
         self.state.write_text("")
         self.command = [sys.executable, "-c", STUB]
-        self.env = dict(os.environ, STUB_STATE=str(self.state), STUB_PLAN=json.dumps(plan))
+        self.env = dict(
+            os.environ, STUB_STATE=str(self.state), STUB_PLAN=json.dumps(plan), STUB_PORT=str(port)
+        )
 
     def notes(self):
         return self.state.read_text().splitlines()
@@ -229,9 +246,11 @@ def info_logs(caplog):
     caplog.set_level(logging.INFO, logger="collective.autorestart")
 
 
-def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS, listen=None):
+def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS, listen=None, diagnosis=None):
     """Run the supervisor to its end; (exit status, seconds it took)."""
-    supervisor = Supervisor(stub.command, stub.env, config, crash_watch or CrashWatch(), listen=listen)
+    supervisor = Supervisor(
+        stub.command, stub.env, config, crash_watch or CrashWatch(), listen=listen, diagnosis=diagnosis
+    )
     fired = []
 
     def stop_it():
@@ -417,3 +436,167 @@ def test_a_command_that_cannot_start_leaks_no_descriptor(tmp_path, config):
     with pytest.raises(FileNotFoundError):
         supervisor.run()
     assert sorted(os.listdir("/proc/self/fd")) == before
+
+
+# Never silently off: the instance serves, and the runtime has or has not reported in.
+
+
+class FakeCheck:
+    def __init__(self, seconds):
+        self.deadline = time.monotonic() + 5
+        self.done_at = time.monotonic() + seconds
+        self.stopped = False
+
+    def done(self, now):
+        return now >= self.done_at
+
+    def report(self):
+        return {"error": "ModuleNotFoundError: No module named 'collective.autorestart'"}
+
+    def stop(self):
+        self.stopped = True
+
+
+class FakeDiagnosis:
+    """What diagnosis.Diagnosis does, in checks that take ``seconds`` each."""
+
+    def __init__(self, seconds=0.05):
+        self.seconds = seconds
+        self.checks = []
+
+    def start_check(self):
+        self.checks.append(FakeCheck(self.seconds))
+        return self.checks[-1]
+
+    def causes(self, report):
+        return ["the cause (%s)" % report["error"]]
+
+
+@pytest.fixture
+def quick_report_in(monkeypatch):
+    """Grace and probing in tenths of seconds; returns the failure sounds played."""
+    from collective.autorestart.supervisor import report_in
+
+    monkeypatch.setattr(report_in, "GRACE_SECONDS", 0.4)
+    monkeypatch.setattr(report_in, "PROBE_SECONDS", 0.05)
+    played = []
+    monkeypatch.setattr(Supervisor, "_play_failure", lambda self: played.append(time.time()))
+    return played
+
+
+@pytest.fixture
+def port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def errors(caplog):
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_silent_runtime_is_one_error_with_its_cause_once_the_instance_serves(
+    tmp_path, config, caplog, quick_report_in, port
+):
+    stub = Stub(tmp_path, ["sleep 0.3", "serve", "sleep 1.5", "exit 0"], port=port)
+    diagnosis = FakeDiagnosis()
+    started = time.time()
+    status, took = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)
+    assert status == 0
+    [error] = errors(caplog)
+    assert error.getMessage() == (
+        "autoreload is off: the runtime did not start within 0.4 s of the instance serving on 127.0.0.1:%d,"
+        " and Zope serves without it: the cause (ModuleNotFoundError: No module named 'collective.autorestart')"
+        % port
+    )
+    # The grace counts from serving, not from the start, and the check was run once.
+    assert started + 0.3 + 0.4 <= error.created < started + 0.3 + 0.4 + 0.5
+    assert len(diagnosis.checks) == 1
+    assert quick_report_in == [pytest.approx(error.created, abs=0.2)]
+    assert took < 3
+
+
+def test_a_port_open_before_zope_is_loaded_is_not_serving_yet(tmp_path, config, caplog, quick_report_in, port):
+    """fast-listen: connections wait in the accept queue while Zope loads (a Plone site: seconds)."""
+    stub = Stub(tmp_path, ["listen", "sleep 0.8", "accept", "sleep 1.5", "exit 0"], port=port)
+    started = time.time()
+    status, _ = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=FakeDiagnosis())
+    assert status == 0
+    [error] = errors(caplog)
+    assert started + 0.8 + 0.4 <= error.created < started + 0.8 + 0.4 + 0.5
+
+
+def test_ready_in_time_is_no_error_and_no_check(tmp_path, config, caplog, quick_report_in, port):
+    stub = Stub(tmp_path, ["serve", "sleep 0.1", "ready", "sleep 0.8", "exit 0"], port=port)
+    diagnosis = FakeDiagnosis()
+    status, _ = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)
+    assert status == 0
+    assert errors(caplog) == []
+    assert diagnosis.checks == [] and quick_report_in == []
+
+
+def test_the_runtimes_own_reason_is_the_error_line(tmp_path, config, caplog, quick_report_in, port):
+    stub = Stub(tmp_path, ["off Zope is not in debug mode", "serve", "sleep 0.8", "exit 0"], port=port)
+    diagnosis = FakeDiagnosis()
+    status, _ = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)
+    assert status == 0
+    assert [error.getMessage() for error in errors(caplog)] == ["autoreload is off: Zope is not in debug mode"]
+    assert diagnosis.checks == []
+    assert len(quick_report_in) == 1
+
+
+def test_a_late_ready_says_autoreload_is_on_after_all(tmp_path, config, caplog, quick_report_in, port):
+    stub = Stub(tmp_path, ["serve", "sleep 0.7", "ready", "sleep 0.2", "exit 0"], port=port)
+    status, _ = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=FakeDiagnosis())
+    assert status == 0
+    assert len(errors(caplog)) == 1
+    [late] = [message for message in messages(caplog) if message.startswith("autoreload is on after all")]
+    assert re.fullmatch(r"autoreload is on after all: the runtime reported in 0\.\d s later", late)
+
+
+def test_a_check_still_running_when_the_instance_ends_is_stopped(tmp_path, config, caplog, quick_report_in, port):
+    stub = Stub(tmp_path, ["serve", "sleep 0.6", "exit 0"], port=port)
+    diagnosis = FakeDiagnosis(seconds=10)
+    status, took = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)
+    assert status == 0
+    [check] = diagnosis.checks
+    assert check.stopped
+    assert errors(caplog) == []
+    assert took < 2
+
+
+def test_a_hanging_check_is_bounded_and_never_blocks_the_loop(
+    tmp_path, config, caplog, quick_report_in, port, monkeypatch
+):
+    from collective.autorestart.supervisor import diagnosis as diagnosis_module
+
+    monkeypatch.setattr(diagnosis_module, "CHECK_TIMEOUT_SECONDS", 0.5)
+    hangs = tmp_path / "interpreter"
+    hangs.write_text("import time\ntime.sleep(30)\n")
+    slug = tmp_path / "etc" / "package-includes" / contract.SLUG_NAME
+    slug.parent.mkdir(parents=True)
+    slug.write_text("")
+    diagnosis = diagnosis_module.Diagnosis(str(hangs), str(slug), str(tmp_path))
+    # The instance ends 0.3 s after the check timed out: the loop saw both on time.
+    stub = Stub(tmp_path, ["serve", "sleep 1.2", "exit 0"], port=port)
+    status, took = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)
+    assert status == 0
+    [error] = errors(caplog)
+    assert error.getMessage().endswith("Zope serves without it: the import check did not end within 0.5 s")
+    assert took < 1.2 + 0.5
+    # (the autouse fixture: the check's process was ended and waited for, like the instance)
+
+
+def test_without_a_known_address_the_grace_counts_from_the_start(
+    tmp_path, config, caplog, quick_report_in, monkeypatch
+):
+    from collective.autorestart.supervisor import report_in
+
+    monkeypatch.setattr(report_in, "NO_ADDRESS_SECONDS", 0.3)
+    stub = Stub(tmp_path, ["sleep 0.8", "exit 0"])
+    status, _ = supervise(stub, config, diagnosis=FakeDiagnosis())
+    assert status == 0
+    [error] = errors(caplog)
+    assert error.getMessage().startswith(
+        "autoreload is off: the runtime did not start within 0.3 s of the instance's start, and Zope serves"
+    )

@@ -178,7 +178,11 @@ class Buildout:
         parts="instance instance-autoreload",
         extra="",
         our_egg="collective.autorestart",
+        develop=(),
+        eggs_before_ours=(),
     ):
+        """develop: more develop paths; eggs_before_ours: eggs listed in the instance's eggs
+        ahead of ours, which puts develop eggs among them ahead of ours on sys.path."""
         return textwrap.dedent(
             """\
             [buildout]
@@ -186,7 +190,7 @@ class Buildout:
             parts = {parts}
             develop =
                 {repo}
-                src/autotest.app
+                src/autotest.app{develop}
             eggs-directory = {eggs}
             download-cache = {downloads}
             newest = false
@@ -196,7 +200,7 @@ class Buildout:
             recipe = plone.recipe.zope2instance
             eggs =
                 Zope
-                autotest.app
+                autotest.app{eggs_before_ours}
                 {our_egg}
             zcml = autotest.app
             user = admin:admin
@@ -219,6 +223,8 @@ class Buildout:
             autoreload=textwrap.dedent(autoreload).strip(),
             extra=textwrap.dedent(extra).strip(),
             our_egg=our_egg,
+            develop="".join("\n    %s" % path for path in develop),
+            eggs_before_ours="".join("\n    %s" % egg for egg in eggs_before_ours),
         )
 
     def run(self, config=None, check=True, **config_options):

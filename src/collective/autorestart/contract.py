@@ -27,13 +27,19 @@ DIRECTIVE_SCHEMA = "collective.autorestart.runtime.directive.IConfigDirective"
 DIRECTIVE_HANDLER = "collective.autorestart.runtime.directive.config_directive"
 
 # What bin/instance-autoreload hands down to the instance: the one switch the runtime obeys,
-# the number of the pipe on which the runtime talks back ("ready", "restart <why>"), and
-# the time.time() at which the instance was started: files saved since then and before the
+# the number of the pipe on which the runtime talks back (the messages below), and the
+# time.time() at which the instance was started: files saved since then and before the
 # watches were set are applied once they are.
 SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
 SWITCH_VALUE = "1"
 FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
 STARTED_VARIABLE = "COLLECTIVE_AUTORESTART_STARTED"
+
+# The messages on that pipe, one line each: the first word, then for restart and off a
+# reason, e.g. "off Zope is not in debug mode".  A started runtime sends READY or OFF once.
+READY = "ready"  # it watches
+RESTART = "restart"  # a change that a reload can't apply: stop and start the instance
+OFF = "off"  # it stays off; the supervisor says why
 SUPERVISOR_MODULE = "collective.autorestart.supervisor"
 
 SOUNDS_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sounds")

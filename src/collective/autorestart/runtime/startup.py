@@ -8,13 +8,22 @@ import threading
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import threaddump
+from collective.autorestart.watching.channel import SupervisorChannel
 
 log = logging.getLogger("collective.autorestart")
 
 STOP_TIMEOUT_SECONDS = 1.0
+# Why the runtime stays off, as the supervisor's line says it ("autoreload is off: ...").
+NOT_IN_DEBUG_MODE = "Zope is not in debug mode"
+NO_CONFIG = (
+    "no autorestart:config was loaded, but collective.autorestart's configure.zcml was:"
+    " run bin/buildout again (the ZCML slug is missing)"
+)
+COULD_NOT_START = "it could not start (%s: %s)"
 
 _lock = threading.Lock()
 _service = None
+_channel = None
 
 
 def switched_on() -> bool:
@@ -33,16 +42,29 @@ def on_process_starting(event: object) -> None:
     if not switched_on():
         return
     if not debug_mode():
-        log.warning("Zope is not in debug mode: autoreload stays off")
+        stay_off(NOT_IN_DEBUG_MODE, logging.WARNING)
         return
     config = current_config()
     if config is None:
-        log.warning(
-            "started by bin/instance-autoreload, but no autorestart:config was loaded:"
-            " run bin/buildout again (the ZCML slug is missing)"
-        )
+        stay_off(NO_CONFIG, logging.WARNING)
         return
     start(config)
+
+
+def supervisor_channel() -> SupervisorChannel:
+    """The pipe to bin/instance-autoreload, taken from the environment once per process."""
+    global _channel
+    if _channel is None:
+        _channel = SupervisorChannel.from_environment()
+    return _channel
+
+
+def stay_off(reason: str, level: int) -> None:
+    """Tell the supervisor, which logs the one line about it; without one, log it here."""
+    if supervisor_channel().off(reason):
+        log.debug("autoreload is off: %s (told bin/instance-autoreload)", reason)
+    else:
+        log.log(level, "autoreload is off: %s", reason)
 
 
 def start(config: Config):
@@ -61,7 +83,7 @@ def start(config: Config):
         except Exception as error:  # noqa: B902 - start-up never raises: Zope serves on
             if restore_sigusr1 is not None:
                 restore_sigusr1()
-            log.error("autoreload is off: it could not start (%s: %s)", type(error).__name__, error)
+            stay_off(COULD_NOT_START % (type(error).__name__, error), logging.ERROR)
             log.debug("starting autoreload failed", exc_info=True)
             return None
         _service = service
@@ -81,7 +103,6 @@ def stop() -> None:
 def _build(config: Config):
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
     from collective.autorestart.runtime.reloader import CodeReloader
-    from collective.autorestart.watching.channel import SupervisorChannel
     from collective.autorestart.watching.cycle import ReloadCycle
     from collective.autorestart.watching.factory import make_watch_service
     from collective.autorestart.watching.modules import ModuleIndex
@@ -89,7 +110,7 @@ def _build(config: Config):
     from collective.autorestart.watching.sound import make_player
 
     log.setLevel(config.log_level)
-    channel = SupervisorChannel.from_environment()
+    channel = supervisor_channel()
     player = make_player(config.sound, config.success_sound, config.failure_sound)
     policy = Policy(
         restart_on=config.restart_on,

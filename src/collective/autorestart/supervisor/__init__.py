@@ -53,6 +53,7 @@ def instance_environment(arguments):
 
 
 def main(argv=None):
+    from collective.autorestart.supervisor.diagnosis import Diagnosis
     from collective.autorestart.supervisor.ports import listen_address
     from collective.autorestart.supervisor.session import Supervisor
     from collective.autorestart.watching.factory import make_watch_service
@@ -75,5 +76,6 @@ def main(argv=None):
         # While the instance is down, the supervisor watches with the runtime's own code.
         lambda on_batch, changed_since: make_watch_service(config, on_batch, changed_since=changed_since),
         listen=listen_address(arguments.wsgi_ini),
+        diagnosis=Diagnosis(arguments.interpreter, arguments.slug, arguments.instance_home),
     )
     return supervisor.run()

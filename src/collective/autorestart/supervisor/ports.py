@@ -78,3 +78,53 @@ def _command_line(pid):
             return cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return "?"
+
+
+def accept_backlog(port):
+    """How many connections wait to be accepted on the sockets listening on port (the
+    kernel's accept queue, /proc/net/tcp's rx_queue of a listening socket), or None when
+    /proc shows none listening."""
+    waiting = None
+    for table in TCP_TABLES:
+        try:
+            with open(table) as lines:
+                next(lines, None)
+                for line in lines:
+                    fields = line.split()
+                    local, state, queues = fields[1], fields[3], fields[4]
+                    if state == TCP_LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                        waiting = (waiting or 0) + int(queues.split(":")[1], 16)
+        except (OSError, IndexError, ValueError):
+            continue
+    return waiting
+
+
+class ServingProbe:
+    """Whether the instance serves: it has accepted a connection of ours.  Taking
+    connections is not enough: with fast-listen (zope2instance's default) the port takes
+    them from the start, and they wait in the kernel's accept queue until Zope is loaded.
+    So one connection is made and held, sending nothing, until the queue is empty."""
+
+    CONNECT_TIMEOUT = 0.2
+
+    def __init__(self, host, port):
+        # A wildcard address is reached on the loopback address of its family.
+        self.host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        self.port = port
+        self._connection = None
+
+    def serving(self):
+        if self._connection is None:
+            try:
+                self._connection = socket.create_connection((self.host, self.port), timeout=self.CONNECT_TIMEOUT)
+            except OSError:
+                return False
+        if accept_backlog(self.port):  # None: /proc can't tell, the connection must do
+            return False
+        self.close()
+        return True
+
+    def close(self):
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

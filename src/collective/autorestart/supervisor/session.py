@@ -3,6 +3,7 @@
 One loop in the main thread waits on a single wake-up pipe, written by signal handlers
 (``signal.set_wakeup_fd``), by the crash-time watcher, and beside it on the instance's
 control pipe.  Our own process is not Zope, so installing signal handlers here is fine.
+While the instance runs, ``report_in`` makes sure that autoreload is never silently off.
 """
 import logging
 import os
@@ -10,9 +11,10 @@ import selectors
 import signal
 import time
 
-from collective.autorestart.contract import FD_VARIABLE, STARTED_VARIABLE
+from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART, STARTED_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
 from collective.autorestart.supervisor.ports import holder_of, port_in_use
+from collective.autorestart.supervisor.report_in import ReportIn
 
 log = logging.getLogger("collective.autorestart.supervisor")
 
@@ -36,9 +38,11 @@ class Run:
 
 
 class Supervisor:
-    def __init__(self, command, env, config, crash_watch, listen=None):
+    def __init__(self, command, env, config, crash_watch, listen=None, diagnosis=None):
         self.command = command
         self.listen = listen  # (host, port) the instance serves on, if known
+        # Finds out why the runtime never reported in (diagnosis.Diagnosis), if given.
+        self.diagnosis = diagnosis
         self.env = env
         self.config = config
         # Makes the watcher used while the instance is down: (on_batch, changed_since).
@@ -113,9 +117,11 @@ class Supervisor:
         self.selector.register(control_read, selectors.EVENT_READ)
         pending = b""
         ready = False
+        report_in = ReportIn(self.listen, self.diagnosis, self._say_off, started)
         try:
             while True:
-                for key, _ in self.selector.select(WAIT_SECONDS):
+                wait = min(WAIT_SECONDS, report_in.wait_seconds(time.monotonic()))
+                for key, _ in self.selector.select(wait):
                     if key.fd == self._wake_read:
                         self._drain_wake()
                     elif key.fd == control_read:
@@ -129,16 +135,21 @@ class Supervisor:
                     return Run(returncode, signum=signum)
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    message = line.decode("utf-8", "replace")
-                    if message == "ready":
+                    word, _, reason = line.decode("utf-8", "replace").partition(" ")
+                    if word == READY:
                         ready = True
                         self._report_ready(started, restarting)
-                    elif message.startswith("restart "):
-                        return self._restart(child, message[len("restart "):])
+                        report_in.ready(time.monotonic())
+                    elif word == OFF:
+                        report_in.off(reason, time.monotonic())
+                    elif word == RESTART:
+                        return self._restart(child, reason)
                 returncode = child.poll()
                 if returncode is not None:
                     return Run(returncode, ready=ready)
+                report_in.tick(time.monotonic())
         finally:
+            report_in.close()
             if control_read in self.selector.get_map():
                 self.selector.unregister(control_read)
             os.close(control_read)
@@ -225,6 +236,10 @@ class Supervisor:
                 % (status, port, host, who)
             )
         return status + ". Fix the error above and save"
+
+    def _say_off(self, message):
+        log.error("%s", message)
+        self._play_failure()
 
     def _play_failure(self):
         from collective.autorestart.watching.sound import FAILURE, make_player

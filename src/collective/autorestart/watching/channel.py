@@ -1,14 +1,15 @@
 """Talk to bin/instance-autoreload through the pipe it handed down to us.
 
-One line per message: ``ready`` once the watcher runs, ``restart <reason>`` when a change
-can't be applied in place.  The supervisor then stops us cleanly and starts a new process.
+One line per message (``contract.READY``, ``RESTART``, ``OFF``): ``ready`` once the watcher
+runs, ``restart <reason>`` when a change can't be applied in place (the supervisor then stops
+us cleanly and starts a new process), ``off <reason>`` when the runtime stays off.
 """
 from __future__ import annotations
 
 import logging
 import os
 
-from collective.autorestart.contract import FD_VARIABLE
+from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART
 
 log = logging.getLogger("collective.autorestart")
 
@@ -42,10 +43,14 @@ class SupervisorChannel:
         return True
 
     def ready(self) -> None:
-        self._send("ready")
+        self._send(READY)
+
+    def off(self, reason: str) -> bool:
+        """Whether the supervisor got it, and will say it."""
+        return self._send("%s %s" % (OFF, reason))
 
     def restart(self, reason: str) -> None:
-        if self._send("restart " + reason):
+        if self._send("%s %s" % (RESTART, reason)):
             log.info("restart requested: %s", reason)
         else:
             log.warning("%s: restart bin/instance-autoreload to apply it", reason)

@@ -1,0 +1,57 @@
+"""Throwaway virtualenvs with older packaging tools (the setuptools and zc.buildout that a
+Plone release pins), made with pip from PyPI and kept in .cache/venvs/, one per Python and
+versions, so that only the first test run pays for them."""
+import fcntl
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .buildouts import REPO
+
+VENVS = REPO / ".cache" / "venvs"
+PIP_TIMEOUT = 300
+# What a develop step needs of the project: its metadata and its code.
+PROJECT_FILES = ("pyproject.toml", "setup.py", "README.rst")
+
+
+def tools_venv(setuptools, buildout):
+    """A venv of this Python with setuptools==setuptools and zc.buildout==buildout; its
+    directory.  Made once: a finished venv holds a ``.complete`` file."""
+    name = "py%d.%d-setuptools%s-zc.buildout%s" % (sys.version_info[:2] + (setuptools, buildout))
+    venv = VENVS / name
+    VENVS.mkdir(parents=True, exist_ok=True)
+    # Two test runs may want the same venv at once: the second waits for the first.
+    with open(VENVS / (name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            shutil.rmtree(venv, ignore_errors=True)  # what an interrupted run left
+            base = getattr(sys, "_base_executable", sys.executable)
+            subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+            subprocess.run(
+                [
+                    sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "--quiet", "--disable-pip-version-check",
+                    "setuptools==%s" % setuptools, "zc.buildout==%s" % buildout,
+                ],
+                check=True,
+                timeout=PIP_TIMEOUT,
+            )
+            (venv / ".complete").write_text("")
+    return venv
+
+
+def copy_project(destination):
+    """The project as a develop step sees it (metadata and src, nothing built), copied to
+    destination: a develop step writes its egg-info into the project, and other tests
+    use the repository's."""
+    destination = Path(destination)
+    destination.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, destination / name)
+    shutil.copytree(
+        REPO / "src",
+        destination / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.py[cod]"),
+    )
+    return destination
