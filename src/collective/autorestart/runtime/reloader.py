@@ -28,6 +28,7 @@ class CodeReloader:
         # A file created within the directory's current mtime tick would stay invisible
         # to the import system's cached directory listing.
         importlib.invalidate_caches()
+        removed: dict[tuple[str, str], object] = {}
         for name in modules:
             module = sys.modules.get(name)
             if module is None:
@@ -43,12 +44,8 @@ class CodeReloader:
                 continue
             outcome.reloaded.append(name)
             self._record_mtime(filename, module)
-            removed = sorted(defined - set(vars(module)))
-            if removed:
-                # xreload drops them from the module, but a ZCML registration or another
-                # module's import still holds the old object, and a later save that brings
-                # the name back can't reach it: only a restart equals a cold start.
-                outcome.unsafe.append("%s no longer defines %s" % (name, ", ".join(removed)))
+            namespace = vars(module)
+            removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
         if zcml:
             try:
                 _reload_zcml_despite_requests()
@@ -58,7 +55,36 @@ class CodeReloader:
             else:
                 outcome.zcml_reloaded = True
                 _minimize_zodb_caches()
+        outcome.unsafe.extend(self._still_held(removed, registry_rebuilt=outcome.zcml_reloaded))
         return outcome
+
+    def _still_held(self, removed: dict[tuple[str, str], object], registry_rebuilt: bool) -> list[str]:
+        """What a module no longer defines but something may still use.  xreload drops the
+        name from the module; a ZCML registration or another module's import keeps the old
+        object, and a later save that brings the name back can't reach it: then only a
+        restart equals a cold start.  A ZCML reload in the same batch rebuilt every
+        registration; the importers we can look for."""
+        if not removed:
+            return []
+        held = dict(removed) if not registry_rebuilt else {}
+        if registry_rebuilt:
+            prefixes = tuple(
+                os.path.join(resolve(root), "")
+                for root in self.roots
+                for resolve in (os.path.abspath, os.path.realpath)
+            )
+            ids = {id(value): key for key, value in removed.items()}
+            for module in list(sys.modules.values()):
+                if not (getattr(module, "__file__", None) or "").startswith(prefixes):
+                    continue
+                for value in list(vars(module).values()):
+                    key = ids.get(id(value))
+                    if key is not None and key[0] != module.__name__:
+                        held[key] = value
+        by_module: dict[str, list[str]] = {}
+        for module_name, name in sorted(held):
+            by_module.setdefault(module_name, []).append(name)
+        return ["%s no longer defines %s" % (module_name, ", ".join(names)) for module_name, names in by_module.items()]
 
     @staticmethod
     def _record_mtime(filename: str, module: object) -> None:
@@ -88,11 +114,11 @@ def _reload_zcml_despite_requests() -> None:
             log.debug("ZCML reload raced with a request (%s), trying again", error)
 
 
-def _definitions(module: object) -> set[str]:
-    """Names of the classes and functions the module defines itself."""
+def _definitions(module: object) -> dict[str, object]:
+    """The classes and functions the module defines itself, by name."""
     name = getattr(module, "__name__", None)
     return {
-        key
+        key: value
         for key, value in vars(module).items()
         if (inspect.isclass(value) or inspect.isfunction(value)) and getattr(value, "__module__", None) == name
     }
