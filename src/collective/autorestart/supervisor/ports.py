@@ -39,20 +39,23 @@ def port_in_use(host, port):
     return False
 
 
-def holder_of(port):
-    """(pid, command line) of a process listening on port, as far as /proc tells us."""
-    inodes = set()
+def _listening(port):
+    """The /proc/net/tcp(6) fields of each socket listening on port."""
     for table in TCP_TABLES:
         try:
             with open(table) as lines:
                 next(lines, None)
                 for line in lines:
                     fields = line.split()
-                    local, state, inode = fields[1], fields[3], fields[9]
-                    if state == TCP_LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
-                        inodes.add("socket:[%s]" % inode)
+                    if fields[3] == TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        yield fields
         except (OSError, IndexError, ValueError):
             continue
+
+
+def holder_of(port):
+    """(pid, command line) of a process listening on port, as far as /proc tells us."""
+    inodes = {"socket:[%s]" % fields[9] for fields in _listening(port)}
     if not inodes:
         return None
     for pid in filter(str.isdigit, _listdir("/proc")):
@@ -85,17 +88,8 @@ def accept_backlog(port):
     kernel's accept queue, /proc/net/tcp's rx_queue of a listening socket), or None when
     /proc shows none listening."""
     waiting = None
-    for table in TCP_TABLES:
-        try:
-            with open(table) as lines:
-                next(lines, None)
-                for line in lines:
-                    fields = line.split()
-                    local, state, queues = fields[1], fields[3], fields[4]
-                    if state == TCP_LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
-                        waiting = (waiting or 0) + int(queues.split(":")[1], 16)
-        except (OSError, IndexError, ValueError):
-            continue
+    for fields in _listening(port):
+        waiting = (waiting or 0) + int(fields[4].split(":")[1], 16)
     return waiting
 
 
