@@ -5,11 +5,11 @@ says: the metadata in pyproject.toml must suit the oldest of them.  Each case ru
 buildout whose only job is ``develop``, in a venv with those versions (cached in .cache/).
 """
 import email.parser
-import subprocess
 import textwrap
 
 import pytest
 
+from harness.buildouts import run_buildout
 from harness.venvs import copy_project, tools_venv
 
 
@@ -38,15 +38,7 @@ def test_develop_with_old_setuptools_and_buildout(tmp_path, setuptools, buildout
             """
         ).format(project=project)
     )
-    result = subprocess.run(
-        [str(venv / "bin" / "buildout"), "-c", "buildout.cfg"],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILDOUT_TIMEOUT,
-    )
+    result = run_buildout(tmp_path, BUILDOUT_TIMEOUT, buildout=venv / "bin" / "buildout")
     assert result.returncode == 0, result.stdout
     assert "Develop: '%s'" % project in result.stdout
     assert (tmp_path / "develop-eggs" / "collective.autorestart.egg-link").read_text().split()[0] == str(

@@ -28,10 +28,11 @@ def write(path, text):
     return path
 
 
-def run_buildout(directory, timeout=BUILDOUT_TIMEOUT):
-    """bin/buildout -c buildout.cfg in directory, its output in the result's stdout."""
+def run_buildout(directory, timeout=BUILDOUT_TIMEOUT, buildout=BUILDOUT):
+    """bin/buildout -c buildout.cfg in directory, its output in the result's stdout;
+    buildout: the script to run (another venv's, for other zc.buildout versions)."""
     return subprocess.run(
-        [str(BUILDOUT), "-c", "buildout.cfg"],
+        [str(buildout), "-c", "buildout.cfg"],
         cwd=directory,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
