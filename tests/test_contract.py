@@ -4,6 +4,7 @@ The recipe parses the part's options (a real ``zc.buildout.testing.Buildout``) a
 slug; ``watching.config.read_slug`` reads it back, as the supervisor and the runtime do.
 """
 import re
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,14 @@ def test_slug_with_a_bad_value_is_a_clear_error(name, text, problem):
     with pytest.raises(ConfigError) as info:
         contract.decode(field, text)
     assert str(info.value).startswith(problem)
+
+
+def test_every_option_is_documented_in_the_readme():
+    readme = (Path(__file__).parent.parent / "README.rst").read_text()
+    # A definition list term: "``option``", or several options on one line.
+    undocumented = [
+        field.option
+        for field in OPTION_FIELDS
+        if not re.search(r"^(``[a-z-]+``, )*``%s``(, ``[a-z-]+``)*$" % field.option, readme, re.M)
+    ]
+    assert undocumented == []

@@ -88,6 +88,15 @@ def test_debounce_accepts_ms_suffix(tmp_path):
     assert parse(tmp_path, debounce="0")["debounce"] == 0
 
 
+def test_reload_timeout(tmp_path):
+    assert parse(tmp_path)["reload-timeout"] == 10000
+    assert parse(tmp_path, **{"reload-timeout": "3000 ms"})["reload-timeout"] == 3000
+    message = error_of(tmp_path, **{"reload-timeout": "10s"})
+    assert message.startswith("[autoreload] reload-timeout = 10s: not a whole number")
+    message = error_of(tmp_path, **{"reload-timeout": "700000"})
+    assert "out of range" in message and "Use 0 to 600000 milliseconds (default 10000)" in message
+
+
 @pytest.mark.parametrize("value, expected", [("off", False), ("No", False), ("1", True), ("true", True)])
 def test_sound_boolean(tmp_path, value, expected):
     assert parse(tmp_path, sound=value)["sound"] is expected

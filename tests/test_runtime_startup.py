@@ -66,7 +66,7 @@ def errors(caplog):
 
 
 def test_no_inotify_instance_left_is_one_line_and_no_handler_stays(config, monkeypatch, caplog, sigusr1_restored):
-    def no_inotify(config):
+    def no_inotify(config, undo):
         raise OSError(24, "inotify_init: Too many open files (EMFILE)")
 
     monkeypatch.setattr(startup, "_build", no_inotify)
@@ -78,9 +78,23 @@ def test_no_inotify_instance_left_is_one_line_and_no_handler_stays(config, monke
     assert signal.getsignal(signal.SIGUSR1) is sigusr1_restored
 
 
+def test_a_failed_start_undoes_what_it_had_installed(config, monkeypatch, caplog, sigusr1_restored):
+    undone = []
+
+    def gate_installed_then_no_inotify(config, undo):
+        undo.append(lambda: undone.append("request gate"))
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(startup, "_build", gate_installed_then_no_inotify)
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        assert startup.start(config) is None
+    assert undone == ["request gate"]
+    assert signal.getsignal(signal.SIGUSR1) is sigusr1_restored
+
+
 def test_a_signal_handler_that_cannot_be_installed_is_one_line(config, monkeypatch, caplog):
     built = []
-    monkeypatch.setattr(startup, "_build", built.append)
+    monkeypatch.setattr(startup, "_build", lambda config, undo: built.append(config))
     results = []
     with caplog.at_level(logging.INFO, "collective.autorestart"):
         # Python installs signal handlers from the main thread only.
@@ -109,7 +123,7 @@ def test_no_config_is_told_to_the_supervisor(zope, supervisor):
 
 
 def test_could_not_start_is_told_to_the_supervisor(config, monkeypatch, supervisor, caplog):
-    def no_inotify(config):
+    def no_inotify(config, undo):
         raise OSError(24, "Too many open files")
 
     monkeypatch.setattr(startup, "_build", no_inotify)

@@ -409,3 +409,57 @@ def test_registry_race_seen_deeper_than_zope_interface():
     except KeyError as error:
         race = error
     assert raced_with_a_request(race)
+
+
+def test_cycle_retries_every_module_of_an_aborted_reload(caplog):
+    aborted = Outcome(aborted=Failure("/src/pkg/views.py", 2, "KeyboardInterrupt"))
+    applier = FakeApplier([aborted, Outcome(reloaded=["pkg", "pkg.views"])])
+    cycle = ReloadCycle(FakeIndex(), applier, FakePlayer())
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED, "/src/pkg/__init__.py": Change.CHANGED}))
+        cycle(Batch({"/src/pkg/other.txt": Change.CHANGED}))
+    assert applier.calls[1][0] == ("pkg", "pkg.views")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors[0].startswith("/src/pkg/views.py:2: KeyboardInterrupt -- reload failed")
+
+
+def test_cycle_restarts_after_a_reload_that_hung_and_applies_nothing_more(caplog):
+    hung = Outcome(hung=Failure("/src/pkg/views.py", 5, "the reload did not finish within 10.0 s"))
+    applier = FakeApplier([hung])
+    reasons = []
+    cycle = ReloadCycle(FakeIndex(), applier, FakePlayer(), POLICY, reasons.append)
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+        assert cycle(Batch({"/src/pkg/views.py": Change.CHANGED})) is None
+    assert reasons == [
+        "the reload did not finish within 10.0 s, stuck at /src/pkg/views.py:5:"
+        " a process whose import hangs can't be trusted"
+    ]
+    assert len(applier.calls) == 1
+    assert "not applying this save: a reload hung at /src/pkg/views.py:5" in caplog.records[-1].getMessage()
+
+
+def test_cycle_says_what_the_reload_waited_for_on_its_line(caplog):
+    outcome = Outcome(reloaded=["pkg.views"], notes=["waited 12 ms for 2 request(s)"])
+    cycle = ReloadCycle(FakeIndex(), FakeApplier([outcome]), FakePlayer())
+    with caplog.at_level(logging.INFO, "collective.autorestart"):
+        cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
+    assert caplog.records[-1].getMessage().endswith(" after the save (waited 12 ms for 2 request(s))")
+
+
+def test_batch_waits_for_a_created_file_to_be_written():
+    batcher = Batcher(quiet=0.01, cap=0.2, write_bound=1.0)
+    batcher.add("/src/pkg/new.py", Change.CREATED, now=0.0)
+    assert batcher.take(now=0.5) is None  # quiet for long, but the file is still open
+    batcher.add("/src/pkg/new.py", Change.CHANGED, now=0.6)
+    batch = batcher.take(now=0.61)
+    assert batch.changes == {"/src/pkg/new.py": Change.CHANGED}
+
+
+def test_batch_with_a_created_file_never_closed_goes_ahead_after_the_write_bound():
+    batcher = Batcher(quiet=0.01, cap=0.2, write_bound=1.0)
+    batcher.add("/src/pkg/link.py", Change.CREATED, now=0.0)
+    batcher.add("/src/pkg/views.py", Change.CHANGED, now=0.1)
+    assert batcher.take(now=0.99) is None
+    assert set(batcher.take(now=1.0).changes) == {"/src/pkg/link.py", "/src/pkg/views.py"}
+    assert batcher.deadline() is None

@@ -179,6 +179,14 @@ class Config:
         choices=("restart", "warn"),
         choice_of="policy",
     )
+    # Far longer than any import a developer waits for, short enough that a blocked one
+    # (a sleep, a loop, a lock) is reported while the developer still looks at the log.
+    reload_timeout: int = _option(
+        Kind.MILLISECONDS,
+        "Milliseconds a reload may take before the instance is restarted",
+        default=10000,
+        maximum=600000,
+    )
     buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
 
     @classmethod

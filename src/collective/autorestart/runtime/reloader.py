@@ -10,10 +10,10 @@ import sys
 
 import plone.reload.code
 from plone.reload.xreload import Reloader
-from plone.reload.zcml import reload_zcml
-
+from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml import minimize_zodb_caches, reload_zcml_despite_requests
 from collective.autorestart.watching.outcome import Outcome
-from collective.autorestart.watching.report import describe, raced_with_a_request
+from collective.autorestart.watching.report import describe
 
 
 log = logging.getLogger("collective.autorestart")
@@ -22,6 +22,7 @@ log = logging.getLogger("collective.autorestart")
 class CodeReloader:
     def __init__(self, roots: tuple[str, ...]) -> None:
         self.roots = roots
+        self.quiet = RepeatedWarnings(roots)
 
     def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome:
         outcome = Outcome()
@@ -48,13 +49,13 @@ class CodeReloader:
             removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
         if zcml:
             try:
-                _reload_zcml_despite_requests()
+                reload_zcml_despite_requests(self.quiet)
             except (Exception, SystemExit) as error:  # noqa: B902
                 outcome.zcml_failure = describe(error, "ZCML", self.roots)
                 log.debug("reloading ZCML failed", exc_info=True)
             else:
                 outcome.zcml_reloaded = True
-                _minimize_zodb_caches()
+                minimize_zodb_caches()
         outcome.unsafe.extend(self._still_held(removed, registry_rebuilt=outcome.zcml_reloaded))
         return outcome
 
@@ -97,23 +98,6 @@ class CodeReloader:
         plone.reload.code.MOD_TIMES[filename] = (mtime, module)
 
 
-# A ZCML reload rebuilds the global registry while requests are served from it; now and
-# then zope.interface trips over that ("dictionary changed size during iteration").
-# plone.reload rolls the registry back, so trying again is safe.
-ZCML_ATTEMPTS = 3
-
-
-def _reload_zcml_despite_requests() -> None:
-    for attempt in range(1, ZCML_ATTEMPTS + 1):
-        try:
-            reload_zcml()
-            return
-        except Exception as error:  # noqa: B902 - re-raised unless it is a race
-            if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
-                raise
-            log.debug("ZCML reload raced with a request (%s), trying again", error)
-
-
 def _definitions(module: object) -> dict[str, object]:
     """The classes and functions the module defines itself, by name."""
     name = getattr(module, "__name__", None)
@@ -122,11 +106,3 @@ def _definitions(module: object) -> dict[str, object]:
         for key, value in vars(module).items()
         if (inspect.isclass(value) or inspect.isfunction(value)) and getattr(value, "__module__", None) == name
     }
-
-
-def _minimize_zodb_caches() -> None:
-    # As plone.reload's view does: cached persistent objects may hold the old registrations.
-    import Zope2
-
-    if Zope2.DB is not None:
-        Zope2.DB.cacheMinimize()

@@ -75,14 +75,14 @@ def start(config: Config):
     with _lock:
         if _service is not None:
             return _service
-        restore_sigusr1 = None
+        undo: list = []
         try:
-            restore_sigusr1 = threaddump.install(config.threaddump_file)
-            service = _build(config)
+            undo.append(threaddump.install(config.threaddump_file))
+            service = _build(config, undo)
             service.start()
         except Exception as error:  # noqa: B902 - start-up never raises: Zope serves on
-            if restore_sigusr1 is not None:
-                restore_sigusr1()
+            for step in reversed(undo):
+                step()
             stay_off(COULD_NOT_START % (type(error).__name__, error), logging.ERROR)
             log.debug("starting autoreload failed", exc_info=True)
             return None
@@ -100,9 +100,12 @@ def stop() -> None:
         service.join(STOP_TIMEOUT_SECONDS)
 
 
-def _build(config: Config):
+def _build(config: Config, undo: list):
+    """``undo`` gets what must be undone should the start fail after all."""
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
+    from collective.autorestart.runtime import gate
     from collective.autorestart.runtime.reloader import CodeReloader
+    from collective.autorestart.watching.bounded import BoundedApplier
     from collective.autorestart.watching.cycle import ReloadCycle
     from collective.autorestart.watching.factory import make_watch_service
     from collective.autorestart.watching.modules import ModuleIndex
@@ -118,9 +121,15 @@ def _build(config: Config):
         buildout_directory=config.buildout_directory,
     )
     index = ModuleIndex(config.watch)
+    request_gate = gate.RequestGate()
+    applier = gate.GatedApplier(
+        BoundedApplier(CodeReloader(config.watch), config.reload_timeout / 1000, config.watch),
+        request_gate,
+    )
+    undo.append(gate.install(request_gate))
     cycle = ReloadCycle(
         index,
-        CodeReloader(config.watch),
+        applier,
         player,
         policy,
         restart=channel.restart,

@@ -44,8 +44,14 @@ class ReloadCycle:
         self.restart_on_unsafe = restart_on_unsafe
         self.retry_modules: set[str] = set()
         self.retry_zcml = False
+        # Set once a reload hung: its thread may still change the code, so nothing more is
+        # applied in this process, which is being restarted.
+        self.untrusted: str | None = None
 
     def __call__(self, batch: Batch) -> Outcome | None:
+        if self.untrusted is not None:
+            log.warning("not applying this save: %s; the restart will load it", self.untrusted)
+            return None
         if batch.overflowed:
             log.warning("inotify dropped events (queue overflow): reloading everything watched")
         plan = make_plan(
@@ -71,8 +77,18 @@ class ReloadCycle:
         outcome = self.applier.apply(plan.modules, plan.zcml)
         finished = time.monotonic()
         self.retry_modules = set(outcome.failed_modules)
+        if outcome.aborted is not None:
+            # It stopped part-way: what it did not reach, and what it left half done.
+            self.retry_modules.update(plan.modules)
         self.retry_zcml = plan.zcml and not outcome.zcml_reloaded
         self._report(outcome, finished - started, finished - batch.first_seen)
+        if outcome.hung is not None:
+            hung = outcome.hung
+            where = hung.filename if hung.line is None else "%s:%d" % (hung.filename, hung.line)
+            self.untrusted = "a reload hung at %s" % where
+            if self.restart is not None:
+                self.restart("%s, stuck at %s: a process whose import hangs can't be trusted" % (hung.message, where))
+            return outcome
         if outcome.unsafe and self._escalate(outcome.unsafe):
             return outcome
         if not outcome.ok and self.restart_on_error and self.restart is not None:
@@ -93,6 +109,8 @@ class ReloadCycle:
         if outcome.zcml_reloaded:
             what.append("ZCML")
         timing = "in %.1f ms, %.1f ms after the save" % (took * 1000, since_save * 1000)
+        if outcome.notes:
+            timing += " (%s)" % "; ".join(outcome.notes)
         if outcome.ok:
             log.info("reloaded %s %s", ", ".join(what), timing)
             self.player.play(SUCCESS)

@@ -33,7 +33,10 @@ def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Fai
     if isinstance(error, SyntaxError) and error.filename:
         message = "%s: %s" % (type(error).__name__, error.msg)
         return Failure(error.filename, error.lineno, message)
-    zcml = _zcml_location(error)
+    malformed = _malformed_xml(error)
+    if malformed is not None:
+        return malformed
+    zcml = _zcml_location(error, roots)
     if zcml is not None:
         return Failure(zcml[0], zcml[1], _zcml_message(error))
     frames = traceback.extract_tb(error.__traceback__)
@@ -45,12 +48,39 @@ def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Fai
     return Failure(frame.filename, frame.lineno, _message(error))
 
 
-def _zcml_location(error: BaseException) -> tuple[str, int] | None:
-    found = ZCML_LOCATION.findall(str(error))
+def _under(roots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
+    )
+
+
+def _zcml_location(error: BaseException, roots: tuple[str, ...]) -> tuple[str, int] | None:
+    """The innermost location in the user's files: an error in a file Plone includes, raised
+    by a directive of the user's, is the user's to fix first."""
+    found = [(filename, int(line)) for filename, line in ZCML_LOCATION.findall(str(error))]
     if not found or not found[-1][0].endswith(".zcml"):
         return None
-    filename, line = found[-1]
-    return filename, int(line)
+    prefixes = _under(roots)
+    theirs = [location for location in found if location[0].startswith(prefixes)]
+    return theirs[-1] if theirs else found[-1]
+
+
+def _malformed_xml(error: BaseException) -> Failure | None:
+    """zope.configuration reports a file that is not well-formed at the include that read it;
+    the parser knows the file and line that are wrong."""
+    from xml.sax import SAXParseException
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, SAXParseException) and error.getSystemId():
+            return Failure(
+                str(error.getSystemId()),
+                error.getLineNumber(),
+                "SAXParseException: %s" % error.getMessage(),
+            )
+        error = getattr(error, "evalue", None) or error.__cause__ or error.__context__
+    return None
 
 
 def _zcml_message(error: BaseException) -> str:

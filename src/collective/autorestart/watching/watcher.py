@@ -189,7 +189,13 @@ class Watcher:
             return
         if log.isEnabledFor(logging.DEBUG):
             log.debug("inotify %s %s", event.maskname, path)
-        self.on_change(path, Change.DELETED if mask & GONE else Change.CHANGED)
+        if mask & GONE:
+            change = Change.DELETED
+        elif mask & pyinotify.IN_CREATE:
+            change = Change.CREATED  # its IN_CLOSE_WRITE follows, once it is written
+        else:
+            change = Change.CHANGED
+        self.on_change(path, change)
 
     def _watch_tree(self, top: str, add: bool = True) -> None:
         for directory, filenames in self._walk(top):

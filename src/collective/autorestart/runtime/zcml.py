@@ -1,0 +1,37 @@
+"""The full ZCML reload, made to survive the requests served while it runs."""
+from __future__ import annotations
+
+import logging
+
+from plone.reload.zcml import reload_zcml
+
+from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.watching.report import raced_with_a_request
+
+log = logging.getLogger("collective.autorestart")
+
+# A ZCML reload rebuilds the global registry; should a request (one that went ahead after the
+# gate's patience ran out) iterate it meanwhile, zope.interface trips over that
+# ("dictionary changed size during iteration").  plone.reload rolls the registry back, so
+# trying again is safe.
+ZCML_ATTEMPTS = 3
+
+
+def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> None:
+    with quiet.applied():
+        for attempt in range(1, ZCML_ATTEMPTS + 1):
+            try:
+                reload_zcml()
+                return
+            except Exception as error:  # noqa: B902 - re-raised unless it is a race
+                if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
+                    raise
+                log.debug("ZCML reload raced with a request (%s), trying again", error)
+
+
+def minimize_zodb_caches() -> None:
+    # As plone.reload's view does: cached persistent objects may hold the old registrations.
+    import Zope2
+
+    if Zope2.DB is not None:
+        Zope2.DB.cacheMinimize()
