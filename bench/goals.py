@@ -62,6 +62,18 @@ GOALS = {
         lambda results: _get(results, "burst", "ours", "lost_total"),
         lambda value: value == 0,
     ),
+    "requests_failed_zcml": (
+        "failed requests to an unchanged page, 4 clients, during ZCML reloads",
+        "0",
+        lambda results: _get(results, "requests", "zcml", "failed"),
+        lambda value: value == 0,
+    ),
+    "requests_failed_python": (
+        "failed requests to an unchanged page, 4 clients, during Python reloads",
+        "0",
+        lambda results: _get(results, "requests", "python", "failed"),
+        lambda value: value == 0,
+    ),
     "soak_lost": (
         "soak: saves not served within 5 s (15 s after a restart)",
         "0",

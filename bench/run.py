@@ -31,6 +31,7 @@ from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
 import burst  # noqa: E402
 import goals  # noqa: E402
+import hammer  # noqa: E402
 import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
@@ -38,9 +39,9 @@ import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "soak")
+PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "soak")
 # What runs without --only: the soak takes longer than all the others together.
-DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency")
+DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests")
 DEFAULT_JSON = BENCH / "results" / "latest.json"
 
 
@@ -156,6 +157,8 @@ def run_part(part, args, config):
         return idle.run(config, seconds=args.idle_seconds, log=log)
     if part == "burst":
         return burst.run(config, repeat=args.repeat, log=log)
+    if part == "requests":
+        return hammer.run(reloads=args.repeat, log=log)
     if part == "soak":
         return soak.run(cycles=args.repeat, seed=args.seed, log=log)
     return latency.run(config, events=args.repeat, log=log)

@@ -257,8 +257,20 @@ def _soak(table, soak):
             )
 
 
+def _requests(table, requests):
+    for kind, label in (("zcml", "ZCML"), ("python", "Python")):
+        figures = requests.get(kind)
+        if not figures:
+            continue
+        measure = "requests failed during %d %s reloads (%d clients, %d requests)" % (
+            figures["applied"], label, requests["clients"], figures["requests"]
+        )
+        table.add("requests", measure, "ours", figures["failed"], "", "requests_failed_" + kind,
+                  count=str(figures["requests"]))
+
+
 PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
-         ("latency", _latency), ("soak", _soak))
+         ("latency", _latency), ("requests", _requests), ("soak", _soak))
 
 
 def render(results):

@@ -6,6 +6,7 @@ read from ``STUB_PLAN``; it notes what it did in a state file, so that the 1st, 
 instance can behave differently and the test can see what happened.  Every wait is bounded:
 a watchdog sends SIGTERM to a supervisor that does not end on its own.
 """
+import dataclasses
 import json
 import logging
 import os
@@ -21,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from collective.autorestart import contract
-from collective.autorestart.supervisor import child as child_module
 from collective.autorestart.supervisor import session
 from collective.autorestart.supervisor.session import Supervisor
 from collective.autorestart.watching.batcher import Batch, Change
@@ -412,9 +412,8 @@ def test_sigterm_stops_the_instance_and_returns(tmp_path, config, caplog):
 
 
 def test_instance_that_ignores_sigint_is_killed_after_the_grace_period(tmp_path, config, monkeypatch, capfd):
-    monkeypatch.setattr(child_module, "GRACE_SECONDS", 0.2)
     stub = Stub(tmp_path, ["ignore-sigint", "ready", "restart x", "wait"], ["ready", "exit 0"])
-    status, took = supervise(stub, config)
+    status, took = supervise(stub, dataclasses.replace(config, stop_grace=200))
     assert status == 0
     assert len(stub.starts()) == 2
     assert "sigint" not in stub.notes()

@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 
-GRACE_SECONDS = 1.5
+# What stop-grace is by default; the session passes the configured one.
+GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 SIG_IGN = 1  # from <signal.h>
 
@@ -26,7 +27,8 @@ def owns_terminal():
 
 
 class Child:
-    def __init__(self, command, env, pass_fds=()):
+    def __init__(self, command, env, pass_fds=(), grace=None):
+        self.grace = GRACE_SECONDS if grace is None else grace
         self.own_group = not owns_terminal()
         self.process = subprocess.Popen(
             command,
@@ -45,11 +47,11 @@ class Child:
         if process.poll() is None and not terminal_already_sent_sigint:
             self._signal(signal.SIGINT)
         try:
-            process.wait(timeout=GRACE_SECONDS)
+            process.wait(timeout=self.grace)
         except subprocess.TimeoutExpired:
             print(
                 "collective.autorestart: instance did not stop within %.1f s of SIGINT,"
-                " killing it" % GRACE_SECONDS,
+                " killing it (raise stop-grace in buildout.cfg should it need longer)" % self.grace,
                 file=sys.stderr,
             )
             self._signal(signal.SIGKILL)

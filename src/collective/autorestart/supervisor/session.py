@@ -108,7 +108,7 @@ class Supervisor:
         )
         started = time.monotonic()
         try:
-            child = Child(self.command, env, pass_fds=(control_write,))
+            child = Child(self.command, env, pass_fds=(control_write,), grace=self.config.stop_grace / 1000)
         except Exception:  # noqa: B902 - whatever keeps it from starting, the pipe is ours
             os.close(control_read)
             raise
