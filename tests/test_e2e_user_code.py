@@ -106,3 +106,17 @@ def test_a_file_written_in_two_steps_is_reloaded_once_whole(servers, built):
     served(server, "/@@value", "value=written-in-two-steps")
     server.wait_until_quiet(quiet=0.3)
     assert "reload failed" not in server.log()[mark:], server.log()[mark:]
+
+
+def test_a_file_with_a_null_byte_is_reported_at_its_line(servers, built):
+    server = start(servers, built, "null-byte.log")
+    views = built.code / "views.py"
+    text = value_module("after-null-byte")
+    broken = text.replace('return "value=after-null-byte"', 'return "value=\0"')
+    line = line_of(text, '        return "value=after-null-byte"')
+    mark = len(server.log())
+    views.write_bytes(broken.encode())
+    error = server.wait_for_log(r"ERROR [^\n]*", after=mark, timeout=30).group(0)
+    assert "%s:%d: " % (views, line) in error and "null bytes -- reload failed" in error, error
+    views.write_text(text)
+    served(server, "/@@value", "value=after-null-byte")

@@ -463,3 +463,20 @@ def test_batch_with_a_created_file_never_closed_goes_ahead_after_the_write_bound
     assert batcher.take(now=0.99) is None
     assert set(batcher.take(now=1.0).changes) == {"/src/pkg/link.py", "/src/pkg/views.py"}
     assert batcher.deadline() is None
+
+
+def raise_from_a_library(error):
+    raise error
+
+
+@pytest.mark.parametrize("error_type", [ValueError, SyntaxError])
+def test_describe_names_the_reloaded_file_and_its_null_byte(tmp_path, error_type):
+    # Python 3.11 raises ValueError, 3.12 and later a SyntaxError without a filename, both
+    # from the compile() inside plone.reload.
+    source = tmp_path / "views.py"
+    source.write_bytes(b"x = 1\ny = 2\nz = '\0'\n")
+    with pytest.raises(error_type) as info:
+        raise_from_a_library(error_type("source code string cannot contain null bytes"))
+    failure = describe(info.value, str(source), (str(tmp_path / "elsewhere"),))
+    assert (failure.filename, failure.line) == (str(source), 3)
+    assert failure.message == "%s: source code string cannot contain null bytes" % error_type.__name__

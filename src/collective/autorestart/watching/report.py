@@ -42,10 +42,28 @@ def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Fai
     frames = traceback.extract_tb(error.__traceback__)
     prefixes = tuple(os.path.join(root, "") for root in roots)
     ours = [frame for frame in frames if frame.filename.startswith(prefixes)]
-    frame = ours[-1] if ours else (frames[-1] if frames else None)
-    if frame is None:
+    if ours:
+        return Failure(ours[-1].filename, ours[-1].lineno, _message(error))
+    if os.path.isabs(fallback):
+        # Raised in plone.reload or the compiler, about the file being reloaded: that file
+        # is the one to fix, not a library's.
+        return Failure(fallback, _null_byte_line(fallback, error), _message(error))
+    if not frames:
         return Failure(fallback, None, _message(error))
-    return Failure(frame.filename, frame.lineno, _message(error))
+    return Failure(frames[-1].filename, frames[-1].lineno, _message(error))
+
+
+def _null_byte_line(filename: str, error: BaseException) -> int | None:
+    """Where the first NUL byte is, when that is what the compiler refused."""
+    if "null bytes" not in str(error):
+        return None
+    try:
+        with open(filename, "rb") as stream:
+            content = stream.read()
+    except OSError:
+        return None
+    position = content.find(b"\0")
+    return None if position < 0 else content.count(b"\n", 0, position) + 1
 
 
 def _under(roots: tuple[str, ...]) -> tuple[str, ...]:
