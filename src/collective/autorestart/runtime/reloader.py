@@ -9,7 +9,7 @@ import os
 import sys
 
 import plone.reload.code
-from plone.reload.xreload import Reloader
+from collective.autorestart.runtime.checked_reload import CheckedReloader
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.runtime.zcml import minimize_zodb_caches, reload_zcml_despite_requests
 from collective.autorestart.watching.outcome import Outcome
@@ -37,13 +37,15 @@ class CodeReloader:
             filename = os.path.abspath(getattr(module, "__file__", "") or name)
             linecache.checkcache(filename)
             defined = _definitions(module)
+            reloader = CheckedReloader(module)
             try:
-                Reloader(module).reload()
+                reloader.reload()
             except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
                 outcome.failed_modules[name] = describe(error, filename, self.roots)
                 log.debug("reloading %s failed", name, exc_info=True)
                 continue
             outcome.reloaded.append(name)
+            outcome.unsafe.extend("%s: %s" % (name, why) for why in reloader.unsafe)
             self._record_mtime(filename, module)
             namespace = vars(module)
             removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
