@@ -229,13 +229,29 @@ def test_a_directory_made_while_events_were_lost_is_watched(autoreload, built):
     flood, later = built.code / "flood", built.code / "later"
     flood.mkdir()
     mark = len(server.log())
-    slow.write_text("import time\ntime.sleep(3)\nVALUE = 2\n")
-    time.sleep(0.3)  # the reload is running: the watcher reads no events for 3 s
+    # The reload of slow.py holds the watcher (it reads no events) until the flood is written,
+    # however slow the machine: the queue overflows for sure.  Not watched: var/ is outside src.
+    started, flooded = built.directory / "var" / "slow-started", built.directory / "var" / "flooded"
+    for flag in (started, flooded):
+        flag.unlink(missing_ok=True)
+    slow.write_text(
+        "import os, time\n"
+        "open(%r, 'w').close()\n"
+        "deadline = time.monotonic() + 8\n"
+        "while not os.path.exists(%r) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.02)\n"
+        "VALUE = 2\n" % (str(started), str(flooded))
+    )
+    deadline = time.monotonic() + 10
+    while not started.exists():
+        assert time.monotonic() < deadline, "the reload of slow.py did not start"
+        time.sleep(0.02)
     for number in range(queue_limit // 2 + 500):  # two events a file: the queue overflows
         (flood / ("f%d.py" % number)).write_bytes(b"")
     later.mkdir()
     (later / "__init__.py").write_text("")
     (later / "views.py").write_text(value_module("later-1"))
+    flooded.touch()
     server.wait_for_log(r"inotify dropped events \(queue overflow\)", after=mark, timeout=30)
     server.wait_until_quiet()
     zcml = built.code / "configure.zcml"

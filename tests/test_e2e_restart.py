@@ -15,12 +15,14 @@ from harness.proc import fd_count, wait_for_new_zope, wait_until_gone, zope_pid
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
 STOP_GRACE_MS = 1500
+# Every buildout of this module keeps the short grace: a test that ignores SIGINT waits it out.
+AUTORELOAD = WATCH_SRC_SILENTLY + "\nstop-grace = %d" % STOP_GRACE_MS
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     buildout = Buildout(tmp_path_factory.mktemp("restart") / "buildout")
-    buildout.run(autoreload=WATCH_SRC_SILENTLY + "\nstop-grace = %d" % STOP_GRACE_MS)
+    buildout.run(autoreload=AUTORELOAD)
     return buildout
 
 
@@ -46,7 +48,7 @@ def test_a_change_to_setup_py_restarts_and_the_zodb_survives(autoreload, built, 
 
 def test_a_buildout_cfg_change_says_run_buildout_and_does_not_restart(autoreload, built):
     # Watch the buildout directory itself, as the develop = . default does.
-    built.run(autoreload="watch = ${buildout:directory}\nsound = off")
+    built.run(autoreload="watch = ${buildout:directory}\nsound = off\nstop-grace = %d" % STOP_GRACE_MS)
     try:
         server = autoreload()
         old = zope_pid(server)
@@ -57,7 +59,7 @@ def test_a_buildout_cfg_change_says_run_buildout_and_does_not_restart(autoreload
         time.sleep(0.3)
         assert zope_pid(server) == old
     finally:
-        built.run(autoreload=WATCH_SRC_SILENTLY)
+        built.run(autoreload=AUTORELOAD)
 
 
 def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(autoreload, built, figures):
@@ -90,7 +92,7 @@ def test_fifty_restarts_leave_one_instance_no_leaked_fds_and_all_data(autoreload
 
 
 def test_zcml_change_restarts_with_on_zcml_change_restart(autoreload, built):
-    built.run(autoreload=WATCH_SRC_SILENTLY + "\non-zcml-change = restart")
+    built.run(autoreload=AUTORELOAD + "\non-zcml-change = restart")
     try:
         server = autoreload()
         old = zope_pid(server)
@@ -101,7 +103,7 @@ def test_zcml_change_restarts_with_on_zcml_change_restart(autoreload, built):
         server.wait_for_log(r"restarted in \d+ ms .*configure\.zcml changed")
         assert "reloaded ZCML" not in server.log()
     finally:
-        built.run(autoreload=WATCH_SRC_SILENTLY)
+        built.run(autoreload=AUTORELOAD)
 
 
 def test_broken_at_start_up_waits_for_the_fix_without_spinning(servers, built):
@@ -123,7 +125,7 @@ def test_broken_at_start_up_waits_for_the_fix_without_spinning(servers, built):
 
 
 def test_on_reload_error_restart_then_crash_then_fix(autoreload, built):
-    built.run(autoreload=WATCH_SRC_SILENTLY + "\non-reload-error = restart")
+    built.run(autoreload=AUTORELOAD + "\non-reload-error = restart")
     views = built.code / "views.py"
     good = views.read_text()
     try:
@@ -135,7 +137,7 @@ def test_on_reload_error_restart_then_crash_then_fix(autoreload, built):
         served(server, "/@@value", "value=repaired", restarting=True)
     finally:
         views.write_text(good)
-        built.run(autoreload=WATCH_SRC_SILENTLY)
+        built.run(autoreload=AUTORELOAD)
 
 
 def test_ctrl_c_during_a_restart_ends_everything(autoreload, built):
