@@ -74,6 +74,18 @@ GOALS = {
         lambda results: _get(results, "requests", "python", "failed"),
         lambda value: value == 0,
     ),
+    "corpus_stale": (
+        "corpus: edits served otherwise than a cold start on the same sources serves",
+        "0",
+        lambda results: _count(_get(results, "corpus", "stale")),
+        lambda value: value == 0,
+    ),
+    "corpus_in_place_ms": (
+        "corpus: median save-to-live of the edits applied in place",
+        "<= 20 ms",
+        lambda results: _get(results, "corpus", "in_place_ms", "median"),
+        lambda value: value <= 20,
+    ),
     "soak_lost": (
         "soak: saves not served within 5 s (15 s after a restart)",
         "0",
@@ -99,6 +111,10 @@ GOALS = {
         lambda value: value == 0,
     ),
 }
+
+
+def _count(items):
+    return None if items is None else len(items)
 
 
 def _ms(seconds):

@@ -1,6 +1,6 @@
 """Run the benchmarks: a markdown table on stdout, every figure in a JSON file.
 
-    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,soak]
+    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,soak]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--json PATH]
 
@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
 import burst  # noqa: E402
+import corpus  # noqa: E402
 import goals  # noqa: E402
 import hammer  # noqa: E402
 import idle  # noqa: E402
@@ -39,9 +40,9 @@ import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "soak")
+PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "soak")
 # What runs without --only: the soak takes longer than all the others together.
-DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests")
+DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
 DEFAULT_JSON = BENCH / "results" / "latest.json"
 
 
@@ -159,6 +160,8 @@ def run_part(part, args, config):
         return burst.run(config, repeat=args.repeat, log=log)
     if part == "requests":
         return hammer.run(reloads=args.repeat, log=log)
+    if part == "corpus":
+        return corpus.run(log=log)
     if part == "soak":
         return soak.run(cycles=args.repeat, seed=args.seed, log=log)
     return latency.run(config, events=args.repeat, log=log)

@@ -269,8 +269,21 @@ def _requests(table, requests):
                   count=str(figures["requests"]))
 
 
+def _corpus(table, corpus):
+    table.add("corpus", "save to log line, edits applied in place", "ours", corpus["in_place_ms"], "ms",
+              "corpus_in_place_ms")
+    table.add("corpus", "edits served otherwise than a cold start (of %d)" % corpus["edits"], "ours",
+              len(corpus["stale"]), "", "corpus_stale", count=str(corpus["edits"]))
+    table.add("corpus", "edits that needed a restart (of %d)" % corpus["edits"], "ours",
+              len(corpus["restarted"]), "", count=str(corpus["edits"]))
+    for name in corpus["restarted"]:
+        table.notes.append("corpus, %s restarted: %s" % (name, corpus["cases"][name]["logged"].split(": ", 1)[-1]))
+    for name in corpus["stale"]:
+        table.notes.append("corpus, %s STALE: %s" % (name, corpus["cases"][name]["logged"]))
+
+
 PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
-         ("latency", _latency), ("requests", _requests), ("soak", _soak))
+         ("latency", _latency), ("requests", _requests), ("corpus", _corpus), ("soak", _soak))
 
 
 def render(results):

@@ -8,10 +8,13 @@ decorator.  A classmethod it can't update at all; that one we update in place.
 """
 from __future__ import annotations
 
+import dis
+import enum
 import inspect
+import sys
 import types
 
-from plone.reload.xreload import ClosureChanged, Reloader, _update_function
+from plone.reload.xreload import CLASS_STATICS, ClosureChanged, Reloader, _update_function
 from zope.interface.interface import Specification
 
 # Attributes of an interface's attributes and fields that differ between two executions of
@@ -23,34 +26,193 @@ DEPTH = 16
 
 
 class CheckedReloader(Reloader):
-    def __init__(self, module: types.ModuleType) -> None:
+    """bodies: what each class body defined when it last ran, by (module, qualname), kept
+    by the caller across reloads."""
+
+    def __init__(
+        self,
+        module: types.ModuleType,
+        bodies: dict[tuple[str, str], frozenset[str]],
+        old_source: bytes | None = None,
+    ) -> None:
         super().__init__(module)
+        self.bodies = bodies
+        # The source the module was imported from, when it was read before the save.
+        self.old_source = old_source
         # Why the reloaded module may not behave as a cold start would.
         self.unsafe: list[str] = []
+        # The module's namespace before the reload, for what holds copies of its values.
+        self.before: dict[str, object] = {}
+        self._old_bodies: dict[str, frozenset[str]] | None = None
+
+    def reload(self):
+        namespace = vars(self.mod)
+        self.before = dict(namespace)
+        prefix = self.mod.__name__ + "."
+        # A cold start imports the package, then its submodules, which sets them as its
+        # attributes; xreload drops whatever the new __init__ does not define itself.
+        submodules = {
+            name: value
+            for name, value in namespace.items()
+            if isinstance(value, types.ModuleType) and sys.modules.get(prefix + name) is value
+        }
+        try:
+            return super().reload()
+        finally:
+            namespace.update(submodules)
 
     def _update(self, oldobj, newobj):
         ours = getattr(newobj, "__module__", None) == self.mod.__name__
-        if not ours:
+        if not ours or not isinstance(oldobj, type(newobj)):
             return super()._update(oldobj, newobj)
         if isinstance(newobj, Specification) and isinstance(oldobj, Specification):
             if _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
                 self.unsafe.append("the interface %s changed (interfaces are not updated in place)" % newobj.__name__)
             return oldobj
-        if inspect.isclass(newobj) and inspect.isclass(oldobj):
-            why = _class_change(oldobj, newobj)
-            if why is not None:
-                self.unsafe.append(why)
-                return newobj
-            _update_classmethods(oldobj, newobj)
-        elif inspect.isfunction(newobj) and inspect.isfunction(oldobj):
-            try:
-                return super()._update(oldobj, newobj)
-            except ClosureChanged:
-                self.unsafe.append(
-                    "the closure of %s changed (a decorated function is not updated in place)" % newobj.__name__
-                )
-                return newobj
+        try:
+            if inspect.isclass(newobj):
+                return self._update_class(oldobj, newobj)
+            if inspect.isfunction(newobj):
+                return self._update_module_function(oldobj, newobj)
+        except Exception as error:  # noqa: B902 - whatever a class does on setattr
+            # Part of the old object may be updated already: only a restart is sure.
+            self.unsafe.append(
+                "%s could not be updated in place (%s: %s)" % (newobj.__name__, type(error).__name__, error)
+            )
+            return newobj
         return super()._update(oldobj, newobj)
+
+    def _update_module_function(self, old, new):
+        if _updated_in_place(old, new):
+            return old
+        # Importers and the registry get the new function, but not what else may hold the
+        # old one (a class attribute, a monkey patch, a decorator's registry).
+        self.unsafe.append("the closure of %s changed (a decorated function is not updated in place)" % new.__name__)
+        return new
+
+    def _update_class(self, old: type, new: type) -> type:
+        why = _class_change(old, new)
+        if why is not None:
+            self.unsafe.append(why)
+            return new
+        qualname = new.__qualname__
+        defined_before = self._defined_before(old)
+        self.bodies[(self.mod.__name__, qualname)] = frozenset(new.__dict__)
+        if isinstance(new, enum.EnumMeta):
+            return self._update_enum(old, new)
+        old_dict, new_dict = old.__dict__, new.__dict__
+        for name in set(old_dict) - set(new_dict) - CLASS_STATICS:
+            if _defined_by_body(old, name, defined_before):
+                delattr(old, name)
+            elif defined_before is None and not _added_at_start_up(name):
+                self.unsafe.append(
+                    "%s.%s is gone from the class body or was added at start-up: can't tell which" % (qualname, name)
+                )
+        for name, value in new_dict.items():
+            if name in CLASS_STATICS:
+                continue
+            if name not in old_dict:
+                setattr(old, name, value)
+                continue
+            self._update_attribute(old, name, old_dict[name], value)
+        return old
+
+    @staticmethod
+    def _update_attribute(cls: type, name: str, old, new) -> None:
+        """In place where that keeps what holds the old function working; otherwise the
+        class gets the new object, which is what its instances and subclasses look up."""
+        old_function, new_function = old, new
+        if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
+            old_function, new_function = old.__func__, new.__func__
+        if not _updated_in_place(old_function, new_function):
+            setattr(cls, name, new)
+
+    def _update_enum(self, old: type, new: type) -> type:
+        """Members are instances made by the metaclass: a cold start has the new ones, which
+        setattr can't give.  Methods of an unchanged set of members are updated in place."""
+        if [(name, member.value) for name, member in old.__members__.items()] != [
+            (name, member.value) for name, member in new.__members__.items()
+        ]:
+            self.unsafe.append("the members of the enum %s changed" % new.__name__)
+            return new
+        for name, value in new.__dict__.items():
+            current = old.__dict__.get(name)
+            if inspect.isfunction(value) and inspect.isfunction(current) and not _updated_in_place(current, value):
+                setattr(old, name, value)
+        return old
+
+    def _defined_before(self, old: type) -> frozenset[str] | None:
+        """What the class body that made ``old`` defined: as recorded at the last reload,
+        else from the source the module was imported from; None when unknown."""
+        recorded = self.bodies.get((self.mod.__name__, old.__qualname__))
+        if recorded is not None:
+            return recorded
+        if self._old_bodies is None:
+            self._old_bodies = {}
+            if self.old_source is not None:
+                self._old_bodies = bodies_of_source(self.old_source, getattr(self.mod, "__file__", "?"))
+        return self._old_bodies.get(old.__qualname__)
+
+
+def _updated_in_place(old, new) -> bool:
+    """Whether old (a function) now behaves as new; False when that can't be done."""
+    if not (inspect.isfunction(old) and inspect.isfunction(new)):
+        return False
+    try:
+        _update_function(old, new)
+    except ClosureChanged:
+        return False
+    _update_function_details(old, new)
+    return True
+
+
+def _update_function_details(old, new) -> None:
+    """What xreload leaves old: keyword-only defaults, the docstring, annotations, and what
+    decorators set as function attributes (functools.wraps's __wrapped__, @provider's
+    declarations)."""
+    old.__kwdefaults__ = new.__kwdefaults__
+    old.__doc__ = new.__doc__
+    old.__annotations__ = new.__annotations__
+    vars(old).update(vars(new))
+
+
+def _defined_by_body(cls: type, name: str, defined_before: frozenset[str] | None) -> bool:
+    if defined_before is not None:
+        return name in defined_before
+    # Unknown body: a function made by this class's body says so by its qualified name,
+    # which nothing ZCML adds at start-up has.
+    value = cls.__dict__[name]
+    function = getattr(value, "__func__", None) or getattr(value, "fget", None) or value
+    return inspect.isfunction(function) and function.__qualname__ == "%s.%s" % (cls.__qualname__, name)
+
+
+def _added_at_start_up(name: str) -> bool:
+    """Names Zope's and zope.interface's start-up wiring put on classes (security
+    declarations, interface declarations, Five's view machinery)."""
+    return (name.startswith("__") and name.endswith("__")) or name.endswith("__roles__")
+
+
+def bodies_of_source(source: bytes, filename: str) -> dict[str, frozenset[str]]:
+    """The names each class body in source stores, by class qualname; {} if it does not
+    compile."""
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return {}
+    bodies: dict[str, frozenset[str]] = {}
+    _collect(code, bodies)
+    return bodies
+
+
+def _collect(code: types.CodeType, bodies: dict) -> None:
+    for const in code.co_consts:
+        if not isinstance(const, types.CodeType):
+            continue
+        if not const.co_flags & inspect.CO_OPTIMIZED:  # a class body, not a function
+            bodies[getattr(const, "co_qualname", const.co_name)] = frozenset(
+                instruction.argval for instruction in dis.get_instructions(const) if instruction.opname == "STORE_NAME"
+            )
+        _collect(const, bodies)
 
 
 def _name(cls: type) -> tuple[str, str]:
@@ -65,21 +227,6 @@ def _class_change(old: type, new: type) -> str | None:
     if old.__dict__.get("__slots__") != new.__dict__.get("__slots__"):
         return "the __slots__ of %s changed" % new.__name__
     return None
-
-
-def _update_classmethods(old: type, new: type) -> None:
-    """xreload sets __code__ on the bound method a classmethod gives, which fails: update the
-    function inside instead, and take the name out of what xreload will look at."""
-    old_dict = old.__dict__
-    for name, value in list(new.__dict__.items()):
-        previous = old_dict.get(name)
-        if not (isinstance(value, classmethod) and isinstance(previous, classmethod)):
-            continue
-        try:
-            _update_function(previous.__func__, value.__func__)
-        except ClosureChanged:
-            setattr(old, name, value)
-        delattr(new, name)
 
 
 def _interface_fingerprint(interface) -> tuple:

@@ -5,6 +5,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import threaddump
@@ -122,10 +123,9 @@ def _build(config: Config, undo: list):
     )
     index = ModuleIndex(config.watch)
     request_gate = gate.RequestGate()
-    applier = gate.GatedApplier(
-        BoundedApplier(CodeReloader(config.watch), config.reload_timeout / 1000, config.watch),
-        request_gate,
-    )
+    reloader = CodeReloader(config.watch)
+    applier = gate.GatedApplier(BoundedApplier(reloader, config.reload_timeout / 1000, config.watch), request_gate)
+    built_at = time.time()
     undo.append(gate.install(request_gate))
     cycle = ReloadCycle(
         index,
@@ -150,6 +150,7 @@ def _build(config: Config, undo: list):
         )
         if stats.followed:
             index.add_roots(stats.followed)
+        reloader.remember_sources(_instance_started() or built_at)
         if stats.changed_before:
             log.info("applying %d files saved while the instance started", stats.changed_before)
         channel.ready()
