@@ -20,7 +20,9 @@ IN_PLACE = {
     "constant-derived-at-import", "constant-through-module", "classmethod", "staticmethod-and-property",
     "method-removed", "class-attribute-removed", "keyword-only-default", "base-class-in-another-module",
     "dataclass-field-added", "utility-instance", "adapter-body", "subscriber-body", "vocabulary",
-    "package-init", "monkey-patch", "new-module-imported", "function-removed",
+    "package-init", "monkey-patch", "new-module-imported", "function-removed", "interface-attribute-added",
+    "interface-implemented-in-the-same-module", "schema-field-added", "interface-base-changed",
+    "adapter-for-an-edited-interface",
 }
 
 AFTER_THE_SAVE = re.compile(r"([\d.]+) ms after the save")

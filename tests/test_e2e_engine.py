@@ -58,20 +58,6 @@ class Value(BrowserView):
         return "value=" + text()
 """
 
-INTERFACE = """
-from zope.interface import Attribute, Interface
-
-
-class IThing(Interface):
-    name = Attribute("a name")
-    {more}
-
-
-class Value(BrowserView):
-    def __call__(self):
-        return "value=" + ",".join(sorted(IThing.names()))
-"""
-
 CLASSMETHOD = """
 class Value(BrowserView):
     @classmethod
@@ -90,10 +76,6 @@ CASES = {
     "closure decorator": (
         CLOSURE.format(text="before"), "value=before", CLOSURE.format(text="after"), "value=after",
         "the closure of text changed",
-    ),
-    "interface": (
-        INTERFACE.format(more=""), "value=name", INTERFACE.format(more='other = Attribute("more")'),
-        "value=name,other", "the interface IThing changed",
     ),
 }
 

@@ -288,6 +288,148 @@ CASES = {
                 return sorted(IThing.names())
             """))},
     ),
+    "interface-implemented-in-the-same-module": (
+        {"views.py": page(source("""
+            from zope.interface import Interface, implementer
+
+            class IThing(Interface):
+                pass
+
+            @implementer(IThing)
+            class Thing:
+                label = "before"
+
+            def show(view):
+                return IThing.providedBy(Thing()), IThing.implementedBy(Thing), Thing.label
+            """))},
+        {"views.py": page(source("""
+            from zope.interface import Interface, implementer
+
+            class IThing(Interface):
+                pass
+
+            @implementer(IThing)
+            class Thing:
+                label = "after"
+
+            def show(view):
+                return IThing.providedBy(Thing()), IThing.implementedBy(Thing), Thing.label
+            """))},
+    ),
+    "schema-field-added": (
+        {"schemas.py": source("""
+            from zope import schema
+            from zope.interface import Interface, invariant
+
+            class IThing(Interface):
+                title = schema.TextLine(title="Title")
+            """),
+         "views.py": page(source("""
+            from zope.schema import getFieldsInOrder
+            from .schemas import IThing
+
+            def show(view):
+                fields = getFieldsInOrder(IThing)
+                return (
+                    [(name, type(field).__name__, field.title, field.interface is IThing) for name, field in fields],
+                    IThing.queryTaggedValue("invariants"),
+                )
+            """))},
+        {"schemas.py": source("""
+            from zope import schema
+            from zope.interface import Interface, invariant
+
+            class IThing(Interface):
+                title = schema.TextLine(title="Title")
+                count = schema.Int(title="Count", default=3)
+                summary = schema.Text(title="Summary")
+            """)},
+    ),
+    "interface-base-changed": (
+        {"schemas.py": source("""
+            from zope.interface import Attribute, Interface
+
+            class INamed(Interface):
+                name = Attribute("a name")
+
+            class ISized(Interface):
+                size = Attribute("a size")
+
+            class IThing(INamed):
+                pass
+
+            class IDerived(IThing):
+                pass
+            """),
+         "views.py": page(source("""
+            from .schemas import IDerived, ISized, IThing
+
+            def show(view):
+                return sorted(IThing.names(all=True)), sorted(IDerived.names(all=True)), IDerived.isOrExtends(ISized)
+            """))},
+        {"schemas.py": source("""
+            from zope.interface import Attribute, Interface
+
+            class INamed(Interface):
+                name = Attribute("a name")
+
+            class ISized(Interface):
+                size = Attribute("a size")
+
+            class IThing(INamed, ISized):
+                pass
+
+            class IDerived(IThing):
+                pass
+            """)},
+    ),
+    "adapter-for-an-edited-interface": (
+        {"schemas.py": source("""
+            from zope.interface import Attribute, Interface
+
+            class IThing(Interface):
+                name = Attribute("a name")
+
+            class ILabel(Interface):
+                pass
+            """),
+         "adapters.py": source("""
+            from zope.component import adapter
+            from zope.interface import implementer
+            from .schemas import ILabel, IThing
+
+            @implementer(ILabel)
+            @adapter(IThing)
+            class Label:
+                def __init__(self, context):
+                    self.context = context
+            """),
+         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+                           '  <adapter factory=".adapters.Label" />\n'
+                           "</configure>\n",
+         "views.py": page(source("""
+            from zope.interface import alsoProvides
+            from .schemas import ILabel, IThing
+
+            class Thing:
+                pass
+
+            def show(view):
+                thing = Thing()
+                alsoProvides(thing, IThing)
+                return type(ILabel(thing, None)).__name__, sorted(IThing.names())
+            """))},
+        {"schemas.py": source("""
+            from zope.interface import Attribute, Interface
+
+            class IThing(Interface):
+                name = Attribute("a name")
+                size = Attribute("a size")
+
+            class ILabel(Interface):
+                pass
+            """)},
+    ),
     "utility-instance": (
         {"utils.py": source("""
             from zope.interface import Interface, implementer

@@ -1,21 +1,28 @@
-"""plone.reload's xreload, made to say what it can't apply in place instead of applying it
-wrongly: the runtime then restarts (or warns, with on-unsafe-change = warn) and the process
-serves what a cold start would.
+"""plone.reload's xreload, made to update in place what it can make equal to a cold start
+and to say what it can't instead of applying it wrongly: the runtime then restarts (or
+warns, with on-unsafe-change = warn).
 
-xreload keeps an old interface object, keeps a class's old bases, metaclass and slots, and
-raises ClosureChanged half-way through a module on a function wrapped by a closure
-decorator.  A classmethod it can't update at all; that one we update in place.
+xreload keeps an old interface object (while the module's other new objects refer to the new
+one), keeps a class's old bases, metaclass and slots, leaves what a class body no longer
+defines, raises ClosureChanged half-way through a module on a function wrapped by a closure
+decorator, and can't update a classmethod.  Here the module's interfaces are updated in
+place as their class statements run, so that everything refers to the one object a cold
+start would have; class bodies, classmethods and function details are updated in place; a
+changed closure, bases, metaclass, slots or enum members are reported as unsafe.
 """
 from __future__ import annotations
 
+import builtins
 import dis
 import enum
+import importlib
+import importlib.util
 import inspect
 import sys
 import types
 
-from plone.reload.xreload import CLASS_STATICS, ClosureChanged, Reloader, _update_function
-from zope.interface.interface import Specification
+from plone.reload.xreload import CLASS_STATICS, ClosureChanged, Reloader, _update_function, _update_scope
+from zope.interface.interface import InterfaceClass, Specification
 
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
@@ -44,6 +51,8 @@ class CheckedReloader(Reloader):
         # The module's namespace before the reload, for what holds copies of its values.
         self.before: dict[str, object] = {}
         self._old_bodies: dict[str, frozenset[str]] | None = None
+        # Interfaces that changed and were updated in place, for the log line.
+        self.updated_interfaces: list[str] = []
 
     def reload(self):
         namespace = vars(self.mod)
@@ -57,17 +66,68 @@ class CheckedReloader(Reloader):
             if isinstance(value, types.ModuleType) and sys.modules.get(prefix + name) is value
         }
         try:
-            return super().reload()
+            return self._reload()
         finally:
             namespace.update(submodules)
+
+    def _reload(self):
+        """xreload's reload, but with the module's interfaces kept while its code runs."""
+        module_name = self.mod.__name__
+        namespace = vars(self.mod)
+        spec = importlib.util.find_spec(module_name)
+        if not spec.has_location:
+            return importlib.reload(self.mod)
+        with open(spec.origin, "rb") as stream:
+            # plone.reload's reason: compile() refuses some files Python runs.
+            code = compile(stream.read().strip() + b"\n", spec.origin, "exec")
+        scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
+        build_class = builtins.__build_class__
+
+        def keeping_interfaces(body, name, *bases, **keywords):
+            made = build_class(body, name, *bases, **keywords)
+            # Only this module's own top-level class statements, whatever other threads do.
+            if getattr(body, "__globals__", None) is scratch and body.__qualname__ == name:
+                return self._kept_interface(namespace.get(name), made)
+            return made
+
+        builtins.__build_class__ = keeping_interfaces
+        try:
+            exec(code, scratch)
+        finally:
+            builtins.__build_class__ = build_class
+        _update_scope(namespace, scratch)
+        for name in set(namespace) & set(scratch):
+            namespace[name] = self._update(namespace[name], scratch[name])
+        return self.mod
+
+    def _kept_interface(self, old, new):
+        """The old interface object, updated to be what the new class statement made: what
+        the rest of the module, other modules and the registry hold stays the interface a
+        cold start would have."""
+        if not (isinstance(new, InterfaceClass) and type(old) is type(new)):
+            return new
+        if getattr(old, "__identifier__", None) != new.__identifier__:
+            return new
+        if _interface_fingerprint(old) == _interface_fingerprint(new):
+            return old
+        try:
+            _update_interface(old, new)
+        except Exception as error:  # noqa: B902 - an interface subclass may not allow it
+            self.unsafe.append(
+                "the interface %s could not be updated in place (%s: %s)" % (new.__name__, type(error).__name__, error)
+            )
+            return new
+        self.updated_interfaces.append(new.__name__)
+        return old
 
     def _update(self, oldobj, newobj):
         ours = getattr(newobj, "__module__", None) == self.mod.__name__
         if not ours or not isinstance(oldobj, type(newobj)):
             return super()._update(oldobj, newobj)
         if isinstance(newobj, Specification) and isinstance(oldobj, Specification):
-            if _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
-                self.unsafe.append("the interface %s changed (interfaces are not updated in place)" % newobj.__name__)
+            if oldobj is not newobj and _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
+                # Not made by a class statement of the module (interface.InterfaceClass(...)).
+                self.unsafe.append("the interface %s changed and could not be updated in place" % newobj.__name__)
             return oldobj
         try:
             if inspect.isclass(newobj):
@@ -152,6 +212,23 @@ class CheckedReloader(Reloader):
             if self.old_source is not None:
                 self._old_bodies = bodies_of_source(self.old_source, getattr(self.mod, "__file__", "?"))
         return self._old_bodies.get(old.__qualname__)
+
+
+def _update_interface(old, new) -> None:
+    """Give old the attributes, fields, methods, tagged values (invariants, form hints),
+    docstring and bases of new; then tell what depends on it (derived interfaces, the
+    declarations of classes and objects, adapter lookups) that it changed."""
+    state, new_state = vars(old), vars(new)
+    attributes = new_state["_InterfaceClass__attrs"]
+    for attribute in attributes.values():
+        attribute.interface = old
+    state["_InterfaceClass__attrs"] = attributes
+    state["_Element__tagged_values"] = new_state.get("_Element__tagged_values")
+    old.__doc__ = new.__doc__
+    if tuple(old.__bases__) != tuple(new.__bases__):
+        old.__bases__ = new.__bases__  # the setter re-subscribes and calls changed()
+    else:
+        old.changed(old)
 
 
 def _updated_in_place(old, new) -> bool:
