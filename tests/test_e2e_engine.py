@@ -1,6 +1,6 @@
-"""End to end: what xreload can't apply in place is escalated to a restart that says why, so
-that the process serves what a cold start on the same files serves; a classmethod is updated
-in place.  Each case: the page before, the edit, the page a cold start would serve."""
+"""End to end: what the engine can't apply in place is escalated to a restart that says why,
+so that the process serves what a cold start on the same files serves; a classmethod is
+updated in place.  Each case: the page before, the edit, the page a cold start would serve."""
 import textwrap
 
 import pytest
@@ -23,18 +23,14 @@ def views(body):
     )
 
 
-BASES = """
-class Plain:
-    label = "plain"
+SLOTS = """
+class Thing:
+    __slots__ = ({slots})
 
 
-class Fancy:
-    label = "fancy"
-
-
-class Value(BrowserView, {base}):
+class Value(BrowserView):
     def __call__(self):
-        return "value=" + self.label
+        return "value=" + ",".join(Thing.__slots__)
 """
 
 CLOSURE = """
@@ -69,9 +65,9 @@ class Value(BrowserView):
 """
 
 CASES = {
-    "changed bases": (
-        BASES.format(base="Plain"), "value=plain", BASES.format(base="Fancy"), "value=fancy",
-        "the bases of Value changed",
+    "changed slots": (
+        SLOTS.format(slots='"a",'), "value=a", SLOTS.format(slots='"a", "b"'), "value=a,b",
+        "the __slots__ of Thing changed",
     ),
     "closure decorator": (
         CLOSURE.format(text="before"), "value=before", CLOSURE.format(text="after"), "value=after",

@@ -223,6 +223,62 @@ CASES = {
                 return Thing.label, [base.__name__ for base in Thing.__mro__]
             """))},
     ),
+    "changed-bases-with-interfaces": (
+        {"bases.py": source("""
+            from zope.interface import Interface, implementer
+
+            class IPlain(Interface):
+                pass
+
+            class IFancy(Interface):
+                pass
+
+            @implementer(IPlain)
+            class Plain:
+                label = "plain"
+
+            @implementer(IFancy)
+            class Fancy:
+                label = "fancy"
+
+            @implementer(Interface)
+            class Thing(Plain):
+                pass
+            """),
+         "views.py": page(source("""
+            from .bases import IFancy, IPlain, Thing
+
+            class Sub(Thing):
+                pass
+
+            def show(view):
+                return (
+                    Sub.label, [base.__name__ for base in Sub.__mro__],
+                    [interface.__name__ for interface in (IPlain, IFancy) if interface.providedBy(Sub())],
+                )
+            """))},
+        {"bases.py": source("""
+            from zope.interface import Interface, implementer
+
+            class IPlain(Interface):
+                pass
+
+            class IFancy(Interface):
+                pass
+
+            @implementer(IPlain)
+            class Plain:
+                label = "plain"
+
+            @implementer(IFancy)
+            class Fancy:
+                label = "fancy"
+
+            @implementer(Interface)
+            class Thing(Fancy):
+                pass
+            """)},
+    ),
     "dataclass-field-added": (
         {"views.py": page(source("""
             import dataclasses

@@ -22,6 +22,7 @@ import sys
 import types
 
 from plone.reload.xreload import CLASS_STATICS, ClosureChanged, Reloader, _update_function, _update_scope
+from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
 # Attributes of an interface's attributes and fields that differ between two executions of
@@ -53,6 +54,8 @@ class CheckedReloader(Reloader):
         self._old_bodies: dict[str, frozenset[str]] | None = None
         # Interfaces that changed and were updated in place, for the log line.
         self.updated_interfaces: list[str] = []
+        # What the reload did beyond updating in place, for the log line.
+        self.notes: list[str] = []
 
     def reload(self):
         namespace = vars(self.mod)
@@ -152,6 +155,8 @@ class CheckedReloader(Reloader):
 
     def _update_class(self, old: type, new: type) -> type:
         why = _class_change(old, new)
+        if why is not None and why.startswith("the bases of"):
+            why = self._rebase(old, new)
         if why is not None:
             self.unsafe.append(why)
             return new
@@ -177,10 +182,47 @@ class CheckedReloader(Reloader):
             self._update_attribute(old, name, old_dict[name], value)
         return old
 
+    def _rebase(self, old: type, new: type) -> str | None:
+        """Give old the bases of new, as this module's objects (the ones kept), where Python
+        allows it and nothing a cold start runs at class creation is missed; else why not."""
+        if type(old) is not type:
+            return "the bases of %s changed (its metaclass %s can't be rebased)" % (new.__name__, type(old).__name__)
+        bases = tuple(self._kept(base) for base in new.__bases__)
+        if any("__init_subclass__" in vars(klass) for base in bases for klass in base.__mro__ if klass is not object):
+            return "the bases of %s changed (a new base has __init_subclass__)" % new.__name__
+        try:
+            old.__bases__ = bases
+        except TypeError as error:
+            return "the bases of %s changed (%s)" % (new.__name__, error)
+        _refresh_implemented(old)
+        self.notes.append("rebased %s on %s" % (new.__name__, ", ".join(base.__name__ for base in bases)))
+        return None
+
+    def _kept(self, base: type) -> type:
+        """A base the new class statement used, as the object the module keeps: a class of
+        this module is the old object, updated in place."""
+        if getattr(base, "__module__", None) == self.mod.__name__:
+            kept = self.before.get(base.__name__)
+            if inspect.isclass(kept) and kept.__qualname__ == base.__qualname__:
+                return kept
+        return base
+
     @staticmethod
     def _update_attribute(cls: type, name: str, old, new) -> None:
         """In place where that keeps what holds the old function working; otherwise the
         class gets the new object, which is what its instances and subclasses look up."""
+        if name == "__implemented__" and isinstance(old, Implements) and isinstance(new, Implements):
+            # The new declaration names the new class; the kept one gets what it declares.
+            if old.inherit is cls:
+                old.declared = new.declared
+                old.inherit = cls if new.inherit is not None else None
+                _refresh_implemented(cls)
+                return
+        if name == "__provides__" and isinstance(old, ClassProvides) and isinstance(new, ClassProvides):
+            declared = new.__reduce__()[1][2:]
+            if old.__reduce__()[1][2:] != declared:
+                setattr(cls, name, ClassProvides(cls, type(cls), *declared))
+            return
         old_function, new_function = old, new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
             old_function, new_function = old.__func__, new.__func__
@@ -212,6 +254,22 @@ class CheckedReloader(Reloader):
             if self.old_source is not None:
                 self._old_bodies = bodies_of_source(self.old_source, getattr(self.mod, "__file__", "?"))
         return self._old_bodies.get(old.__qualname__)
+
+
+def _refresh_implemented(cls: type) -> None:
+    """What zope.interface derives from a class's bases when it declares what the class
+    implements (classImplements): its declaration's bases."""
+    spec = cls.__dict__.get("__implemented__")
+    if not isinstance(spec, Implements):
+        return
+    seen, bases = set(spec.declared), list(spec.declared)
+    if spec.inherit is not None:
+        for base in cls.__bases__:
+            implemented = implementedBy(base)
+            if implemented not in seen:
+                seen.add(implemented)
+                bases.append(implemented)
+    spec.__bases__ = tuple(bases)
 
 
 def _update_interface(old, new) -> None:
@@ -299,10 +357,11 @@ def _name(cls: type) -> tuple[str, str]:
 def _class_change(old: type, new: type) -> str | None:
     if _name(type(old)) != _name(type(new)):
         return "the metaclass of %s changed" % new.__name__
-    if [_name(base) for base in old.__bases__] != [_name(base) for base in new.__bases__]:
-        return "the bases of %s changed" % new.__name__
     if old.__dict__.get("__slots__") != new.__dict__.get("__slots__"):
         return "the __slots__ of %s changed" % new.__name__
+    # Last: the caller may mend this one alone.
+    if [_name(base) for base in old.__bases__] != [_name(base) for base in new.__bases__]:
+        return "the bases of %s changed" % new.__name__
     return None
 
 

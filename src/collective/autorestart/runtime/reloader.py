@@ -98,6 +98,8 @@ class CodeReloader:
             return []
         outcome.reloaded.append(name)
         outcome.unsafe.extend("%s: %s" % (name, why) for why in reloader.unsafe)
+        outcome.notes.extend(reloader.notes)
+        outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
         self._record_mtime(filename, module)
         namespace = vars(module)
         removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
