@@ -694,6 +694,26 @@ CASES = {
                 return hasattr(sys.modules[__name__], "helper")
             """))},
     ),
+    "function-removed-but-held": (
+        {"holder.py": "KEPT = []\n",
+         "views.py": page(source("""
+            from .holder import KEPT
+
+            def helper():
+                return 1
+
+            KEPT.append(helper)
+
+            def show(view):
+                return [function.__name__ for function in KEPT]
+            """))},
+        {"views.py": page(source("""
+            from .holder import KEPT
+
+            def show(view):
+                return [function.__name__ for function in KEPT]
+            """))},
+    ),
     "template": (
         {"page.pt": "<p>before</p>\n",
          "views.py": page(source("""

@@ -180,8 +180,11 @@ class CodeReloader:
         if not functions:
             return []
         held = set()
-        for referrer in gc.get_referrers(*(removed[key] for key in functions.values())):
-            if referrer is removed or isinstance(referrer, types.FrameType):
+        # Called with a tuple, CPython passes that very tuple as the arguments: it can be
+        # told apart from the referrers (as can removed, and frames).
+        targets = tuple(removed[key] for key in functions.values())
+        for referrer in gc.get_referrers(*targets):
+            if referrer is removed or referrer is targets or isinstance(referrer, types.FrameType):
                 continue
             for value in _referents_among(referrer, functions):
                 held.add(functions[value])
