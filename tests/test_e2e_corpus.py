@@ -22,7 +22,7 @@ IN_PLACE = {
     "dataclass-field-added", "utility-instance", "adapter-body", "subscriber-body", "vocabulary",
     "package-init", "monkey-patch", "new-module-imported", "function-removed", "interface-attribute-added",
     "interface-implemented-in-the-same-module", "schema-field-added", "interface-base-changed",
-    "adapter-for-an-edited-interface", "changed-bases", "changed-bases-with-interfaces",
+    "adapter-for-an-edited-interface", "changed-bases", "changed-bases-with-interfaces", "closure-decorator",
 }
 
 AFTER_THE_SAVE = re.compile(r"([\d.]+) ms after the save")

@@ -38,9 +38,11 @@ import functools
 
 
 def decorate(function):
+    suffix = "{suffix}"
+
     @functools.wraps(function)
     def wrapper(*args):
-        return function(*args)
+        return function(*args){plus}
     return wrapper
 
 
@@ -69,9 +71,10 @@ CASES = {
         SLOTS.format(slots='"a",'), "value=a", SLOTS.format(slots='"a", "b"'), "value=a,b",
         "the __slots__ of Thing changed",
     ),
-    "closure decorator": (
-        CLOSURE.format(text="before"), "value=before", CLOSURE.format(text="after"), "value=after",
-        "the closure of text changed",
+    "closure decorator that changed shape": (
+        CLOSURE.format(suffix="!", plus="", text="before"), "value=before",
+        CLOSURE.format(suffix="!", plus=" + suffix", text="after"), "value=after!",
+        "the closure of text changed shape",
     ),
 }
 

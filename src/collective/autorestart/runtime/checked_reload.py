@@ -21,13 +21,17 @@ import inspect
 import sys
 import types
 
-from plone.reload.xreload import CLASS_STATICS, ClosureChanged, Reloader, _update_function, _update_scope
+from plone.reload.xreload import CLASS_STATICS, Reloader, _update_scope
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
 INCIDENTAL = frozenset({"interface", "order", "__name__"})
+# Functions one update may go through, closures included (a bound for cycles and for code
+# that builds functions by the thousand).
+MAX_FUNCTIONS = 1000
+MISSING = object()
 # Each object costs two levels (itself, its attributes): deep enough for a Choice field
 # with its vocabulary and terms.
 DEPTH = 16
@@ -150,7 +154,9 @@ class CheckedReloader(Reloader):
             return old
         # Importers and the registry get the new function, but not what else may hold the
         # old one (a class attribute, a monkey patch, a decorator's registry).
-        self.unsafe.append("the closure of %s changed (a decorated function is not updated in place)" % new.__name__)
+        self.unsafe.append(
+            "the closure of %s changed shape (another decorator, other free variables)" % new.__name__
+        )
         return new
 
     def _update_class(self, old: type, new: type) -> type:
@@ -289,26 +295,42 @@ def _update_interface(old, new) -> None:
         old.changed(old)
 
 
-def _updated_in_place(old, new) -> bool:
-    """Whether old (a function) now behaves as new; False when that can't be done."""
+def _updated_in_place(old, new, kept: dict[int, object] | None = None) -> bool:
+    """Whether old (a function) now behaves as new; False when that can't be done.
+
+    Through closures: a decorator's wrapper keeps its old object, and the function it wraps
+    (a cell of its closure) is updated in place in turn, as is what else its cells hold that
+    is a function; other cell values are the new ones, as a cold start's wrapper has them.
+    kept maps the id of each new function to the old one updated from it."""
     if not (inspect.isfunction(old) and inspect.isfunction(new)):
         return False
-    try:
-        _update_function(old, new)
-    except ClosureChanged:
+    kept = {} if kept is None else kept
+    if id(new) in kept:
+        return kept[id(new)] is old
+    if old.__code__.co_freevars != new.__code__.co_freevars or len(kept) > MAX_FUNCTIONS:
         return False
-    _update_function_details(old, new)
-    return True
-
-
-def _update_function_details(old, new) -> None:
-    """What xreload leaves old: keyword-only defaults, the docstring, annotations, and what
-    decorators set as function attributes (functools.wraps's __wrapped__, @provider's
-    declarations)."""
+    kept[id(new)] = old
+    for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or ()):
+        try:
+            value = new_cell.cell_contents
+        except ValueError:  # not assigned yet where the closure was made
+            continue
+        try:
+            previous = old_cell.cell_contents
+        except ValueError:
+            previous = MISSING
+        if previous is value or _updated_in_place(previous, value, kept):
+            continue
+        old_cell.cell_contents = value
+    old.__code__ = new.__code__
+    old.__defaults__ = new.__defaults__
     old.__kwdefaults__ = new.__kwdefaults__
     old.__doc__ = new.__doc__
     old.__annotations__ = new.__annotations__
-    vars(old).update(vars(new))
+    # What decorators set as function attributes (functools.wraps's __wrapped__, @provider's
+    # declarations), with the functions among them that were kept.
+    vars(old).update({key: kept.get(id(value), value) for key, value in vars(new).items()})
+    return True
 
 
 def _defined_by_body(cls: type, name: str, defined_before: frozenset[str] | None) -> bool:
