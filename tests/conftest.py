@@ -11,6 +11,10 @@ from harness.recorder import TIMEOUT, Recorder
 
 # Measured figures the tests report at the end of the run (latencies, stop times).
 FIGURES = pytest.StashKey[list]()
+# The Plone smoke tests build three Plone releases (minutes each): on one Python only, the
+# one every maintained release supports. Elsewhere they are deselected, and the summary says so.
+PLONE_PYTHON = (3, 11)
+PLONE_DESELECTED = pytest.StashKey[int]()
 
 
 def pytest_configure(config):
@@ -85,7 +89,22 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def pytest_collection_modifyitems(config, items):
+    if sys.version_info[:2] == PLONE_PYTHON:
+        return
+    plone = [item for item in items if item.get_closest_marker("plone")]
+    if plone:
+        items[:] = [item for item in items if not item.get_closest_marker("plone")]
+        config.hook.pytest_deselected(items=plone)
+        config.stash[PLONE_DESELECTED] = len(plone)
+
+
 def pytest_terminal_summary(terminalreporter):
+    deselected = terminalreporter.config.stash.get(PLONE_DESELECTED, 0)
+    if deselected:
+        terminalreporter.write_line(
+            "%d Plone tests deselected: they run on Python %d.%d only" % ((deselected,) + PLONE_PYTHON)
+        )
     lines = terminalreporter.config.stash.get(FIGURES, [])
     if lines:
         terminalreporter.section("figures")

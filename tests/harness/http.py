@@ -49,9 +49,10 @@ def first_served(get, path, expected, timeout, pause=0.0, refused=None):
     return None, last
 
 
-def served(server, path, expected, timeout=None, restarting=False):
+def served(server, path, expected, timeout=None, restarting=False, request_timeout=5):
     """Seconds until server (a processes.Server) serves a 200 response holding expected at
-    path; fails with the server's log after timeout seconds.
+    path; fails with the server's log after timeout seconds. request_timeout: of each GET
+    (a request waits for the reload that runs: seconds, for a full ZCML reload of Plone).
 
     A reload never closes the port: a refused connection fails at once. restarting: the
     server may be (re)starting, so a refused connection is waited out as long as the server
@@ -61,7 +62,7 @@ def served(server, path, expected, timeout=None, restarting=False):
     started = time.monotonic()
     try:
         arrived, last = first_served(
-            server.get,
+            lambda path: server.get(path, timeout=request_timeout),
             path,
             expected,
             timeout,
