@@ -18,6 +18,7 @@ find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/p
 
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
+	@echo "            (make demo PLONE=6.2: in a Plone 6.2 site, http://127.0.0.1:8080/Plone/@@hello)"
 	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
 	@echo "make check  flake8, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 
@@ -27,8 +28,14 @@ help:
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# `make demo PLONE=6.2`: the same demo package in a Plone 6.2 site, created on the first run.
+PLONE ?=
+DEMO_CONFIG = $(if $(PLONE),plone-$(PLONE).cfg,buildout.cfg)
+
 demo-build: .venv-$(DEMO_PYTHON)/.installed
-	cd demo && ../.venv-$(DEMO_PYTHON)/bin/buildout
+	@test -f demo/$(DEMO_CONFIG) || { echo "PLONE=$(PLONE): no demo/$(DEMO_CONFIG); the demo runs on PLONE=6.2 or on Zope (no PLONE)"; exit 2; }
+	cd demo && ../.venv-$(DEMO_PYTHON)/bin/buildout -c $(DEMO_CONFIG)
+	$(if $(PLONE),cd demo && bin/instance run ../scripts/create_plone_site.py)
 
 demo: demo-build
 	cd demo && exec bin/instance-autoreload

@@ -129,3 +129,58 @@ def test_a_collective_package_that_shadows_ours_is_one_error_while_zope_serves(s
     assert server.get("/@@value") == (200, "value=0")
     assert len(server.log().split("autoreload is off")) == 2  # one line
     assert "watching" not in server.log()
+
+
+WALKER = textwrap.dedent(
+    """\
+    import os
+    import sys
+    import time
+
+
+    def walk_modules(event):
+        # As plone.reload's start-up subscriber does in a Plone site: seconds of stat calls
+        # over sys.modules, during which another thread's import changes the dict.
+        deadline = time.monotonic() + 3
+        walks = 0
+        while time.monotonic() < deadline:
+            for name, module in sys.modules.items():
+                path = getattr(module, "__file__", None)
+                if path:
+                    os.path.exists(path)
+            walks += 1
+        print("walked sys.modules %d times" % walks, file=sys.stderr, flush=True)
+    """
+)
+
+WALKER_OVERRIDES = """\
+<configure xmlns="http://namespaces.zope.org/zope">
+  <subscriber for="zope.processlifetime.IProcessStarting" handler=".walker.walk_modules" />
+</configure>
+"""
+
+
+def test_a_start_up_subscriber_after_ours_that_walks_sys_modules(servers, tmp_path):
+    """Our threads (the sound's imports pygame) start only once Zope's IProcessStarting
+    notification has returned: before, they changed sys.modules under plone.reload's walk,
+    and Plone's start failed with "dictionary changed size during iteration"."""
+    buildout = Buildout(tmp_path / "buildout")
+    buildout.write_package()
+    write(buildout.code / "walker.py", WALKER)
+    # An overrides file is loaded after our slug: its subscriber runs after ours.
+    write(buildout.code / "overrides.zcml", WALKER_OVERRIDES)
+    config = buildout.config(
+        autoreload="watch = ${buildout:directory}/src", our_egg="collective.autorestart[sound]"
+    ).replace("zcml = autotest.app\n", "zcml =\n    autotest.app\n    autotest.app-overrides\n")
+    buildout.run(config=config)
+    env = dict(os.environ, SDL_AUDIODRIVER="disk", SDL_DISKAUDIOFILE=str(buildout.directory / "audio.raw"))
+    server = servers(
+        [str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port, env=env
+    )
+    server.wait_for_log(r"walked sys.modules \d+ times")
+    server.wait_for_log(r"watching \d+ directories")
+    served(server, "/@@value", "value=0", restarting=True)
+    assert "dictionary changed size" not in server.log()
+    assert "exited with status" not in server.log()
+    (buildout.code / "views.py").write_text(value_module("after-the-walk"))
+    served(server, "/@@value", "value=after-the-walk")

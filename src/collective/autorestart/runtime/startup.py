@@ -8,7 +8,7 @@ import threading
 import time
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
-from collective.autorestart.runtime import threaddump
+from collective.autorestart.runtime import deferred, threaddump
 from collective.autorestart.watching.channel import SupervisorChannel
 
 log = logging.getLogger("collective.autorestart")
@@ -79,15 +79,22 @@ def start(config: Config):
         undo: list = []
         try:
             undo.append(threaddump.install(config.threaddump_file))
-            service = _build(config, undo)
-            service.start()
+            service, player = _build(config, undo)
+
+            def start_threads() -> None:
+                if _service is service:  # not stopped meanwhile (Zope ended during its start)
+                    player.start()
+                    service.start()
+
+            _service = service
+            deferred.after_notify(start_threads)
         except Exception as error:  # noqa: B902 - start-up never raises: Zope serves on
+            _service = None
             for step in reversed(undo):
                 step()
             stay_off(COULD_NOT_START % (type(error).__name__, error), logging.ERROR)
             log.debug("starting autoreload failed", exc_info=True)
             return None
-        _service = service
         atexit.register(stop)
         return _service
 
@@ -115,7 +122,7 @@ def _build(config: Config, undo: list):
 
     log.setLevel(config.log_level)
     channel = supervisor_channel()
-    player = make_player(config.sound, config.success_sound, config.failure_sound)
+    player = make_player(config.sound, config.success_sound, config.failure_sound, start=False)
     policy = Policy(
         restart_on=config.restart_on,
         zcml_restarts=config.on_zcml_change == "restart",
@@ -160,7 +167,7 @@ def _build(config: Config, undo: list):
     except BaseException:  # noqa: B902 - re-raised
         player.stop()
         raise
-    return service
+    return service, player
 
 
 def _instance_started() -> float | None:

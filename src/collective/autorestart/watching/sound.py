@@ -19,6 +19,9 @@ MIXER_SETTINGS = {"frequency": 44100, "size": -16, "channels": 2, "buffer": 512}
 
 
 class SilentPlayer:
+    def start(self) -> None:
+        pass
+
     def play(self, kind: str) -> None:
         pass
 
@@ -30,12 +33,17 @@ class PygamePlayer:
     """Opens the mixer and loads the sounds in its own daemon thread, so neither Zope's
     start nor a reload ever waits for the audio device."""
 
-    def __init__(self, files: dict[str, str]) -> None:
+    def __init__(self, files: dict[str, str], start: bool = True) -> None:
         self._files = files
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._thread = threading.Thread(
             target=self._run, name="collective.autorestart sound", daemon=True
         )
+        if start:
+            self._thread.start()
+
+    def start(self) -> None:
+        """For a player made with start=False; sounds asked for before it are played then."""
         self._thread.start()
 
     def play(self, kind: str) -> None:
@@ -95,8 +103,9 @@ def missing_audio_device() -> str | None:
     return "no /dev/snd and no PulseAudio or PipeWire socket"
 
 
-def make_player(enabled: bool, success: str, failure: str) -> SilentPlayer | PygamePlayer:
+def make_player(enabled: bool, success: str, failure: str, start: bool = True) -> SilentPlayer | PygamePlayer:
+    """start=False: the player's thread (which imports pygame) starts at its start()."""
     if not enabled:
         log.info("sound: off (sound = off in buildout)")
         return SilentPlayer()
-    return PygamePlayer({SUCCESS: success, FAILURE: failure})
+    return PygamePlayer({SUCCESS: success, FAILURE: failure}, start=start)
