@@ -31,6 +31,8 @@ class Release:
     zope: str
     buildout_version: str
     setuptools: str = None
+    # What the buildout's venv needs beside them.
+    tools_extra: tuple = ()
 
     @property
     def pins(self):
@@ -39,13 +41,20 @@ class Release:
     def buildout_script(self):
         if self.setuptools is None:
             return Path(sys.executable).parent / "buildout"
-        return tools_venv(self.setuptools, self.buildout_version) / "bin" / "buildout"
+        return tools_venv(self.setuptools, self.buildout_version, self.tools_extra) / "bin" / "buildout"
 
 
 RELEASES = {
     release.name: release
     for release in (
-        Release("6.0", plone="6.0.13", zope="5.10", buildout_version="3.1.0", setuptools="74.0.0"),
+        # zc.buildout 3.1 builds sdists with pip's newest setuptools, which names the egg of
+        # zc.recipe.egg zc_recipe_egg; setuptools 74's pkg_resources then can't find the
+        # recipe that plone.recipe.zope2instance requires. Installed beside zc.buildout, built
+        # with setuptools 74, it is found.
+        Release(
+            "6.0", plone="6.0.13", zope="5.10", buildout_version="3.1.0", setuptools="74.0.0",
+            tools_extra=("zc.recipe.egg==2.0.7",),
+        ),
         Release("6.1", plone="6.1.5", zope="5.14.2", buildout_version="6.0.1", setuptools="80.10.2"),
         Release("6.2", plone="6.2.2", zope="6.3", buildout_version="6.0.1"),
     )

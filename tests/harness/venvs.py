@@ -15,10 +15,12 @@ PIP_TIMEOUT = 300
 PROJECT_FILES = ("pyproject.toml", "setup.py", "README.rst")
 
 
-def tools_venv(setuptools, buildout):
-    """A venv of this Python with setuptools==setuptools and zc.buildout==buildout; its
-    directory.  Made once: a finished venv holds a ``.complete`` file."""
+def tools_venv(setuptools, buildout, extra=()):
+    """A venv of this Python with setuptools==setuptools and zc.buildout==buildout (and the
+    requirements in extra, "name==version"); its directory.  Made once: a finished venv
+    holds a ``.complete`` file."""
     name = "py%d.%d-setuptools%s-zc.buildout%s" % (sys.version_info[:2] + (setuptools, buildout))
+    name += "".join("-" + requirement.replace("==", "") for requirement in extra)
     venv = VENVS / name
     VENVS.mkdir(parents=True, exist_ok=True)
     # Two test runs may want the same venv at once: the second waits for the first.
@@ -37,6 +39,19 @@ def tools_venv(setuptools, buildout):
                 check=True,
                 timeout=PIP_TIMEOUT,
             )
+            if extra:
+                # Built with the venv's own setuptools, as that release's users have it: pip's
+                # isolated build takes the newest, whose normalised names (zc_recipe_egg) an
+                # older pkg_resources does not find.
+                subprocess.run(
+                    [
+                        sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                        "install", "--quiet", "--disable-pip-version-check",
+                        "--no-build-isolation", "--no-cache-dir", *extra,
+                    ],
+                    check=True,
+                    timeout=PIP_TIMEOUT,
+                )
             (venv / ".complete").write_text("")
     return venv
 
