@@ -16,6 +16,11 @@ One module a job:
     Saving files the way editors and tools do.
 ``traffic``
     A thread requesting one page in a loop, keeping each failed answer with its time.
+``plone``
+    A Plone site of a maintained release, with its pins, the demo add-on and our part.
+``zope_side``
+    Modules a test copies into its package, to run inside Zope: ``registry_snapshot``
+    lists the global registrations, to compare a live process with a cold start.
 
 The tests import it with ``tests`` on pytest's ``pythonpath``; bench/run.py puts ``tests``
 on ``sys.path``. Nothing here imports pytest: a failed wait raises an ``AssertionError``,

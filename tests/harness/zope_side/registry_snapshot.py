@@ -1,0 +1,51 @@
+"""Copied into a package under development, where it runs inside Zope: the global site
+manager's registrations as sorted lines, the same in every process that loaded the same code
+and ZCML, so that a live process after reloads can be compared with a cold start.
+
+Served at @@registry-snapshot (a test package's page), printed by ``bin/instance run``."""
+import json
+import types
+
+from Products.Five.browser import BrowserView
+from zope.component import getGlobalSiteManager
+
+
+def spec_name(spec):
+    """An interface or a class's implementedBy, by dotted name."""
+    return getattr(spec, "__identifier__", None) or getattr(spec, "__name__", None) or repr(spec)
+
+
+def object_name(obj):
+    """What a registration holds, by dotted name: a function or class by its own (a class
+    Five generates from yours, by its bases too), anything else by its class."""
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)):
+        name = "%s.%s" % (getattr(obj, "__module__", "?"), getattr(obj, "__qualname__", obj.__name__))
+        if isinstance(obj, type) and obj.__module__.startswith("Products.Five"):
+            name += "(%s)" % ", ".join(object_name(base) for base in obj.__bases__)
+        return name
+    return "instance of " + object_name(type(obj))
+
+
+def snapshot():
+    registry = getGlobalSiteManager()
+    lines = []
+    for kind, registrations, held in (
+        ("utility", registry.registeredUtilities(), "component"),
+        ("adapter", registry.registeredAdapters(), "factory"),
+        ("subscription adapter", registry.registeredSubscriptionAdapters(), "factory"),
+        ("handler", registry.registeredHandlers(), "handler"),
+    ):
+        for registration in registrations:
+            required = ", ".join(spec_name(spec) for spec in getattr(registration, "required", ()))
+            provided = spec_name(registration.provided) if getattr(registration, "provided", None) else "-"
+            lines.append(
+                "%s (%s) -> %s %r: %s"
+                % (kind, required, provided, registration.name, object_name(getattr(registration, held)))
+            )
+    return sorted(lines)
+
+
+class RegistrySnapshot(BrowserView):
+    def __call__(self):
+        self.request.response.setHeader("Content-Type", "application/json")
+        return json.dumps(snapshot())
