@@ -13,11 +13,11 @@ RESTART_TIMEOUT = 60.0
 REFUSED_PAUSE = 0.01
 
 
-def get(url, timeout=5):
+def get(url, timeout=5, headers=None):
     """(status, body) of a GET on a connection of its own; raises OSError when nothing
     listens (urllib's URLError is one)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
@@ -49,7 +49,7 @@ def first_served(get, path, expected, timeout, pause=0.0, refused=None):
     return None, last
 
 
-def served(server, path, expected, timeout=None, restarting=False, request_timeout=5):
+def served(server, path, expected, timeout=None, restarting=False, request_timeout=5, headers=None):
     """Seconds until server (a processes.Server) serves a 200 response holding expected at
     path; fails with the server's log after timeout seconds. request_timeout: of each GET
     (a request waits for the reload that runs: seconds, for a full ZCML reload of Plone).
@@ -62,7 +62,7 @@ def served(server, path, expected, timeout=None, restarting=False, request_timeo
     started = time.monotonic()
     try:
         arrived, last = first_served(
-            lambda path: server.get(path, timeout=request_timeout),
+            lambda path: server.get(path, timeout=request_timeout, headers=headers),
             path,
             expected,
             timeout,

@@ -96,9 +96,9 @@ class Server:
     def url(self, path):
         return "http://127.0.0.1:%d/%s" % (self.port, path.lstrip("/"))
 
-    def get(self, path, timeout=5):
+    def get(self, path, timeout=5, headers=None):
         """(status, body) of a GET on a new connection; raises OSError when nothing listens."""
-        return http.get(self.url(path), timeout=timeout)
+        return http.get(self.url(path), timeout=timeout, headers=headers)
 
     def search_log(self, pattern, after=0, timeout=START_TIMEOUT):
         """The first match of pattern in the log from offset after, waiting up to timeout

@@ -4,15 +4,21 @@ and ZCML, so that a live process after reloads can be compared with a cold start
 
 Served at @@registry-snapshot (a test package's page), printed by ``bin/instance run``."""
 import json
+import re
 import types
 
 from Products.Five.browser import BrowserView
 from zope.component import getGlobalSiteManager
 
 
+# z3c.form names the interfaces it makes for ``for_=object`` after their id().
+GENERATED = re.compile(r"(IGeneratedForObject_)\d+")
+
+
 def spec_name(spec):
     """An interface or a class's implementedBy, by dotted name."""
-    return getattr(spec, "__identifier__", None) or getattr(spec, "__name__", None) or repr(spec)
+    name = getattr(spec, "__identifier__", None) or getattr(spec, "__name__", None) or repr(spec)
+    return GENERATED.sub(r"\1N", name)
 
 
 def object_name(obj):
@@ -38,9 +44,9 @@ def snapshot():
         for registration in registrations:
             required = ", ".join(spec_name(spec) for spec in getattr(registration, "required", ()))
             provided = spec_name(registration.provided) if getattr(registration, "provided", None) else "-"
+            name = GENERATED.sub(r"\1N", registration.name)
             lines.append(
-                "%s (%s) -> %s %r: %s"
-                % (kind, required, provided, registration.name, object_name(getattr(registration, held)))
+                "%s (%s) -> %s %r: %s" % (kind, required, provided, name, object_name(getattr(registration, held)))
             )
     return sorted(lines)
 

@@ -4,12 +4,15 @@ ZCML reloads execute the slug again, so registering the same config twice is har
 """
 from __future__ import annotations
 
+import os
+
 from zope.configuration.exceptions import ConfigurationError
 from zope.interface import Interface
 from zope.interface.interface import InterfaceClass
 from zope.schema import TextLine
 
-from collective.autorestart.contract import FIELDS, PACKAGE, Config, ConfigError
+from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
+from collective.autorestart.runtime import outside_zcml
 
 IConfigDirective = InterfaceClass(
     "IConfigDirective",
@@ -27,7 +30,17 @@ def config_directive(_context, **attributes: str) -> None:
         config = Config.from_attributes(attributes)
     except ConfigError as error:
         raise ConfigurationError(str(error)) from error
+    if os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE:
+        outside_zcml.watch_execution(configuration_machine(_context))
     _context.action(discriminator=(PACKAGE, "config"), callable=set_config, args=(config,))
+
+
+def configuration_machine(context):
+    """The ConfigurationMachine behind a directive's context (decorators hold their parent
+    as ``context``)."""
+    while hasattr(context, "context"):
+        context = context.context
+    return context
 
 
 def set_config(config: Config) -> None:

@@ -39,6 +39,7 @@ class CodeReloader:
         # The sources modules were imported from, until their first reload: what their class
         # bodies defined, which start-up code may have added to since.
         self.sources: dict[str, bytes] = {}
+        self.restored_before: list[str] = []
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -69,12 +70,17 @@ class CodeReloader:
                     pending.append(importer)
         if zcml:
             try:
-                reload_zcml_despite_requests(self.quiet)
+                restored = reload_zcml_despite_requests(self.quiet)
             except (Exception, SystemExit) as error:  # noqa: B902
                 outcome.zcml_failure = describe(error, "ZCML", self.roots)
                 log.debug("reloading ZCML failed", exc_info=True)
             else:
                 outcome.zcml_reloaded = True
+                if restored:
+                    # Named the first time; every reload of the same site would repeat them.
+                    named = "" if restored == self.restored_before else " (%s)" % ", ".join(restored)
+                    outcome.notes.append("kept %d registrations made outside ZCML%s" % (len(restored), named))
+                    self.restored_before = restored
                 minimize_zodb_caches()
         elif replaced:
             outcome.notes.extend(swap_replaced(replaced))

@@ -8,7 +8,7 @@ import threading
 import time
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
-from collective.autorestart.runtime import deferred, threaddump
+from collective.autorestart.runtime import deferred, outside_zcml, threaddump
 from collective.autorestart.watching.channel import SupervisorChannel
 
 log = logging.getLogger("collective.autorestart")
@@ -49,6 +49,8 @@ def on_process_starting(event: object) -> None:
     if config is None:
         stay_off(NO_CONFIG, logging.WARNING)
         return
+    kept = outside_zcml.remember_outside()
+    log.debug("%s registrations made outside ZCML are kept across ZCML reloads", kept)
     start(config)
 
 

@@ -5,6 +5,7 @@ import logging
 
 from plone.reload.zcml import reload_zcml
 
+from collective.autorestart.runtime import outside_zcml
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.watching.report import raced_with_a_request
 
@@ -17,12 +18,13 @@ log = logging.getLogger("collective.autorestart")
 ZCML_ATTEMPTS = 3
 
 
-def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> None:
+def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
+    """Returns the registrations made outside ZCML that it registered again."""
     with quiet.applied():
         for attempt in range(1, ZCML_ATTEMPTS + 1):
             try:
                 reload_zcml()
-                return
+                return outside_zcml.restore_outside()
             except Exception as error:  # noqa: B902 - re-raised unless it is a race
                 if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
                     raise
