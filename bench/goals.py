@@ -86,6 +86,25 @@ GOALS = {
         lambda results: _get(results, "corpus", "in_place_ms", "median"),
         lambda value: value <= 20,
     ),
+    "plone_zcml_ms": (
+        "Plone 6.2: ZCML save-to-live, median",
+        "<= 200 ms",
+        lambda results: _get(results, "plone", "zcml_ms", "median"),
+        lambda value: value <= 200,
+    ),
+    "plone_requests_failed": (
+        "Plone 6.2: failed requests to an unchanged page, 4 clients, during ZCML and Python reloads",
+        "0",
+        lambda results: _sum(_get(results, "plone", "zcml_requests", "failed"),
+                             _get(results, "plone", "python_requests", "failed")),
+        lambda value: value == 0,
+    ),
+    "plone_registrations": (
+        "Plone 6.2: registrations differing from a cold start's after the reloads",
+        "0",
+        lambda results: _get(results, "plone", "registrations", "differ"),
+        lambda value: value == 0,
+    ),
     "soak_lost": (
         "soak: saves not served within 5 s (15 s after a restart)",
         "0",
@@ -111,6 +130,10 @@ GOALS = {
         lambda value: value == 0,
     ),
 }
+
+
+def _sum(*values):
+    return None if any(value is None for value in values) else sum(values)
 
 
 def _count(items):

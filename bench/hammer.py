@@ -44,7 +44,7 @@ def run(reloads, log):
             return r"benchapp\.live\.views"
 
         for kind, save in (("zcml", zcml), ("python", python)):
-            results[kind] = _hammered(server, buildout.port, save, reloads)
+            results[kind] = hammered(server, buildout.port, save, reloads)
             log(
                 "requests: %s reloads: %d of %d requests failed"
                 % (kind, results[kind]["failed"], results[kind]["requests"])
@@ -52,9 +52,11 @@ def run(reloads, log):
     return results
 
 
-def _hammered(server, port, save, reloads):
+def hammered(server, port, save, reloads, path="/@@" + STABLE, expected="value=0"):
+    """CLIENTS threads GET path while save(number) is called reloads times, each waited for
+    until the log says it reloaded what save returned; what the clients got."""
     clients = [
-        Traffic(port, "/@@" + STABLE, "value=0", pause=0.0, name="hammer-%d" % number) for number in range(CLIENTS)
+        Traffic(port, path, expected, pause=0.0, name="hammer-%d" % number) for number in range(CLIENTS)
     ]
     for client in clients:
         client.start()

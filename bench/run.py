@@ -1,6 +1,6 @@
 """Run the benchmarks: a markdown table on stdout, every figure in a JSON file.
 
-    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,soak]
+    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,plone,soak]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--json PATH]
 
@@ -36,11 +36,12 @@ import hammer  # noqa: E402
 import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
+import plone_site  # noqa: E402
 import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "soak")
+PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak")
 # What runs without --only: the soak takes longer than all the others together.
 DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
 DEFAULT_JSON = BENCH / "results" / "latest.json"
@@ -162,6 +163,8 @@ def run_part(part, args, config):
         return hammer.run(reloads=args.repeat, log=log)
     if part == "corpus":
         return corpus.run(log=log)
+    if part == "plone":
+        return plone_site.run(log=log, repeat=args.repeat)
     if part == "soak":
         return soak.run(cycles=args.repeat, seed=args.seed, log=log)
     return latency.run(config, events=args.repeat, log=log)

@@ -282,8 +282,27 @@ def _corpus(table, corpus):
         table.notes.append("corpus, %s STALE: %s" % (name, corpus["cases"][name]["logged"]))
 
 
+def _plone(table, plone):
+    row = partial(table.add, "plone")
+    subject = "Plone %s, ours" % plone["plone"]
+    row("cold start of bin/instance-autoreload to first correct response", subject, plone["cold_start_ms"], "ms")
+    row("save-to-live, Python save of a view", subject, plone["python_ms"], "ms")
+    row("save-to-live, ZCML save adding a page (full ZCML reload)", subject, plone["zcml_ms"], "ms", "plone_zcml_ms")
+    row("restart-on save (setup.py) to the new instance serving", subject, plone["restart_ms"], "ms")
+    failed = sum(plone[kind]["failed"] for kind in ("zcml_requests", "python_requests"))
+    requests = sum(plone[kind]["requests"] for kind in ("zcml_requests", "python_requests"))
+    row("requests failed during %d ZCML and %d Python reloads (%d clients)"
+        % (plone["zcml_requests"]["applied"], plone["python_requests"]["applied"], plone["clients"]),
+        subject, failed, "", "plone_requests_failed", count=str(requests))
+    registrations = plone["registrations"]
+    row("registrations differing from a cold start's (of %s)" % registrations["live"], subject,
+        registrations["differ"], "", "plone_registrations", count=str(registrations["live"]))
+    for line in registrations["examples"]:
+        table.notes.append("plone, registration only in one of live and cold start: `%s`" % line[:200])
+
+
 PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
-         ("latency", _latency), ("requests", _requests), ("corpus", _corpus), ("soak", _soak))
+         ("latency", _latency), ("requests", _requests), ("corpus", _corpus), ("plone", _plone), ("soak", _soak))
 
 
 def render(results):
