@@ -24,11 +24,12 @@ def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
         for attempt in range(1, ZCML_ATTEMPTS + 1):
             try:
                 reload_zcml()
-                return outside_zcml.restore_outside()
             except Exception as error:  # noqa: B902 - re-raised unless it is a race
                 if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
                     raise
                 log.debug("ZCML reload raced with a request (%s), trying again", error)
+            else:
+                return outside_zcml.restore_outside()
 
 
 def minimize_zodb_caches() -> None:
