@@ -7,13 +7,12 @@ import shutil
 import time
 from functools import partial
 
-from harness.buildouts import write
 from harness.edits import save_in_place
 from harness.http import Client, first_served
 from harness.plone import RELEASES, PloneBuildout
 from harness.ports import free_port
 from harness.processes import Server
-from harness.zope_side import SNAPSHOT_MODULE
+from harness.zope_side import SNAPSHOT_PATH, add_snapshot
 from hammer import CLIENTS, hammered
 from live_buildout import BENCH, LOGS_DIRECTORY
 from stats import summary
@@ -45,8 +44,6 @@ class Stable(BrowserView):
 
 PAGES = '''\
   <browser:page name="stable" for="*" class=".views.Stable" permission="zope.Public" />
-  <browser:page name="registry-snapshot" for="*" class=".registry_snapshot.RegistrySnapshot"
-                permission="zope.Public" />
 %s</configure>'''
 
 EXTRA_PAGE = '  <browser:page name="page-%d" for="*" class=".views.Stable" permission="zope.Public" />\n'
@@ -62,7 +59,7 @@ class Site:
         started = time.monotonic()
         self.built.build()
         code = self.built.code
-        write(code / "registry_snapshot.py", SNAPSHOT_MODULE)
+        add_snapshot(code)
         self.views = code / "views.py"
         self.views.write_text(VIEWS % "0")
         self.zcml = code / "configure.zcml"
@@ -88,7 +85,7 @@ class Site:
 
 
 def snapshot(client):
-    status, body = client.get("/@@registry-snapshot", timeout=LIVE_TIMEOUT)
+    status, body = client.get(SNAPSHOT_PATH, timeout=LIVE_TIMEOUT)
     return json.loads(body) if status == 200 else None
 
 

@@ -10,7 +10,7 @@ from harness.buildouts import write
 from harness.http import served
 from harness.plone import RELEASES, PloneBuildout
 from harness.registrations import Step, compare_steps
-from harness.zope_side import SNAPSHOT_MODULE
+from harness.zope_side import SNAPSHOT_PATH, add_snapshot
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.plone]
 
@@ -167,19 +167,9 @@ STEPS = [
 def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(servers, tmp_path, figures):
     site = PloneBuildout(tmp_path / "buildout", RELEASES["6.2"])
     site.build()
-    write(site.code / "registry_snapshot.py", SNAPSHOT_MODULE)
     write(site.code / "components.py", COMPONENTS)
     write(site.code / "components.zcml", ZCML % "")
-    configure = site.code / "configure.zcml"
-    configure.write_text(
-        configure.read_text().replace(
-            "</configure>",
-            '  <browser:page name="registry-snapshot" for="*" class=".registry_snapshot.RegistrySnapshot"\n'
-            '                permission="zope.Public" />\n'
-            '  <include file="components.zcml" />\n'
-            "</configure>",
-        )
-    )
+    add_snapshot(site.code, '  <include file="components.zcml" />\n')
     site.create_site()
 
     def start(name):
@@ -192,6 +182,6 @@ def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(serve
     server = start("first")
     ready(server)
     compare_steps(
-        start, server, ready, site.code / "components.zcml", ZCML, STEPS, "/@@registry-snapshot",
+        start, server, ready, site.code / "components.zcml", ZCML, STEPS, SNAPSHOT_PATH,
         reload_timeout=60, figures=figures,
     )

@@ -8,7 +8,7 @@ import pytest
 from harness.buildouts import WATCH_SRC_SILENTLY, Buildout, write
 from harness.http import served
 from harness.registrations import Step, compare_steps
-from harness.zope_side import SNAPSHOT_MODULE
+from harness.zope_side import SNAPSHOT_PATH, add_snapshot
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope]
 
@@ -148,20 +148,13 @@ STEPS = [
 def registry_buildout(tmp_path):
     buildout = Buildout(tmp_path / "buildout")
     buildout.write_package()
-    write(buildout.code / "registry_snapshot.py", SNAPSHOT_MODULE)
     write(buildout.code / "components.py", COMPONENTS)
     write(buildout.code / "at_import.py", AT_IMPORT)
     write(buildout.code / "components.zcml", ZCML % "")
-    configure = buildout.code / "configure.zcml"
-    configure.write_text(
-        configure.read_text().replace(
-            "</configure>",
-            '  <browser:page name="registry-snapshot" for="*" class=".registry_snapshot.RegistrySnapshot"\n'
-            '                permission="zope.Public" />\n'
-            '  <subscriber for="zope.processlifetime.IProcessStarting" handler=".at_import.on_start" />\n'
-            '  <include file="components.zcml" />\n'
-            "</configure>",
-        )
+    add_snapshot(
+        buildout.code,
+        '  <subscriber for="zope.processlifetime.IProcessStarting" handler=".at_import.on_start" />\n'
+        '  <include file="components.zcml" />\n',
     )
     buildout.run(autoreload=WATCH_SRC_SILENTLY)
     return buildout
@@ -180,6 +173,6 @@ def test_registrations_after_each_zcml_save_equal_a_cold_start(servers, registry
     server = start("first")
     ready(server)
     compare_steps(
-        start, server, ready, buildout.code / "components.zcml", ZCML, STEPS, "/@@registry-snapshot",
+        start, server, ready, buildout.code / "components.zcml", ZCML, STEPS, SNAPSHOT_PATH,
         figures=figures,
     )
