@@ -50,7 +50,8 @@ def on_process_starting(event: object) -> None:
         stay_off(NO_CONFIG, logging.WARNING)
         return
     kept = outside_zcml.remember_outside()
-    log.debug("%s registrations made outside ZCML are kept across ZCML reloads", kept)
+    if kept is not None:
+        log.debug("%d registrations made outside ZCML are kept across ZCML reloads", kept)
     start(config)
 
 
