@@ -16,7 +16,7 @@ from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.channel import SupervisorChannel
-from collective.autorestart.watching.planner import Policy, make_plan
+from collective.autorestart.watching.planner import ALL_ZCML, Policy, make_plan
 from collective.autorestart.watching.sound import missing_audio_device
 from collective.autorestart.watching.report import Failure, describe, raced_with_a_request
 
@@ -125,8 +125,8 @@ def test_plan_ignores_files_no_module_comes_from():
 
 def test_plan_zcml():
     plan = make_plan({"/src/pkg/configure.zcml": Change.CHANGED, "/src/pkg/views.py": Change.CHANGED}, LOADED)
-    assert plan.zcml and plan.modules == ("pkg.views",)
-    assert make_plan({"/src/pkg/old.zcml": Change.DELETED}, LOADED).zcml
+    assert plan.zcml == ("/src/pkg/configure.zcml",) and plan.modules == ("pkg.views",)
+    assert make_plan({"/src/pkg/old.zcml": Change.DELETED}, LOADED).zcml == ("/src/pkg/old.zcml",)
 
 
 def test_plan_deleted_module_is_not_reloaded():
@@ -135,13 +135,15 @@ def test_plan_deleted_module_is_not_reloaded():
 
 
 def test_plan_retries_what_failed_on_any_save():
-    plan = make_plan({"/src/pkg/other.txt": Change.CHANGED}, LOADED, retry_modules=["pkg.views"], retry_zcml=True)
-    assert plan.modules == ("pkg.views",) and plan.zcml
+    plan = make_plan(
+        {"/src/pkg/other.txt": Change.CHANGED}, LOADED, retry_modules=["pkg.views"], retry_zcml=["/src/pkg/a.zcml"]
+    )
+    assert plan.modules == ("pkg.views",) and plan.zcml == ("/src/pkg/a.zcml",)
 
 
 def test_plan_everything_after_overflow():
     plan = make_plan({}, LOADED, everything=True)
-    assert plan.modules == ("pkg", "pkg.views", "pkg.sub.a") and plan.zcml
+    assert plan.modules == ("pkg", "pkg.views", "pkg.sub.a") and plan.zcml == (ALL_ZCML,)
 
 
 def test_module_index_maps_files_under_roots(tmp_path, monkeypatch):
@@ -233,7 +235,7 @@ def test_cycle_reports_success_and_plays(caplog):
     cycle = ReloadCycle(FakeIndex(), applier, player)
     with caplog.at_level(logging.INFO, "collective.autorestart"):
         cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
-    assert applier.calls == [(("pkg.views",), False)]
+    assert applier.calls == [(("pkg.views",), ())]
     assert player.played == ["success"]
     assert [r.getMessage().split(" in ")[0] for r in caplog.records] == ["reloaded pkg.views"]
 
@@ -250,7 +252,7 @@ def test_cycle_failure_is_retried_on_next_save(caplog):
         errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
         assert errors[0].startswith("/src/pkg/views.py:3: SyntaxError: invalid syntax")
         cycle(Batch({"/src/pkg/__init__.py": Change.CHANGED}))
-    assert applier.calls[1] == (("pkg", "pkg.views"), False)
+    assert applier.calls[1] == (("pkg", "pkg.views"), ())
     assert player.played == ["failure", "success"]
     assert cycle.retry_modules == set()
 

@@ -12,7 +12,7 @@ from zope.interface.interface import InterfaceClass
 from zope.schema import TextLine
 
 from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
-from collective.autorestart.runtime import outside_zcml
+from collective.autorestart.runtime import outside_zcml, zcml_actions
 
 IConfigDirective = InterfaceClass(
     "IConfigDirective",
@@ -31,7 +31,9 @@ def config_directive(_context, **attributes: str) -> None:
     except ConfigError as error:
         raise ConfigurationError(str(error)) from error
     if os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE:
-        outside_zcml.watch_execution(configuration_machine(_context))
+        machine = configuration_machine(_context)
+        outside_zcml.watch_execution(machine)
+        zcml_actions.record_execution(machine, under(config.watch))
     _context.action(discriminator=(PACKAGE, "config"), callable=set_config, args=(config,))
 
 
@@ -41,6 +43,12 @@ def configuration_machine(context):
     while hasattr(context, "context"):
         context = context.context
     return context
+
+
+def under(roots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
+    )
 
 
 def set_config(config: Config) -> None:

@@ -136,7 +136,7 @@ class GatedApplier:
         self.applier = applier
         self.gate = gate
 
-    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome:
+    def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         with self.gate.reload() as passage:
             outcome = self.applier.apply(modules, zcml)
             if outcome.hung:

@@ -129,6 +129,21 @@ def _register(registry, kind: str, registration) -> None:
                                  event=False)
 
 
+def unregister(registry, kind: str, registration) -> None:
+    if kind == UTILITY:
+        registry.unregisterUtility(registration.component, registration.provided, registration.name)
+    elif kind == ADAPTER:
+        registry.unregisterAdapter(
+            registration.factory, registration.required, registration.provided, registration.name
+        )
+    elif kind == SUBSCRIPTION_ADAPTER:
+        registry.unregisterSubscriptionAdapter(
+            registration.factory, registration.required, registration.provided, registration.name
+        )
+    else:
+        registry.unregisterHandler(registration.handler, registration.required, registration.name)
+
+
 def _describe(kind: str, registration) -> str:
     provided = getattr(registration, "provided", None)
     name = " %r" % registration.name if registration.name else ""

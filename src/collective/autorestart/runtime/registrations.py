@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from zope.component import getGlobalSiteManager
 
+from collective.autorestart.runtime.outside_zcml import held, registrations
+
 
 def swap_replaced(replaced: dict[int, tuple[object, object, str]]) -> list[str]:
     """replaced: id(old object) -> (old, new, dotted name).  Returns what was swapped, one
@@ -56,3 +58,18 @@ def _provided(registration) -> str:
 
 def _named(registration) -> str:
     return " named %r" % registration.name if registration.name else ""
+
+
+def registered_among(values: dict) -> dict:
+    """The values (key -> object) the global registry holds: as a component, factory or
+    handler, or as a base of a registered class (Five's views subclass the user's)."""
+    by_id = {id(value): key for key, value in values.items()}
+    found = {}
+    for kind, registration in registrations(getGlobalSiteManager()):
+        component = held(kind, registration)
+        candidates = getattr(component, "__mro__", None) or (component,)
+        for candidate in candidates:
+            key = by_id.get(id(candidate))
+            if key is not None:
+                found[key] = values[key]
+    return found

@@ -11,12 +11,14 @@ import sys
 import types
 
 import plone.reload.code
+from collective.autorestart.runtime import zcml_incremental
 from collective.autorestart.runtime.checked_reload import CheckedReloader
-from collective.autorestart.runtime.registrations import swap_replaced
+from collective.autorestart.runtime.registrations import registered_among, swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.runtime.zcml import minimize_zodb_caches, reload_zcml_despite_requests
 from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.planner import ALL_ZCML
 from collective.autorestart.watching.report import describe
 
 
@@ -51,7 +53,7 @@ class CodeReloader:
             except OSError:
                 continue
 
-    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome:
+    def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         outcome = Outcome()
         # A file created within the directory's current mtime tick would stay invisible
         # to the import system's cached directory listing.
@@ -68,24 +70,58 @@ class CodeReloader:
             for importer in self._reload_one(name, outcome, removed, replaced):
                 if importer not in done and importer not in pending:
                     pending.append(importer)
+        rebuilt = False
         if zcml:
             try:
-                restored = reload_zcml_despite_requests(self.quiet)
+                rebuilt = self._reload_zcml(zcml, outcome)
             except (Exception, SystemExit) as error:  # noqa: B902
                 outcome.zcml_failure = describe(error, "ZCML", self.roots)
                 log.debug("reloading ZCML failed", exc_info=True)
             else:
                 outcome.zcml_reloaded = True
-                if restored:
-                    # Named the first time; every reload of the same site would repeat them.
-                    named = "" if restored == self.restored_before else " (%s)" % ", ".join(restored)
-                    outcome.notes.append("kept %d registrations made outside ZCML%s" % (len(restored), named))
-                    self.restored_before = restored
                 minimize_zodb_caches()
-        elif replaced:
+        if replaced and not rebuilt:
+            # What unchanged ZCML registered still holds the objects the reload replaced.
             outcome.notes.extend(swap_replaced(replaced))
-        outcome.unsafe.extend(self._still_held(removed, registry_rebuilt=outcome.zcml_reloaded))
+        outcome.unsafe.extend(
+            self._still_held(removed, registry_rebuilt=rebuilt, registry_updated=outcome.zcml_reloaded and not rebuilt)
+        )
         return outcome
+
+    def _reload_zcml(self, zcml: tuple[str, ...], outcome: Outcome) -> bool:
+        """Only the changed files' directives where that is shown to be safe, else all.
+        Returns whether it was all, which rebuilt the whole registry."""
+        if ALL_ZCML in zcml:
+            why = "events were lost"
+        else:
+            try:
+                with self.quiet.applied():
+                    applied = zcml_incremental.reload_changed(zcml)
+            except zcml_incremental.Fallback as fallback:
+                why = str(fallback)
+            else:
+                if applied.files:
+                    outcome.notes.append(
+                        "ZCML of %s: %d actions taken back, %d done"
+                        % (", ".join(self._relative(path) for path in applied.files), applied.undone, applied.done)
+                    )
+                else:
+                    outcome.notes.append("no ZCML the site loaded changed")
+                return False
+        outcome.notes.append("all ZCML again: %s" % why)
+        restored = reload_zcml_despite_requests(self.quiet)
+        if restored:
+            # Named the first time; every reload of the same site would repeat them.
+            named = "" if restored == self.restored_before else " (%s)" % ", ".join(restored)
+            outcome.notes.append("kept %d registrations made outside ZCML%s" % (len(restored), named))
+            self.restored_before = restored
+        return True
+
+    def _relative(self, path: str) -> str:
+        for prefix in self.prefixes:
+            if path.startswith(prefix):
+                return path[len(prefix):]
+        return path
 
     def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict) -> list[str]:
         """Reload one module into outcome; add what it no longer defines to removed, what it
@@ -153,19 +189,25 @@ class CodeReloader:
                     notes.append("rebound %s in %s" % (binding.local, importer))
         return again
 
-    def _still_held(self, removed: dict[tuple[str, str], object], registry_rebuilt: bool) -> list[str]:
+    def _still_held(
+        self, removed: dict[tuple[str, str], object], registry_rebuilt: bool, registry_updated: bool = False
+    ) -> list[str]:
         """What a module no longer defines but something may still use.  xreload drops the
         name from the module; a ZCML registration or another module's import keeps the old
         object, and a later save that brings the name back can't reach it: then only a
-        restart equals a cold start.  A ZCML reload in the same batch rebuilt every
-        registration; the importers we can look for; a function nothing refers to any more
-        is gone as it is on a cold start."""
+        restart equals a cold start.  A full ZCML reload in the same batch rebuilt every
+        registration; after an incremental one, the registry can be searched (the ZCML
+        that used the name has just been applied); the importers we can look for; a
+        function nothing refers to any more is gone as it is on a cold start."""
         for key in self._unreferenced(removed):
             del removed[key]
         if not removed:
             return []
-        held = dict(removed) if not registry_rebuilt else {}
-        if registry_rebuilt:
+        searchable = registry_rebuilt or registry_updated
+        held = dict(removed) if not searchable else {}
+        if registry_updated:
+            held.update(registered_among(removed))
+        if searchable:
             ids = {id(value): key for key, value in removed.items()}
             for _, module, _ in self._watched_modules():
                 for value in list(vars(module).values()):

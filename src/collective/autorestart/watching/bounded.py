@@ -21,7 +21,7 @@ class BoundedApplier:
         self.timeout = timeout
         self.roots = roots
 
-    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome:
+    def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         result: dict[str, object] = {}
 
         def run() -> None:

@@ -17,7 +17,7 @@ DEFAULT_POLICY = Policy()
 
 
 class Applier(Protocol):
-    def apply(self, modules: tuple[str, ...], zcml: bool) -> Outcome: ...
+    def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome: ...
 
 
 class Player(Protocol):
@@ -43,7 +43,7 @@ class ReloadCycle:
         self.restart_on_error = restart_on_error
         self.restart_on_unsafe = restart_on_unsafe
         self.retry_modules: set[str] = set()
-        self.retry_zcml = False
+        self.retry_zcml: tuple[str, ...] = ()
         # Set once a reload hung: its thread may still change the code, so nothing more is
         # applied in this process, which is being restarted.
         self.untrusted: str | None = None
@@ -80,7 +80,7 @@ class ReloadCycle:
         if outcome.aborted is not None:
             # It stopped part-way: what it did not reach, and what it left half done.
             self.retry_modules.update(plan.modules)
-        self.retry_zcml = plan.zcml and not outcome.zcml_reloaded
+        self.retry_zcml = () if outcome.zcml_reloaded else plan.zcml
         self._report(outcome, finished - started, finished - batch.first_seen)
         if outcome.hung is not None:
             hung = outcome.hung

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from collective.autorestart.watching.batcher import Change
 
+# In a plan's zcml: not one file but all ZCML (after lost events).
+ALL_ZCML = "*"
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -19,7 +22,7 @@ class Policy:
 @dataclass(frozen=True)
 class Plan:
     modules: tuple[str, ...] = ()  # names, parents before children
-    zcml: bool = False
+    zcml: tuple[str, ...] = ()  # the changed ZCML files, or ALL_ZCML
     ignored: tuple[str, ...] = ()  # changed paths that need nothing
     vanished: tuple[str, ...] = ()  # loaded modules whose file was deleted
     restart: str | None = None  # why the process must restart instead of reloading
@@ -35,7 +38,7 @@ def make_plan(
     loaded: Mapping[str, str],
     policy: Policy | None = None,
     retry_modules: Iterable[str] = (),
-    retry_zcml: bool = False,
+    retry_zcml: Iterable[str] = (),
     everything: bool = False,
 ) -> Plan:
     """``loaded`` maps the source path of each loaded module under a watch root to its
@@ -43,7 +46,9 @@ def make_plan(
     (after lost events) reloads all loaded modules and the ZCML."""
     policy = policy or Policy()
     modules = set(retry_modules)
-    zcml = retry_zcml or everything
+    zcml = set(retry_zcml)
+    if everything:
+        zcml.add(ALL_ZCML)
     ignored = []
     vanished = []
     restart_causes = []
@@ -57,7 +62,7 @@ def make_plan(
         elif name.endswith(".cfg") and os.path.dirname(path) == policy.buildout_directory:
             buildout_files.append(path)
         elif path.endswith(".zcml"):
-            zcml = True
+            zcml.add(path)
         elif path in loaded:
             if change is Change.DELETED:
                 vanished.append(loaded[path])
@@ -76,7 +81,7 @@ def make_plan(
             restart += " (and %d more)" % (len(restart_causes) - 3)
     return Plan(
         modules=tuple(sorted(modules, key=lambda name: (name.count("."), name))),
-        zcml=zcml,
+        zcml=tuple(sorted(zcml)),
         ignored=tuple(sorted(ignored)),
         vanished=tuple(sorted(vanished)),
         restart=restart,

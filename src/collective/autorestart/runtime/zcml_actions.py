@@ -1,0 +1,64 @@
+"""The configuration actions the process executed, kept for the incremental ZCML reload.
+
+zope.configuration forgets its actions once it has executed them; what an action did can
+only be undone while it is known. So each execution of the site's ZCML (the start-up's, and
+every full reload's, as each parses our slug again) is recorded: the machine, which knows
+the directives and the files it read, and the actions in the order they ran.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zope.configuration.config import resolveConflicts
+
+
+@dataclass
+class Executed:
+    machine: object
+    actions: list[dict]
+    # What the watched ZCML files held when they were parsed: what their includes were.
+    texts: dict[str, bytes] = field(default_factory=dict)
+
+
+_executed: Executed | None = None
+
+
+def record_execution(machine, watched: tuple[str, ...]) -> None:
+    """Called while the site's ZCML is parsed (our slug's directive). ``watched``: the path
+    prefixes whose files' texts are kept."""
+    if getattr(machine, "_autorestart_recorded", False):
+        return
+    execute_actions = machine.execute_actions
+
+    def execute_and_record(*args, **kwargs):
+        global _executed
+        # What execute_actions runs; it resolves them again, which costs little once resolved.
+        resolved = resolveConflicts(machine.actions)
+        machine.actions[:] = resolved
+        result = execute_actions(*args, **kwargs)
+        # Only an execution that succeeded matches the registry (a failed full reload is
+        # rolled back by plone.reload).
+        _executed = Executed(machine, resolved, read_texts(machine, watched))
+        return result
+
+    machine.execute_actions = execute_and_record
+    machine._autorestart_recorded = True
+
+
+def read_texts(machine, watched: tuple[str, ...]) -> dict[str, bytes]:
+    return read_texts_of(path for path in machine._seen_files if path.startswith(watched))
+
+
+def read_texts_of(paths) -> dict[str, bytes]:
+    texts = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as stream:
+                texts[path] = stream.read()
+        except OSError:
+            continue
+    return texts
+
+
+def executed() -> Executed | None:
+    return _executed

@@ -1,0 +1,253 @@
+"""The incremental ZCML reload: only what the changed files did is taken back and done again.
+
+A full reload runs every directive of the site again: seconds on Plone. Here the actions the
+changed files made at the last execution (see zcml_actions) are taken back, the files are
+parsed again in the context they were included from, and their new actions run, checked for
+conflicts against the actions that remain. What can't be shown to give what a cold start
+gives raises Fallback, and the caller reloads all ZCML instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+from zope.configuration import xmlconfig
+from zope.configuration.config import ConfigurationExecutionError, ConfigurationMachine, resolveConflicts
+
+from collective.autorestart.runtime import zcml_actions
+from collective.autorestart.runtime.outside_zcml import global_registry, registrations, unregister
+from collective.autorestart.runtime.zcml_undo import interface_key, is_profile, undo_profile, why_not_undoable
+
+INCLUDES = frozenset(["include", "includeOverrides", "exclude", "includeDependencies", "includePlugins",
+                      "includePluginsOverrides", "autoIncludePlugins", "autoIncludePluginsOverrides"])
+META_NAMESPACE = "http://namespaces.zope.org/meta"
+CONDITION = "{http://namespaces.zope.org/zcml}condition"
+
+
+class Fallback(Exception):
+    """Why the changed files need the full ZCML reload."""
+
+
+@dataclass
+class Applied:
+    files: tuple[str, ...]
+    undone: int
+    done: int
+
+
+def reload_changed(paths: tuple[str, ...]) -> Applied:
+    """Raises Fallback, or the user's error (the registry then is as it was)."""
+    executed = zcml_actions.executed()
+    if executed is None:
+        raise Fallback("the start-up's ZCML actions were not recorded")
+    machine = executed.machine
+    seen = machine._seen_files
+    changed = []
+    for path in paths:
+        known = [candidate for candidate in (os.path.abspath(path), os.path.realpath(path)) if candidate in seen]
+        if known:
+            changed.append(known[0])
+        elif _may_be_globbed(path, executed.texts):
+            raise Fallback("%s is new and an include of files=... may read it" % path)
+    if not changed:
+        # A cold start does not read them either.
+        return Applied((), 0, 0)
+    changed_set = set(changed)
+    old = [action for action in executed.actions if _file_of(action) in changed_set]
+    for action in old:
+        why = why_not_undoable(action)
+        if why is not None:
+            raise Fallback("%s can't be taken back (%s)" % (_where(action), why))
+    contexts = {path: _include_context(path, old, executed) for path in changed}
+    new_actions, seen_after = _parse_again(machine, changed, contexts, executed.texts)
+    for action in new_actions:
+        why = why_not_undoable(action)
+        if why is not None:
+            raise Fallback("%s could not be taken back again (%s)" % (_where(action), why))
+        if action.get("order"):
+            raise Fallback("%s runs in a later order than the other actions" % _where(action))
+    old_ids = {id(action) for action in old}
+    remaining = [action for action in executed.actions if id(action) not in old_ids]
+    to_run = _without_conflicts(remaining, new_actions)
+    _take_back(old, remaining + to_run)
+    try:
+        _run(to_run)
+    except BaseException:  # noqa: B902 - undone, then re-raised
+        _take_back(to_run, remaining)
+        try:
+            _run(old)
+        except Exception as error:  # noqa: B902 - whatever it is, the full reload is the way back
+            raise Fallback("the previous ZCML could not be restored (%s)" % error) from error
+        raise
+    executed.actions = remaining + to_run
+    machine._seen_files.update(seen_after)
+    for path in changed:
+        executed.texts.update(zcml_actions.read_texts_of((path,)))
+    return Applied(tuple(changed), len(old), len(to_run))
+
+
+def _file_of(action: dict) -> str | None:
+    return getattr(action.get("info"), "file", None)
+
+
+def _where(action: dict) -> str:
+    info = action.get("info")
+    line = getattr(info, "line", None)
+    return "%s:%s" % (_file_of(action), line) if line is not None else str(_file_of(action))
+
+
+@dataclass(frozen=True)
+class IncludeContext:
+    includepath: tuple[str, ...]
+    package: object
+    structure: tuple
+
+
+def _include_context(path: str, old: list[dict], executed) -> IncludeContext:
+    """The include path and package the file was parsed with, and its includes then."""
+    paths = {action["includepath"] for action in old if _file_of(action) == path}
+    if not paths:
+        raise Fallback("%s made no actions at start-up: where it is included from is unknown" % path)
+    if len(paths) > 1 or next(iter(paths))[-1:] != (path,):
+        raise Fallback("%s is included as overrides" % path)
+    includepath = next(iter(paths))
+    text = executed.texts.get(path)
+    if text is None:
+        raise Fallback("%s was not read at start-up" % path)
+    return IncludeContext(includepath[:-1], _package_of(includepath, executed.texts), _structure(text, path))
+
+
+def _package_of(includepath: tuple[str, ...], texts: dict[str, bytes]):
+    """What relative dotted names in the file are relative to: the package it was included
+    by, or, included by file, its includer's."""
+    path = includepath[-1]
+    parent = includepath[-2] if len(includepath) > 1 else None
+    if parent in texts:
+        for element in _elements(texts[parent]):
+            tag = _local(element.tag)
+            if tag in ("include", "includeOverrides") and "package" not in element.attrib:
+                pattern = os.path.join(os.path.dirname(parent), element.get("file") or element.get("files") or "")
+                if _matches(pattern, path, globbed="files" in element.attrib):
+                    return _package_of(includepath[:-1], texts)
+    directory = os.path.dirname(path)
+    for module in list(sys.modules.values()):
+        for entry in getattr(module, "__path__", None) or ():
+            if isinstance(entry, str) and os.path.realpath(entry) == os.path.realpath(directory):
+                return module
+    raise Fallback("%s is not in an imported package" % path)
+
+
+def _matches(pattern: str, path: str, globbed: bool) -> bool:
+    import fnmatch
+
+    pattern = os.path.normpath(pattern)
+    return fnmatch.fnmatchcase(path, pattern) if globbed else pattern == path
+
+
+def _elements(text: bytes):
+    try:
+        return list(ElementTree.fromstring(text).iter())
+    except ElementTree.ParseError:
+        return []
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _structure(text: bytes, path: str) -> tuple:
+    """What decides which other files the file reads, and which directives exist: its
+    includes, with the conditions around them. None when it is not well-formed (parsing
+    it again reports where)."""
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return None
+    found = []
+
+    def walk(element, conditions):
+        if isinstance(element.tag, str) and element.tag.startswith("{%s}" % META_NAMESPACE):
+            raise Fallback("%s defines directives" % path)
+        if element.get(CONDITION):
+            conditions = conditions + (element.get(CONDITION),)
+        if _local(element.tag) in INCLUDES:
+            found.append((_local(element.tag), tuple(sorted(element.attrib.items())), conditions))
+        for child in element:
+            walk(child, conditions)
+
+    walk(root, ())
+    return tuple(found)
+
+
+def _may_be_globbed(path: str, texts: dict[str, bytes]) -> bool:
+    return path.endswith(".zcml") and any(re.search(rb"\bfiles\s*=", text) for text in texts.values())
+
+
+def _parse_again(machine, changed: list[str], contexts: dict, texts: dict) -> tuple[list[dict], set[str]]:
+    fresh = ConfigurationMachine()
+    # The directives the site defined, and the features it provides.
+    fresh._registry = machine._registry
+    fresh._docRegistry = machine._docRegistry
+    fresh._features = set(machine._features)
+    fresh._seen_files = set(machine._seen_files) - set(changed)
+    # An including file before the files it includes: these are parsed with it.
+    for path in sorted(changed, key=lambda each: len(contexts[each].includepath)):
+        context = contexts[path]
+        with open(path, "rb") as stream:
+            structure = _structure(stream.read(), path)
+        if structure is not None and context.structure is not None and structure != context.structure:
+            raise Fallback("the includes of %s changed" % path)
+        fresh.package = context.package
+        fresh.basepath = os.path.dirname(path)
+        fresh.includepath = context.includepath
+        xmlconfig.include(fresh, file=path)
+    return list(fresh.actions), fresh._seen_files - machine._seen_files
+
+
+def _without_conflicts(remaining: list[dict], new_actions: list[dict]) -> list[dict]:
+    """The new actions to run, as conflict resolution over all of them would keep them.
+    Raises zope.configuration's conflict error."""
+    discriminators = {action["discriminator"] for action in new_actions if action.get("discriminator") is not None}
+    competing = [action for action in remaining if action.get("discriminator") in discriminators]
+    kept = {id(action) for action in resolveConflicts(competing + new_actions)}
+    overridden = [action for action in competing if id(action) not in kept]
+    if overridden:
+        raise Fallback("%s overrides %s" % (_where(new_actions[0]), _where(overridden[0])))
+    # An action another file overrides does not run on a cold start either.
+    return [action for action in new_actions if id(action) in kept]
+
+
+def _take_back(actions: list[dict], staying: list[dict]) -> None:
+    registry = global_registry()
+    infos = {id(action["info"]) for action in actions if action.get("info")}
+    for kind, registration in registrations(registry):
+        if id(registration.info) in infos and registration.info:
+            unregister(registry, kind, registration)
+    provided_still = {key[:2] for key in map(interface_key, staying) if key is not None}
+    for action in actions:
+        key = interface_key(action)
+        if key is not None and key[:2] not in provided_still:
+            registry.unregisterUtility(key[2], key[0], key[1])
+        elif is_profile(action):
+            undo_profile(action)
+
+
+def _run(actions: list[dict]) -> None:
+    for action in actions:
+        callable_ = action.get("callable")
+        if callable_ is None:
+            continue
+        try:
+            callable_(*action.get("args", ()), **action.get("kw", {}))
+        except Exception as error:  # noqa: B902 - reported as zope.configuration does
+            raise _execution_error(action.get("info"), error) from error
+
+
+def _execution_error(info, error: Exception) -> Exception:
+    try:
+        return ConfigurationExecutionError(info, error)
+    except TypeError:  # zope.configuration before 4.2
+        return ConfigurationExecutionError(type(error), error, info)
