@@ -184,4 +184,5 @@ def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(serve
     compare_steps(
         start, server, ready, site.code / "components.zcml", ZCML, STEPS, SNAPSHOT_PATH,
         reload_timeout=60, figures=figures,
+        reload_says=r"\(ZCML of demo\.hello/src/demo/hello/components\.zcml: \d+ actions taken back, \d+ done",
     )

@@ -206,6 +206,22 @@ def test_describe_zcml_error_takes_innermost_location():
     assert "Invalid value for" in failure.message
 
 
+def test_describe_zcml_conflict_names_the_other_directive():
+    error = Exception(
+        "Conflicting configuration actions\n"
+        "  For: ('view', (None, None), 'first', None)\n"
+        '    File "/src/pkg/browser.zcml", line 4.2-4.90\n'
+        '      <browser:page name="first" ... />\n'
+        '    File "/src/pkg/browser.zcml", line 5.2-5.90\n'
+        '      <browser:page name="first" ... />'
+    )
+    failure = describe(error, "ZCML", ("/src",))
+    assert (failure.filename, failure.line) == ("/src/pkg/browser.zcml", 5)
+    assert failure.message == (
+        "Conflicting configuration actions: this directive registers the same as /src/pkg/browser.zcml:4"
+    )
+
+
 class FakeApplier:
     def __init__(self, outcomes):
         self.outcomes = list(outcomes)

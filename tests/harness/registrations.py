@@ -2,6 +2,7 @@
 after each step, with those of a cold start on the same files (zope_side.registry_snapshot
 serves them)."""
 import json
+import re
 from dataclasses import dataclass
 
 from .http import served
@@ -24,15 +25,19 @@ def snapshot(server, path):
     return json.loads(body)
 
 
-def compare_steps(start, server, ready, zcml, template, steps, snapshot_path, reload_timeout=30, figures=None):
-    """For each step: save zcml (template % directives), wait for the ZCML reload, check
-    what it serves, take the live snapshot, stop the server, start a cold one (start(name)) and
-    compare. ready(server) waits until a started server serves. Returns the last server."""
+def compare_steps(
+    start, server, ready, zcml, template, steps, snapshot_path, reload_timeout=30, figures=None, reload_says=None
+):
+    """For each step: save zcml (template % directives), wait for the ZCML reload (its log
+    line must match reload_says, a regular expression), check what it serves, take the live
+    snapshot, stop the server, start a cold one (start(name)) and compare. ready(server)
+    waits until a started server serves. Returns the last server."""
     __tracebackhide__ = True
     for step in steps:
         mark = len(server.log())
         zcml.write_text(template % step.directives)
-        server.wait_for_log(r"reloaded (.*, )?ZCML in", after=mark, timeout=reload_timeout)
+        reloaded = server.wait_for_log(r"reloaded (.*, )?ZCML in .*", after=mark, timeout=reload_timeout).group(0)
+        assert reload_says is None or re.search(reload_says, reloaded), (step.name, reloaded)
         for path, expected, headers in step.checks:
             if expected is None:
                 status, _ = server.get(path, timeout=reload_timeout, headers=headers)

@@ -99,6 +99,8 @@ class CodeReloader:
                     applied = zcml_incremental.reload_changed(zcml)
             except zcml_incremental.Fallback as fallback:
                 why = str(fallback)
+                if fallback.restart:
+                    outcome.unsafe.append("ZCML: %s" % why)
             else:
                 if applied.files:
                     outcome.notes.append(

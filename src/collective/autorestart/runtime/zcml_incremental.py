@@ -19,7 +19,14 @@ from zope.configuration.config import ConfigurationExecutionError, Configuration
 
 from collective.autorestart.runtime import zcml_actions
 from collective.autorestart.runtime.outside_zcml import global_registry, registrations, unregister
-from collective.autorestart.runtime.zcml_undo import interface_key, is_profile, undo_profile, why_not_undoable
+from collective.autorestart.runtime.zcml_undo import (
+    CHECKS,
+    dotted,
+    interface_key,
+    is_profile,
+    undo_profile,
+    why_not_undoable,
+)
 
 INCLUDES = frozenset(["include", "includeOverrides", "exclude", "includeDependencies", "includePlugins",
                       "includePluginsOverrides", "autoIncludePlugins", "autoIncludePluginsOverrides"])
@@ -29,6 +36,12 @@ CONDITION = "{http://namespaces.zope.org/zcml}condition"
 
 class Fallback(Exception):
     """Why the changed files need the full ZCML reload."""
+
+    def __init__(self, why: str, restart: bool = False) -> None:
+        super().__init__(why)
+        # Not even the full reload gives a cold start's state: it does not take back what
+        # the removed directive did either.
+        self.restart = restart
 
 
 @dataclass
@@ -57,17 +70,20 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
         return Applied((), 0, 0)
     changed_set = set(changed)
     old = [action for action in executed.actions if _file_of(action) in changed_set]
-    for action in old:
-        why = why_not_undoable(action)
-        if why is not None:
-            raise Fallback("%s can't be taken back (%s)" % (_where(action), why))
+    blockers = [(action, why) for action in old if (why := why_not_undoable(action)) is not None]
     contexts = {path: _include_context(path, old, executed) for path in changed}
     new_actions, seen_after = _parse_again(machine, changed, contexts, executed.texts)
+    if blockers:
+        gone = [(action, why) for action, why in blockers if not any(_same(action, new) for new in new_actions)]
+        action, why = (gone or blockers)[0]
+        raise Fallback(
+            "%s can't be taken back (%s)%s" % (_where(action), why, " and is gone" if gone else ""), restart=bool(gone)
+        )
     for action in new_actions:
         why = why_not_undoable(action)
         if why is not None:
             raise Fallback("%s could not be taken back again (%s)" % (_where(action), why))
-        if action.get("order"):
+        if action.get("order") and dotted(action.get("callable")) not in CHECKS:
             raise Fallback("%s runs in a later order than the other actions" % _where(action))
     old_ids = {id(action) for action in old}
     remaining = [action for action in executed.actions if id(action) not in old_ids]
@@ -87,6 +103,20 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     for path in changed:
         executed.texts.update(zcml_actions.read_texts_of((path,)))
     return Applied(tuple(changed), len(old), len(to_run))
+
+
+def _same(old: dict, new: dict) -> bool:
+    """Whether the new action does what the old one did: running it again changes nothing."""
+    return old.get("callable") is new.get("callable") and _equal(old.get("args"), new.get("args")) and _equal(
+        old.get("kw"), new.get("kw")
+    )
+
+
+def _equal(old, new) -> bool:
+    try:
+        return bool(old == new)
+    except Exception:  # noqa: B902 - whatever their __eq__ does, they are not known to be equal
+        return False
 
 
 def _file_of(action: dict) -> str | None:
@@ -110,7 +140,7 @@ def _include_context(path: str, old: list[dict], executed) -> IncludeContext:
     """The include path and package the file was parsed with, and its includes then."""
     paths = {action["includepath"] for action in old if _file_of(action) == path}
     if not paths:
-        raise Fallback("%s made no actions at start-up: where it is included from is unknown" % path)
+        paths = {_includepath_by_includer(path, executed)}
     if len(paths) > 1 or next(iter(paths))[-1:] != (path,):
         raise Fallback("%s is included as overrides" % path)
     includepath = next(iter(paths))
@@ -118,6 +148,36 @@ def _include_context(path: str, old: list[dict], executed) -> IncludeContext:
     if text is None:
         raise Fallback("%s was not read at start-up" % path)
     return IncludeContext(includepath[:-1], _package_of(includepath, executed.texts), _structure(text, path))
+
+
+def _includepath_by_includer(path: str, executed) -> tuple[str, ...]:
+    """For a file that had no directives: its include path, found through the watched file
+    that includes it (that one's include path known from its own actions)."""
+    for parent, text in executed.texts.items():
+        parent_paths = {action["includepath"] for action in executed.actions if _file_of(action) == parent}
+        if len(parent_paths) != 1 or next(iter(parent_paths))[-1:] != (parent,):
+            continue
+        parent_path = next(iter(parent_paths))
+        for element in _elements(text):
+            if _local(element.tag) != "include":
+                continue
+            if _included_file(element, parent, parent_path, executed.texts) == path:
+                return parent_path + (path,)
+    raise Fallback("%s made no actions at start-up, and no watched file that did includes it" % path)
+
+
+def _included_file(element, parent: str, parent_path: tuple[str, ...], texts: dict) -> str | None:
+    name = element.get("file") or "configure.zcml"
+    package = element.get("package")
+    if package is None:
+        return os.path.normpath(os.path.join(os.path.dirname(parent), name))
+    if package.startswith("."):
+        if package.startswith(".."):
+            return None
+        package = _package_of(parent_path, texts).__name__ + package
+    module = sys.modules.get(package)
+    directory = os.path.dirname(getattr(module, "__file__", None) or "")
+    return os.path.join(directory, name) if directory else None
 
 
 def _package_of(includepath: tuple[str, ...], texts: dict[str, bytes]):

@@ -38,7 +38,7 @@ def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Fai
         return malformed
     zcml = _zcml_location(error, roots)
     if zcml is not None:
-        return Failure(zcml[0], zcml[1], _zcml_message(error))
+        return Failure(zcml[0], zcml[1], _conflict_message(error, zcml) or _zcml_message(error))
     frames = traceback.extract_tb(error.__traceback__)
     prefixes = tuple(os.path.join(root, "") for root in roots)
     ours = [frame for frame in frames if frame.filename.startswith(prefixes)]
@@ -99,6 +99,20 @@ def _malformed_xml(error: BaseException) -> Failure | None:
             )
         error = getattr(error, "evalue", None) or error.__cause__ or error.__context__
     return None
+
+
+def _conflict_message(error: BaseException, reported: tuple[str, int]) -> str | None:
+    """Two directives that register the same: the other one is what the user needs to see."""
+    text = str(error)
+    if not text.lstrip().startswith("Conflicting configuration actions"):
+        return None
+    others = []
+    for filename, line in ZCML_LOCATION.findall(text):
+        location = "%s:%s" % (filename, line)
+        if (filename, int(line)) != reported and location not in others:
+            others.append(location)
+    return "Conflicting configuration actions: %s registers the same as %s" % (
+        "this directive", ", ".join(others) or "another directive")
 
 
 def _zcml_message(error: BaseException) -> str:
