@@ -286,7 +286,8 @@ def _take_back(actions: list[dict], staying: list[dict]) -> None:
     for kind, registration in registrations(registry):
         if id(registration.info) in infos and registration.info:
             unregister(registry, kind, registration)
-    provided_still = {key[:2] for key in map(interface_key, staying) if key is not None}
+    interfaces = [action for action in actions if interface_key(action) is not None]
+    provided_still = {key[:2] for key in map(interface_key, staying) if key is not None} if interfaces else set()
     for action in actions:
         key = interface_key(action)
         if key is not None and key[:2] not in provided_still:

@@ -60,11 +60,17 @@ def _importable(cls: type) -> bool:
 
 def interface_key(action: dict) -> tuple | None:
     """What a provideInterface action registers: (the interface type, its name)."""
-    if dotted(action.get("callable")) != PROVIDE_INTERFACE:
+    callable_ = action.get("callable")
+    # Cheap first: this runs over every action of the site.
+    if getattr(callable_, "__name__", None) != "provideInterface" or dotted(callable_) != PROVIDE_INTERFACE:
         return None
     from zope.interface.interfaces import IInterface
 
-    bound = _bind(action)
+    args, kw = action.get("args") or (), action.get("kw") or {}
+    if not kw and 2 <= len(args) <= 4:
+        bound = dict(zip(("id", "interface", "iface_type", "info"), args))
+    else:
+        bound = _bind(action)
     interface = bound.get("interface")
     if interface is None or not IInterface.providedBy(interface):
         return None
