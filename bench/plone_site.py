@@ -3,6 +3,7 @@ add-on, our part) under bin/instance-autoreload. Cold start, Python and ZCML sav
 a restart-on save; then 4 clients hammer an unchanged page during ZCML and Python reloads;
 and the global registrations after the ZCML saves are compared with a cold start's."""
 import json
+import re
 import shutil
 import time
 from functools import partial
@@ -24,6 +25,7 @@ LIVE_TIMEOUT = 60
 COLD_STARTS = 3
 PYTHON_SAVES = 10
 ZCML_SAVES = 5
+FULL_ZCML_SAVES = 3
 RESTARTS = 2
 HAMMER_ZCML = 20
 HAMMER_PYTHON = 50
@@ -47,6 +49,9 @@ PAGES = '''\
 %s</configure>'''
 
 EXTRA_PAGE = '  <browser:page name="page-%d" for="*" class=".views.Stable" permission="zope.Public" />\n'
+# An include of a package the site has read already: it adds nothing, but a changed include
+# is what makes the incremental reload hand over to the full one.
+INCLUDE = '  <include package="plone.app.dexterity" />\n'
 
 
 class Site:
@@ -68,11 +73,12 @@ class Site:
         self.built.create_site()
         return time.monotonic() - started
 
-    def zcml_text(self, pages):
-        return self.zcml_base.replace("</configure>", PAGES % "".join(EXTRA_PAGE % n for n in range(1, pages + 1)))
+    def zcml_text(self, pages, include=False):
+        extra = "".join(EXTRA_PAGE % n for n in range(1, pages + 1)) + (INCLUDE if include else "")
+        return self.zcml_base.replace("</configure>", PAGES % extra)
 
-    def save_zcml(self, pages):
-        return save_in_place(self.zcml, self.zcml_text(pages))
+    def save_zcml(self, pages, include=False):
+        return save_in_place(self.zcml, self.zcml_text(pages, include))
 
     def start(self):
         self.starts += 1
@@ -116,6 +122,17 @@ def run(log, repeat=None):
             saved = site.save_zcml(pages)
             zcml_ms.append(site.served(client, "/Plone/@@page-%d" % pages, "stable page", saved))
             server.wait_until_quiet(quiet=0.3)
+        full_zcml_ms = []
+        for number in range(repeat or FULL_ZCML_SAVES):
+            pages += 1
+            saved = site.save_zcml(pages, include=number % 2 == 0)
+            full_zcml_ms.append(site.served(client, "/Plone/@@page-%d" % pages, "stable page", saved))
+            server.wait_until_quiet(quiet=0.3)
+        incremental = len(re.findall(r"reloaded ZCML in .*\(ZCML of ", server.log()))
+        full = len(re.findall(r"reloaded ZCML in .*\(all ZCML again: the includes of ", server.log()))
+        if (incremental, full) != (len(zcml_ms), len(full_zcml_ms)):
+            log("plone: WARNING: %d incremental and %d full ZCML reloads, not %d and %d"
+                % (incremental, full, len(zcml_ms), len(full_zcml_ms)))
         setup_py = site.built.package / "setup.py"
         for number in range(1, (repeat or RESTARTS) + 1):
             # One batch: setup.py restarts, so the view's new text comes with the new process.
@@ -123,7 +140,8 @@ def run(log, repeat=None):
             save_in_place(site.views, VIEWS % ("restart-%d" % number))
             restart_ms.append(site.served(client, "/Plone/@@hello", "hello restart-%d" % number, saved, START_TIMEOUT))
             server.wait_until_quiet(quiet=0.5)
-        results.update(python_ms=summary(python_ms), zcml_ms=summary(zcml_ms), restart_ms=summary(restart_ms))
+        results.update(python_ms=summary(python_ms), zcml_ms=summary(zcml_ms), full_zcml_ms=summary(full_zcml_ms),
+                       restart_ms=summary(restart_ms))
         log("plone: save-to-live medians: Python %.0f ms, ZCML %.0f ms"
             % (results["python_ms"]["median"] or -1, results["zcml_ms"]["median"] or -1))
 

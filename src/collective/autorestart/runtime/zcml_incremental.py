@@ -8,9 +8,11 @@ gives raises Fallback, and the caller reloads all ZCML instead.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -32,6 +34,7 @@ INCLUDES = frozenset(["include", "includeOverrides", "exclude", "includeDependen
                       "includePluginsOverrides", "autoIncludePlugins", "autoIncludePluginsOverrides"])
 META_NAMESPACE = "http://namespaces.zope.org/meta"
 CONDITION = "{http://namespaces.zope.org/zcml}condition"
+log = logging.getLogger("collective.autorestart")
 
 
 class Fallback(Exception):
@@ -53,6 +56,7 @@ class Applied:
 
 def reload_changed(paths: tuple[str, ...]) -> Applied:
     """Raises Fallback, or the user's error (the registry then is as it was)."""
+    started = time.perf_counter()
     executed = zcml_actions.executed()
     if executed is None:
         raise Fallback("the start-up's ZCML actions were not recorded")
@@ -88,7 +92,9 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     old_ids = {id(action) for action in old}
     remaining = [action for action in executed.actions if id(action) not in old_ids]
     to_run = _without_conflicts(remaining, new_actions)
+    prepared = time.perf_counter()
     _take_back(old, remaining + to_run)
+    taken_back = time.perf_counter()
     try:
         _run(to_run)
     except BaseException:  # noqa: B902 - undone, then re-raised
@@ -102,6 +108,10 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     machine._seen_files.update(seen_after)
     for path in changed:
         executed.texts.update(zcml_actions.read_texts_of((path,)))
+    log.debug(
+        "incremental ZCML reload: parsed and checked in %.1f ms, took back in %.1f ms, ran in %.1f ms",
+        (prepared - started) * 1000, (taken_back - prepared) * 1000, (time.perf_counter() - taken_back) * 1000,
+    )
     return Applied(tuple(changed), len(old), len(to_run))
 
 
@@ -193,11 +203,24 @@ def _package_of(includepath: tuple[str, ...], texts: dict[str, bytes]):
                 if _matches(pattern, path, globbed="files" in element.attrib):
                     return _package_of(includepath[:-1], texts)
     directory = os.path.dirname(path)
+    # The package whose name the path ends with, before a walk over every module.
+    parts = os.path.normpath(directory).split(os.sep)
+    for start in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[start:]))
+        if module is not None and _holds(module, directory):
+            return module
     for module in list(sys.modules.values()):
-        for entry in getattr(module, "__path__", None) or ():
-            if isinstance(entry, str) and os.path.realpath(entry) == os.path.realpath(directory):
-                return module
+        if _holds(module, directory):
+            return module
     raise Fallback("%s is not in an imported package" % path)
+
+
+def _holds(module, directory: str) -> bool:
+    entries = getattr(module, "__path__", None)
+    if not entries:
+        return False
+    real = os.path.realpath(directory)
+    return any(isinstance(entry, str) and os.path.realpath(entry) == real for entry in list(entries))
 
 
 def _matches(pattern: str, path: str, globbed: bool) -> bool:
@@ -256,8 +279,12 @@ def _parse_again(machine, changed: list[str], contexts: dict, texts: dict) -> tu
     # An including file before the files it includes: these are parsed with it.
     for path in sorted(changed, key=lambda each: len(contexts[each].includepath)):
         context = contexts[path]
-        with open(path, "rb") as stream:
-            structure = _structure(stream.read(), path)
+        try:
+            with open(path, "rb") as stream:
+                structure = _structure(stream.read(), path)
+        except OSError as error:
+            # The full reload reports it at the include that reads it, as a cold start does.
+            raise Fallback("%s can't be read (%s)" % (path, error.strerror)) from error
         if structure is not None and context.structure is not None and structure != context.structure:
             raise Fallback("the includes of %s changed" % path)
         fresh.package = context.package
