@@ -144,14 +144,19 @@ def test_a_file_included_by_package_resolves_names_in_that_package(live):
 
 
 def test_a_directive_it_cannot_take_back_reloads_all_zcml_and_says_why(live):
-    line, _ = live.save(
-        live.browser_zcml,
-        BROWSER_FIRST + '  <class class=".browser.pages.Thing"><implements interface=".browser.pages.IMarked" />'
-        "</class>\n",
-        "all ZCML again: ",
+    implements = (
+        '  <class class=".browser.pages.Thing"><implements interface=".browser.pages.IMarked" /></class>\n'
     )
+    line, _ = live.save(live.browser_zcml, BROWSER_FIRST + implements, "all ZCML again: ")
     assert "zope.interface.declarations.classImplements" in line, line
     served(live.server, "/@@first", "page: True")
+    # Left as it is while it stays in the file: the rest of the file is reloaded alone.
+    live.save(
+        live.browser_zcml,
+        BROWSER_FIRST.replace('name="first"', 'name="renamed"') + implements + BROWSER_FIRST,
+        "(ZCML of autotest.app/src/autotest/app/browser/configure.zcml: ",
+    )
+    served(live.server, "/@@renamed", "page: True")
     # Neither reload takes a declaration back: only a restart gives what a cold start gives.
     _, mark = live.save(live.browser_zcml, BROWSER_FIRST, "all ZCML again: ")
     live.server.wait_for_log(r"restarting the instance: ZCML: .*classImplements.* and is gone", after=mark)

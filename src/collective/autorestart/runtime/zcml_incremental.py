@@ -24,8 +24,10 @@ from collective.autorestart.runtime.outside_zcml import global_registry, registr
 from collective.autorestart.runtime.zcml_undo import (
     CHECKS,
     dotted,
+    full_reload_undoes,
     interface_key,
     is_profile,
+    same_effect,
     undo_profile,
     why_not_undoable,
 )
@@ -74,15 +76,9 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
         return Applied((), 0, 0)
     changed_set = set(changed)
     old = [action for action in executed.actions if _file_of(action) in changed_set]
-    blockers = [(action, why) for action in old if (why := why_not_undoable(action)) is not None]
     contexts = {path: _include_context(path, old, executed) for path in changed}
     new_actions, seen_after = _parse_again(machine, changed, contexts, executed.texts)
-    if blockers:
-        gone = [(action, why) for action, why in blockers if not any(_same(action, new) for new in new_actions)]
-        action, why = (gone or blockers)[0]
-        raise Fallback(
-            "%s can't be taken back (%s)%s" % (_where(action), why, " and is gone" if gone else ""), restart=bool(gone)
-        )
+    old, new_actions = _without_unchanged_blockers(old, new_actions)
     for action in new_actions:
         why = why_not_undoable(action)
         if why is not None:
@@ -115,18 +111,26 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     return Applied(tuple(changed), len(old), len(to_run))
 
 
-def _same(old: dict, new: dict) -> bool:
-    """Whether the new action does what the old one did: running it again changes nothing."""
-    return old.get("callable") is new.get("callable") and _equal(old.get("args"), new.get("args")) and _equal(
-        old.get("kw"), new.get("kw")
-    )
-
-
-def _equal(old, new) -> bool:
-    try:
-        return bool(old == new)
-    except Exception:  # noqa: B902 - whatever their __eq__ does, they are not known to be equal
-        return False
+def _without_unchanged_blockers(old: list[dict], new_actions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """An action that can't be taken back may stay, when the new text has it unchanged
+    (a class's ``implements``, the add-on's translations): it is left as it is, and its
+    twin is not run. One that is gone or changed needs the full reload, or a restart where
+    not even that takes it back."""
+    unmatched = list(new_actions)
+    staying = []
+    for action in old:
+        why = why_not_undoable(action)
+        if why is None:
+            continue
+        twin = next((new for new in unmatched if same_effect(action, new)), None)
+        if twin is None:
+            restart = not full_reload_undoes(action)
+            raise Fallback(
+                "%s can't be taken back (%s) and is gone or changed" % (_where(action), why), restart=restart
+            )
+        unmatched.remove(twin)
+        staying.append(id(action))
+    return [action for action in old if id(action) not in staying], unmatched
 
 
 def _file_of(action: dict) -> str | None:

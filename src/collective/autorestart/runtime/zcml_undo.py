@@ -23,6 +23,46 @@ SECURITY_ON_CLASS = frozenset(
     ]
 )
 CHECKS = frozenset(["zope.security.permission.checkPermission"])
+# What a full ZCML reload does take back (it empties the global registry and runs the
+# cleanups that plone.reload runs), though an incremental one can't.
+FULL_RELOAD_UNDOES = ("Products.GenericSetup.", "zope.i18n.zcml.handler")
+I18N_HANDLER = "zope.i18n.zcml.handler"
+
+
+def full_reload_undoes(action: dict) -> bool:
+    return dotted(action.get("callable")).startswith(FULL_RELOAD_UNDOES)
+
+
+def same_effect(old: dict, new: dict) -> bool:
+    """Whether the new action does what the old one did, so that the old one's effect can
+    stay as it is. Parsing makes new objects for some arguments: i18n's message catalogs
+    are compared by their files."""
+    if old.get("callable") is not new.get("callable"):
+        return False
+    if dotted(old.get("callable")) == I18N_HANDLER:
+        return _catalogs(old) == _catalogs(new)
+    return _equal(old.get("args"), new.get("args")) and _equal(old.get("kw"), new.get("kw"))
+
+
+def _catalogs(action: dict):
+    args = action.get("args") or ((), None)
+    catalogs, name = (args[0], args[1]) if len(args) >= 2 else (args[0], None)
+    try:
+        files = sorted(
+            (str(getattr(catalog, "language", "")), str(getattr(catalog, "domain", "")),
+             str(getattr(catalog, "_filename", id(catalog))))
+            for catalog in catalogs
+        )
+    except TypeError:
+        return object()  # equal to nothing
+    return name, files
+
+
+def _equal(old, new) -> bool:
+    try:
+        return bool(old == new)
+    except Exception:  # noqa: B902 - whatever their __eq__ does, they are not known to be equal
+        return False
 
 
 def dotted(callable_) -> str:
