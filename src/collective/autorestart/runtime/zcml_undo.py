@@ -23,10 +23,10 @@ SECURITY_ON_CLASS = frozenset(
     ]
 )
 CHECKS = frozenset(["zope.security.permission.checkPermission"])
-# What a full ZCML reload does take back (it empties the global registry and runs the
-# cleanups that plone.reload runs), though an incremental one can't.
-FULL_RELOAD_UNDOES = ("Products.GenericSetup.", "zope.i18n.zcml.handler")
-I18N_HANDLER = "zope.i18n.zcml.handler"
+# What a full ZCML reload does take back, though an incremental one can't: translation
+# domains are utilities of the global registry, which the full reload empties. (Not
+# GenericSetup's steps: no cleanup empties its registries.)
+FULL_RELOAD_UNDOES = ("zope.i18n.zcml.handler",)
 
 
 def full_reload_undoes(action: dict) -> bool:
@@ -35,27 +35,28 @@ def full_reload_undoes(action: dict) -> bool:
 
 def same_effect(old: dict, new: dict) -> bool:
     """Whether the new action does what the old one did, so that the old one's effect can
-    stay as it is. Parsing makes new objects for some arguments: i18n's message catalogs
-    are compared by their files."""
-    if old.get("callable") is not new.get("callable"):
+    stay as it is. Parsing makes new objects for some arguments (i18n's message catalogs,
+    GenericSetup's upgrade steps): those of one type are compared by their attributes."""
+    return old.get("callable") is new.get("callable") and _alike(old.get("args"), new.get("args")) and _alike(
+        old.get("kw"), new.get("kw")
+    )
+
+
+def _alike(old, new, depth: int = 3) -> bool:
+    if old is new or _equal(old, new):
+        return True
+    if depth == 0 or type(old) is not type(new):
         return False
-    if dotted(old.get("callable")) == I18N_HANDLER:
-        return _catalogs(old) == _catalogs(new)
-    return _equal(old.get("args"), new.get("args")) and _equal(old.get("kw"), new.get("kw"))
-
-
-def _catalogs(action: dict):
-    args = action.get("args") or ((), None)
-    catalogs, name = (args[0], args[1]) if len(args) >= 2 else (args[0], None)
-    try:
-        files = sorted(
-            (str(getattr(catalog, "language", "")), str(getattr(catalog, "domain", "")),
-             str(getattr(catalog, "_filename", id(catalog))))
-            for catalog in catalogs
-        )
-    except TypeError:
-        return object()  # equal to nothing
-    return name, files
+    if isinstance(old, (list, tuple)):
+        return len(old) == len(new) and all(_alike(a, b, depth - 1) for a, b in zip(old, new))
+    if isinstance(old, dict):
+        return old.keys() == new.keys() and all(_alike(old[key], new[key], depth - 1) for key in old)
+    if inspect.isclass(old) or inspect.isroutine(old) or not hasattr(old, "__dict__"):
+        return False
+    if isinstance(getattr(old, "_filename", None), str):
+        # A message catalog: what it holds is read from its file.
+        return all(getattr(old, name, None) == getattr(new, name, None) for name in ("_filename", "language", "domain"))
+    return _alike(vars(old), vars(new), depth - 1)
 
 
 def _equal(old, new) -> bool:
