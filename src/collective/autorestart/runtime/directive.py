@@ -13,6 +13,7 @@ from zope.schema import TextLine
 
 from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
 from collective.autorestart.runtime import outside_zcml, zcml_actions
+from collective.autorestart.watching.report import under_roots
 
 IConfigDirective = InterfaceClass(
     "IConfigDirective",
@@ -33,7 +34,7 @@ def config_directive(_context, **attributes: str) -> None:
     if os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE:
         machine = configuration_machine(_context)
         outside_zcml.watch_execution(machine)
-        zcml_actions.record_execution(machine, under(config.watch))
+        zcml_actions.record_execution(machine, under_roots(config.watch))
     _context.action(discriminator=(PACKAGE, "config"), callable=set_config, args=(config,))
 
 
@@ -43,12 +44,6 @@ def configuration_machine(context):
     while hasattr(context, "context"):
         context = context.context
     return context
-
-
-def under(roots: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(
-        os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
-    )
 
 
 def set_config(config: Config) -> None:

@@ -66,7 +66,7 @@ def _null_byte_line(filename: str, error: BaseException) -> int | None:
     return None if position < 0 else content.count(b"\n", 0, position) + 1
 
 
-def _under(roots: tuple[str, ...]) -> tuple[str, ...]:
+def under_roots(roots: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(
         os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
     )
@@ -78,7 +78,7 @@ def _zcml_location(error: BaseException, roots: tuple[str, ...]) -> tuple[str, i
     found = [(filename, int(line)) for filename, line in ZCML_LOCATION.findall(str(error))]
     if not found or not found[-1][0].endswith(".zcml"):
         return None
-    prefixes = _under(roots)
+    prefixes = under_roots(roots)
     theirs = [location for location in found if location[0].startswith(prefixes)]
     return theirs[-1] if theirs else found[-1]
 
