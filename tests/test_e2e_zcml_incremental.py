@@ -212,3 +212,15 @@ def test_a_file_no_zcml_includes_changes_nothing(live):
         "no ZCML the site loaded changed",
     )
     assert live.server.get("/@@unused")[0] == 404
+
+
+def test_after_a_failed_full_reload_the_fix_is_live(live):
+    """plone.reload keeps the machine of the last good execution when a full reload fails,
+    its record of the files read emptied: the next save must still find the saved file."""
+    include = '  <include package="autotest.app.sub" />\n'
+    broken = '  <browser:page name="bad" for="*" class=".browser.pages.DoesNotExist" permission="zope.Public" />\n'
+    line, _ = live.save(live.browser_zcml, BROWSER_FIRST + include + broken, "reload failed")
+    assert live.server.get("/@@first") == (200, "page: False")
+    live.save(live.browser_zcml, BROWSER_FIRST.replace('name="first"', 'name="fixed"') + include, "reloaded")
+    served(live.server, "/@@fixed", "page: False")
+    assert live.server.get("/@@first")[0] == 404

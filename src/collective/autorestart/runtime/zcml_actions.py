@@ -16,6 +16,9 @@ from zope.configuration.config import resolveConflicts
 class Executed:
     machine: object
     actions: list[dict]
+    # The files it read. A copy: plone.reload empties the machine's own set before a full
+    # reload, and keeps that machine when the reload fails.
+    seen: set[str] = field(default_factory=set)
     # What the watched ZCML files held when they were parsed: what their includes were.
     texts: dict[str, bytes] = field(default_factory=dict)
 
@@ -38,15 +41,16 @@ def record_execution(machine, watched: tuple[str, ...]) -> None:
         result = execute_actions(*args, **kwargs)
         # Only an execution that succeeded matches the registry (a failed full reload is
         # rolled back by plone.reload).
-        _executed = Executed(machine, resolved, read_texts(machine, watched))
+        seen = set(machine._seen_files)
+        _executed = Executed(machine, resolved, seen, read_texts(seen, watched))
         return result
 
     machine.execute_actions = execute_and_record
     machine._autorestart_recorded = True
 
 
-def read_texts(machine, watched: tuple[str, ...]) -> dict[str, bytes]:
-    return read_texts_of(path for path in machine._seen_files if path.startswith(watched))
+def read_texts(seen: set[str], watched: tuple[str, ...]) -> dict[str, bytes]:
+    return read_texts_of(path for path in seen if path.startswith(watched))
 
 
 def read_texts_of(paths) -> dict[str, bytes]:

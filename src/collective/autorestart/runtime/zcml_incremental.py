@@ -63,7 +63,7 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     if executed is None:
         raise Fallback("the start-up's ZCML actions were not recorded")
     machine = executed.machine
-    seen = machine._seen_files
+    seen = executed.seen
     changed = []
     for path in paths:
         known = [candidate for candidate in (os.path.abspath(path), os.path.realpath(path)) if candidate in seen]
@@ -77,7 +77,7 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
     changed_set = set(changed)
     old = [action for action in executed.actions if _file_of(action) in changed_set]
     contexts = {path: _include_context(path, old, executed) for path in changed}
-    new_actions, seen_after = _parse_again(machine, changed, contexts, executed.texts)
+    new_actions, seen_after = _parse_again(machine, seen, changed, contexts)
     old, new_actions = _without_unchanged_blockers(old, new_actions)
     for action in new_actions:
         why = why_not_undoable(action)
@@ -101,9 +101,8 @@ def reload_changed(paths: tuple[str, ...]) -> Applied:
             raise Fallback("the previous ZCML could not be restored (%s)" % error) from error
         raise
     executed.actions = remaining + to_run
-    machine._seen_files.update(seen_after)
-    for path in changed:
-        executed.texts.update(zcml_actions.read_texts_of((path,)))
+    seen.update(seen_after)
+    executed.texts.update(zcml_actions.read_texts_of(changed))
     log.debug(
         "incremental ZCML reload: parsed and checked in %.1f ms, took back in %.1f ms, ran in %.1f ms",
         (prepared - started) * 1000, (taken_back - prepared) * 1000, (time.perf_counter() - taken_back) * 1000,
@@ -273,13 +272,13 @@ def _may_be_globbed(path: str, texts: dict[str, bytes]) -> bool:
     return path.endswith(".zcml") and any(re.search(rb"\bfiles\s*=", text) for text in texts.values())
 
 
-def _parse_again(machine, changed: list[str], contexts: dict, texts: dict) -> tuple[list[dict], set[str]]:
+def _parse_again(machine, seen: set[str], changed: list[str], contexts: dict) -> tuple[list[dict], set[str]]:
     fresh = ConfigurationMachine()
     # The directives the site defined, and the features it provides.
     fresh._registry = machine._registry
     fresh._docRegistry = machine._docRegistry
     fresh._features = set(machine._features)
-    fresh._seen_files = set(machine._seen_files) - set(changed)
+    fresh._seen_files = seen - set(changed)
     # An including file before the files it includes: these are parsed with it.
     for path in sorted(changed, key=lambda each: len(contexts[each].includepath)):
         context = contexts[path]
@@ -295,7 +294,7 @@ def _parse_again(machine, changed: list[str], contexts: dict, texts: dict) -> tu
         fresh.basepath = os.path.dirname(path)
         fresh.includepath = context.includepath
         xmlconfig.include(fresh, file=path)
-    return list(fresh.actions), fresh._seen_files - machine._seen_files
+    return list(fresh.actions), fresh._seen_files - seen
 
 
 def _without_conflicts(remaining: list[dict], new_actions: list[dict]) -> list[dict]:
