@@ -32,12 +32,36 @@ def buildout(tmp_path):
     return Buildout(tmp_path / "buildout")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, request):
-    """A buildout for the tests of one module, watching its package's src, silent."""
-    buildout = Buildout(tmp_path_factory.mktemp(request.module.__name__) / "buildout")
-    buildout.run(autoreload=WATCH_SRC_SILENTLY)
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The one buildout of the Zope tests: Zope, the package under development and our part
+    with the sound extra, watching the package's src, silent.  bin/buildout is the slowest
+    step of most tests, so they share it: each finds the package as written (``package``)
+    and the part's options as they are here (a test that needs others uses
+    ``built.configured``, which puts them back)."""
+    buildout = Buildout(tmp_path_factory.mktemp("zope") / "buildout")
+    buildout.run(autoreload=WATCH_SRC_SILENTLY, our_egg="collective.autorestart[sound]")
     return buildout
+
+
+@pytest.fixture(scope="session")
+def plone_sites(tmp_path_factory):
+    """site(name): the Plone site of RELEASES[name], built and created once per run (minutes
+    each); the demo add-on as it was copied, whatever an earlier test saved into it."""
+    from harness.plone import RELEASES, PloneBuildout
+
+    sites = {}
+
+    def site(name):
+        if name not in sites:
+            made = PloneBuildout(tmp_path_factory.mktemp("plone-" + name) / "buildout", RELEASES[name])
+            made.build()
+            made.create_site()
+            sites[name] = made
+        sites[name].reset_package()
+        return sites[name]
+
+    return site
 
 
 @pytest.fixture

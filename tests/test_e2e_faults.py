@@ -138,31 +138,30 @@ def test_reload_view_is_not_registered_in_a_plain_instance(servers, built):
 def test_a_watch_root_replaced_by_a_fresh_copy_is_watched_again(autoreload, built):
     # Every file of the new tree counts as changed, setup.py too: without restart-on the
     # instance stays, and the test sees the watches of the new tree at work.
-    built.run(autoreload=WATCH_SRC_SILENTLY + "\nrestart-on =")
-    server = autoreload()
     src = built.directory / "src"
     old = built.directory / "src.old"
-    try:
-        mark = len(server.log())
-        # What a fresh clone into the same path does: the old tree goes, a new one comes.
-        os.rename(src, old)
-        shutil.copytree(old, src, symlinks=True)
-        server.wait_for_log(r"watch root %s is back" % src, after=mark)
-        (built.code / "views.py").write_text(value_module("in-the-new-tree"))
-        served(server, "/@@value", "value=in-the-new-tree")
-        server.wait_until_quiet()  # the reload's log line comes after the new code is live
-        mark = len(server.log())
-        (old / "autotest.app" / "src" / "autotest" / "app" / "views.py").write_text(value_module("old"))
-        time.sleep(0.5)
-        assert "reloaded" not in server.log()[mark:]
-        assert server.get("/@@value") == (200, "value=in-the-new-tree")
-        assert "pyinotify" not in server.log()
-    finally:
-        if not src.exists():
-            os.rename(old, src)
-        elif old.exists():
-            shutil.rmtree(old)
-        built.run(autoreload=WATCH_SRC_SILENTLY)
+    with built.configured(restart_on=()):
+        server = autoreload()
+        try:
+            mark = len(server.log())
+            # What a fresh clone into the same path does: the old tree goes, a new one comes.
+            os.rename(src, old)
+            shutil.copytree(old, src, symlinks=True)
+            server.wait_for_log(r"watch root %s is back" % src, after=mark)
+            (built.code / "views.py").write_text(value_module("in-the-new-tree"))
+            served(server, "/@@value", "value=in-the-new-tree")
+            server.wait_until_quiet()  # the reload's log line comes after the new code is live
+            mark = len(server.log())
+            (old / "autotest.app" / "src" / "autotest" / "app" / "views.py").write_text(value_module("old"))
+            time.sleep(0.5)
+            assert "reloaded" not in server.log()[mark:]
+            assert server.get("/@@value") == (200, "value=in-the-new-tree")
+            assert "pyinotify" not in server.log()
+        finally:
+            if not src.exists():
+                os.rename(old, src)
+            elif old.exists():
+                shutil.rmtree(old)
 
 
 def test_a_symlinked_package_is_reloaded(servers, tmp_path):
@@ -183,8 +182,7 @@ def test_a_symlinked_package_is_reloaded(servers, tmp_path):
 
 
 def test_a_buildout_run_in_the_watched_buildout_reloads_nothing(autoreload, built):
-    built.run(autoreload="watch = ${buildout:directory}\nsound = off")
-    try:
+    with built.configured(watch=[str(built.directory)]):
         server = autoreload()
         mark = len(server.log())
         result = run_buildout(built.directory)
@@ -192,8 +190,6 @@ def test_a_buildout_run_in_the_watched_buildout_reloads_nothing(autoreload, buil
         time.sleep(0.5)
         after = server.log()[mark:]
         assert "changed" not in after and "reloaded" not in after, after
-    finally:
-        built.run(autoreload=WATCH_SRC_SILENTLY)
 
 
 def test_no_inotify_instance_left_means_zope_serves_without_autoreload(servers, built):

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from harness.http import served
-from harness.plone import RELEASES, PloneBuildout
+from harness.plone import RELEASES
 from harness.ports import port_is_free
 from harness.proc import wait_until_gone, zope_pid
 
@@ -47,10 +47,8 @@ ADDED_PAGE = '''\
 
 
 @pytest.mark.parametrize("release", sorted(RELEASES), ids=lambda name: "plone-" + name)
-def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, tmp_path, figures, release):
-    site = PloneBuildout(tmp_path / "buildout", RELEASES[release])
-    site.build()
-    site.create_site()
+def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone_sites, figures, release):
+    site = plone_sites(release)
     server = servers(
         [str(site.script)], site.directory, site.directory / "server.log", site.port, terminal=True
     )

@@ -8,7 +8,6 @@ import pytest
 
 from harness.buildouts import write
 from harness.http import served
-from harness.plone import RELEASES, PloneBuildout
 from harness.registrations import Step, compare_steps
 from harness.zope_side import SNAPSHOT_PATH, add_snapshot
 
@@ -164,13 +163,11 @@ STEPS = [
 ]
 
 
-def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(servers, tmp_path, figures):
-    site = PloneBuildout(tmp_path / "buildout", RELEASES["6.2"])
-    site.build()
+def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(servers, plone_sites, figures):
+    site = plone_sites("6.2")
     write(site.code / "components.py", COMPONENTS)
     write(site.code / "components.zcml", ZCML % "")
     add_snapshot(site.code, '  <include file="components.zcml" />\n')
-    site.create_site()
 
     def start(name):
         return servers([str(site.script)], site.directory, site.directory / (name + ".log"), site.port)

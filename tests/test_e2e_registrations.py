@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from harness.buildouts import WATCH_SRC_SILENTLY, Buildout, write
+from harness.buildouts import write
 from harness.http import served
 from harness.registrations import Step, compare_steps
 from harness.zope_side import SNAPSHOT_PATH, add_snapshot
@@ -148,9 +148,8 @@ STEPS = [
 
 
 @pytest.fixture
-def registry_buildout(tmp_path):
-    buildout = Buildout(tmp_path / "buildout")
-    buildout.write_package()
+def registry_buildout(package):
+    buildout = package
     write(buildout.code / "components.py", COMPONENTS)
     write(buildout.code / "at_import.py", AT_IMPORT)
     write(buildout.code / "components.zcml", ZCML % "")
@@ -159,7 +158,6 @@ def registry_buildout(tmp_path):
         '  <subscriber for="zope.processlifetime.IProcessStarting" handler=".at_import.on_start" />\n'
         '  <include file="components.zcml" />\n',
     )
-    buildout.run(autoreload=WATCH_SRC_SILENTLY)
     return buildout
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from audio import segments
-from harness.buildouts import Buildout, value_module, write
+from harness.buildouts import value_module, write
 from harness.edits import save_by_rename, save_in_place, sleep_into_next_second
 from harness.http import served
 from harness.processes import Server
@@ -79,15 +79,14 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    buildout = Buildout(tmp_path_factory.mktemp("e2e") / "buildout")
-    buildout.run(
-        autoreload="watch = ${buildout:directory}/src",
-        our_egg="collective.autorestart[sound]",
-    )
-    site = Site(buildout)
-    yield site
-    site.stop()
+def site(built):
+    """The shared buildout with its sounds on, as a user's with the sound extra."""
+    built.reset_package()
+    with built.configured(sound=True):
+        site = Site(built)
+        yield site
+        site.stop()
+    built.reset_package()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness.buildouts import Buildout, value_module
+from harness.buildouts import value_module
 from harness.http import served
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
@@ -15,18 +15,10 @@ WATCHING = r"watching \d+ directories"
 TIMEOUT_SECONDS = 3
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    buildout = Buildout(tmp_path_factory.mktemp("user_code") / "buildout")
-    buildout.run(
-        autoreload="""
-            watch = ${buildout:directory}/src
-            sound = off
-            reload-timeout = %d
-        """
-        % (TIMEOUT_SECONDS * 1000)
-    )
-    return buildout
+@pytest.fixture(scope="module", autouse=True)
+def short_reload_timeout(built):
+    with built.configured(reload_timeout=TIMEOUT_SECONDS * 1000):
+        yield
 
 
 def start(servers, built, name):

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from harness.buildouts import WATCH_SRC_SILENTLY, Buildout, write
+from harness.buildouts import write
 from harness.http import served
 from harness.processes import Server
 
@@ -85,9 +85,9 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    buildout = Buildout(tmp_path_factory.mktemp("incremental") / "buildout")
-    buildout.write_package()
+def site(built):
+    buildout = built
+    buildout.reset_package()
     code = buildout.code
     write(code / "browser" / "__init__.py", "")
     write(code / "browser" / "pages.py", PAGES)
@@ -98,7 +98,6 @@ def site(tmp_path_factory):
     write(code / "unused.zcml", ZCML % "")
     configure = code / "configure.zcml"
     configure.write_text(configure.read_text().replace("</configure>", INCLUDES + "</configure>"))
-    buildout.run(autoreload=WATCH_SRC_SILENTLY)
     server = Server([str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port)
     try:
         served(server, "/@@first", "page: False", restarting=True)
@@ -106,6 +105,7 @@ def site(tmp_path_factory):
         yield Site(buildout, server)
     finally:
         server.stop()
+        buildout.reset_package()
 
 
 @pytest.fixture

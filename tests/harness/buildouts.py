@@ -1,11 +1,16 @@
 """The tests' buildout: Zope, a small package under development (autotest.app) and our part,
 with the repository's pins and a shared egg cache. bench/ runs its own config through
 run_buildout()."""
+import contextlib
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from collective.autorestart import contract
 
 from .ports import free_port
 
@@ -134,6 +139,20 @@ PACKAGE_FILES = {
 }
 
 
+def slug_with(text, **fields):
+    """The slug text with the given fields of the contract (its attribute names, e.g.
+    on_zcml_change="restart", watch=["/abs/dir"]) set as the recipe would encode them."""
+    for name, value in fields.items():
+        field = next(field for field in contract.FIELDS if field.name == name)
+        encoded = quoteattr(contract.encode(field, value))
+        text, count = re.subn(
+            r"(?m)^(\s+%s=)(\"[^\"]*\"|'[^']*')$" % name, lambda match: match.group(1) + encoded, text
+        )
+        if count != 1:
+            raise AssertionError("the slug has no single attribute %s:\n%s" % (name, text))
+    return text
+
+
 class Buildout:
     """A buildout directory of its own with Zope, a package under development and our part."""
 
@@ -240,6 +259,18 @@ class Buildout:
         if check and result.returncode != 0:
             raise AssertionError("bin/buildout failed:\n" + result.stdout[-6000:])
         return result
+
+    @contextlib.contextmanager
+    def configured(self, **fields):
+        """The runtime and supervisor configured with fields changed (see slug_with), as a
+        buildout run with those options would, without one: the part's options end up in
+        the slug alone. The slug bin/buildout wrote is put back afterwards."""
+        written = self.slug.read_text()
+        self.slug.write_text(slug_with(written, **fields))
+        try:
+            yield self
+        finally:
+            self.slug.write_text(written)
 
     @property
     def slug(self):

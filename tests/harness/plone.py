@@ -122,6 +122,29 @@ class PloneBuildout:
             raise AssertionError("bin/buildout failed:\n" + result.stdout[-6000:])
         return result
 
+    def reset_package(self):
+        """Put the demo add-on back as build() copied it: rewrite the files that differ,
+        remove what a test added (not what the develop step and Python wrote)."""
+        wanted = set()
+        for source in DEMO_PACKAGE.rglob("*"):
+            relative = source.relative_to(DEMO_PACKAGE)
+            if source.is_dir() or _generated(relative):
+                continue
+            wanted.add(relative)
+            target = self.package / relative
+            if not target.exists() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+        for path in sorted(self.package.rglob("*"), reverse=True):
+            relative = path.relative_to(self.package)
+            if _generated(relative) or relative in wanted:
+                continue
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            else:
+                path.unlink()
+
     def create_site(self):
         """The site Plone, made through bin/instance run; its output."""
         __tracebackhide__ = True
@@ -141,3 +164,8 @@ class PloneBuildout:
     @property
     def script(self):
         return self.directory / "bin" / "instance-autoreload"
+
+
+def _generated(relative):
+    """What the develop step (the egg-info) and Python (bytecode) write into a package."""
+    return any(part.endswith(".egg-info") or part == "__pycache__" for part in relative.parts)

@@ -39,9 +39,15 @@ def tree(pid):
     return found
 
 
-def fd_count(pid):
-    """How many files the process has open."""
-    return len(os.listdir("/proc/%d/fd" % pid))
+def open_files(pid):
+    """What the process has open, by descriptor: a path, or a kind and inode (pipe:[123])."""
+    found = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            found[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:  # closed meanwhile
+            continue
+    return found
 
 
 def wait_until_gone(pids, timeout):

@@ -138,8 +138,10 @@ class Supervisor:
                     word, _, reason = line.decode("utf-8", "replace").partition(" ")
                     if word == READY:
                         ready = True
-                        self._report_ready(started, restarting)
+                        # First: the serving probe's connection is closed by the time the
+                        # line is logged, so that a settled supervisor holds only its own fds.
                         report_in.ready(time.monotonic())
+                        self._report_ready(started, restarting)
                     elif word == OFF:
                         report_in.off(reason, time.monotonic())
                     elif word == RESTART:
