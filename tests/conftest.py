@@ -1,5 +1,6 @@
 """Fixtures and hooks only; what they use lives in tests/harness, shared with bench/."""
 import logging
+import os
 import sys
 
 import pytest
@@ -15,6 +16,13 @@ FIGURES = pytest.StashKey[list]()
 # one every maintained release supports. Elsewhere they are deselected, and the summary says so.
 PLONE_PYTHON = (3, 11)
 PLONE_DESELECTED = pytest.StashKey[int]()
+# The whole end-to-end set runs on this Python; on the others the unit tests and the tests
+# marked smoke (what differs between Pythons: the reload engine, signals, the recipe), unless
+# this variable is set.  Half the time of a run, and no behaviour of ours depends on the
+# Python version outside what the smoke set covers.
+FULL_E2E_PYTHON = (3, 11)
+FULL_E2E_VARIABLE = "AUTORESTART_FULL_E2E"
+E2E_DESELECTED = pytest.StashKey[int]()
 
 
 def pytest_configure(config):
@@ -113,14 +121,25 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def _deselect(config, items, unwanted, key):
+    deselected = [item for item in items if unwanted(item)]
+    if deselected:
+        items[:] = [item for item in items if not unwanted(item)]
+        config.hook.pytest_deselected(items=deselected)
+        config.stash[key] = len(deselected)
+
+
+def _end_to_end_beyond_the_smoke_set(item):
+    return (item.get_closest_marker("zope") or item.get_closest_marker("buildout")) and not item.get_closest_marker(
+        "smoke"
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    if sys.version_info[:2] == PLONE_PYTHON:
-        return
-    plone = [item for item in items if item.get_closest_marker("plone")]
-    if plone:
-        items[:] = [item for item in items if not item.get_closest_marker("plone")]
-        config.hook.pytest_deselected(items=plone)
-        config.stash[PLONE_DESELECTED] = len(plone)
+    if sys.version_info[:2] != PLONE_PYTHON:
+        _deselect(config, items, lambda item: item.get_closest_marker("plone"), PLONE_DESELECTED)
+    if sys.version_info[:2] != FULL_E2E_PYTHON and not os.environ.get(FULL_E2E_VARIABLE):
+        _deselect(config, items, _end_to_end_beyond_the_smoke_set, E2E_DESELECTED)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -128,6 +147,12 @@ def pytest_terminal_summary(terminalreporter):
     if deselected:
         terminalreporter.write_line(
             "%d Plone tests deselected: they run on Python %d.%d only" % ((deselected,) + PLONE_PYTHON)
+        )
+    deselected = terminalreporter.config.stash.get(E2E_DESELECTED, 0)
+    if deselected:
+        terminalreporter.write_line(
+            "%d end-to-end tests deselected: on this Python the smoke set runs, all of them on %d.%d"
+            " or with %s=1" % ((deselected,) + FULL_E2E_PYTHON + (FULL_E2E_VARIABLE,))
         )
     lines = terminalreporter.config.stash.get(FIGURES, [])
     if lines:

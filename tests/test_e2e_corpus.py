@@ -12,7 +12,7 @@ import pytest
 from harness.corpus import CASES, apply_edit, page_of, write_corpus
 from harness.http import served
 
-pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
+pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.smoke, pytest.mark.usefixtures("package")]
 
 # A restart per case costs seconds on Plone: these the engine must apply in place.
 IN_PLACE = {

@@ -7,7 +7,7 @@ import pytest
 
 from harness.http import served
 
-pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
+pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.smoke, pytest.mark.usefixtures("package")]
 
 WATCHING = r"watching \d+ directories"
 

@@ -22,6 +22,7 @@ def assert_all_gone(pids, port):
     assert port_is_free(port)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_ends_every_process_promptly_and_closes_the_zodb(autoreload, built, figures, signum):
     server = autoreload()
@@ -42,6 +43,7 @@ def test_signal_ends_every_process_promptly_and_closes_the_zodb(autoreload, buil
     assert "killing it" not in server.log()
 
 
+@pytest.mark.smoke
 def test_ctrl_c_in_a_terminal(servers, built, figures):
     """In a terminal the instance shares its process group, so pdb can read the terminal;
     Ctrl-C then reaches both processes and everything still ends promptly."""

@@ -10,7 +10,7 @@ from harness.http import served
 from harness.registrations import Step, compare_steps
 from harness.zope_side import SNAPSHOT_PATH, add_snapshot
 
-pytestmark = [pytest.mark.buildout, pytest.mark.zope]
+pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.smoke]
 
 # The log line of an incremental ZCML reload: only the saved file's directives again.
 INCREMENTAL = r"\(ZCML of autotest\.app/src/autotest/app/components\.zcml: \d+ actions taken back, \d+ done"

@@ -110,6 +110,7 @@ def test_serves_in_debug_mode_and_says_what_it_watches(live):
     assert line.group(2).rstrip(" ,") == str(buildout.directory / "src")
 
 
+@pytest.mark.smoke
 def test_in_place_save_is_live(live):
     buildout, server = live
     for value in range(1, 6):
@@ -143,6 +144,7 @@ def test_second_save_in_the_same_second_is_live(live):
     served(server, "/@@value", "value=second-%d" % attempt)
 
 
+@pytest.mark.smoke
 def test_broken_code_keeps_serving_and_the_fix_is_live(live):
     buildout, server = live
     views = buildout.code / "views.py"
@@ -193,6 +195,7 @@ def add_a_view(buildout):
     )
 
 
+@pytest.mark.smoke
 def test_new_view_in_configure_zcml(live):
     buildout, server = live
     assert server.get("/@@added")[0] == 404

@@ -24,6 +24,7 @@ def short_grace(built):
         yield
 
 
+@pytest.mark.smoke
 def test_a_change_to_setup_py_restarts_and_the_zodb_survives(autoreload, built, figures):
     # A ZODB of its own: the counter starts at 1.
     for path in (built.directory / "var" / "filestorage").glob("Data.fs*"):

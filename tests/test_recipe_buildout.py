@@ -16,6 +16,7 @@ def slug_config(buildout):
     return document.getElementsByTagName("autorestart:config")[0]
 
 
+@pytest.mark.smoke
 def test_generates_script_and_slug(buildout):
     buildout.run(autoreload="watch = ${buildout:directory}/src\ndebounce = 25\nsound = off")
     assert os.access(buildout.script, os.X_OK)
