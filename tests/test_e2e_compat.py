@@ -160,25 +160,27 @@ WALKER_OVERRIDES = """\
 """
 
 
-def test_a_start_up_subscriber_after_ours_that_walks_sys_modules(servers, tmp_path):
+def test_a_start_up_subscriber_after_ours_that_walks_sys_modules(servers, package):
     """Our threads (the sound's imports pygame) start only once Zope's IProcessStarting
     notification has returned: before, they changed sys.modules under plone.reload's walk,
     and Plone's start failed with "dictionary changed size during iteration"."""
-    buildout = Buildout(tmp_path / "buildout")
-    buildout.write_package()
+    buildout = package
     write(buildout.code / "walker.py", WALKER)
-    # An overrides file is loaded after our slug: its subscriber runs after ours.
+    # An overrides file is loaded after our slug: its subscriber runs after ours.  This is
+    # the include zope2instance writes for ``zcml = autotest.app-overrides``.
     write(buildout.code / "overrides.zcml", WALKER_OVERRIDES)
-    config = buildout.config(
-        autoreload="watch = ${buildout:directory}/src", our_egg="collective.autorestart[sound]"
-    ).replace("zcml = autotest.app\n", "zcml =\n    autotest.app\n    autotest.app-overrides\n")
-    buildout.run(config=config)
+    include = buildout.slug.parent / "003-autotest.app-overrides.zcml"
+    include.write_text('<include package="autotest.app" file="overrides.zcml" />')
     env = dict(os.environ, SDL_AUDIODRIVER="disk", SDL_DISKAUDIOFILE=str(buildout.directory / "audio.raw"))
-    server = servers(
-        [str(buildout.script)], buildout.directory, buildout.directory / "server.log", buildout.port, env=env
-    )
+    try:
+        with buildout.configured(sound=True):
+            server = servers(
+                [str(buildout.script)], buildout.directory, buildout.directory / "walker.log", buildout.port, env=env
+            )
+            server.wait_for_log(r"watching \d+ directories")
+    finally:
+        include.unlink()
     server.wait_for_log(r"walked sys.modules \d+ times")
-    server.wait_for_log(r"watching \d+ directories")
     served(server, "/@@value", "value=0", restarting=True)
     assert "dictionary changed size" not in server.log()
     assert "exited with status" not in server.log()

@@ -315,6 +315,13 @@ def test_install_returns_the_paths_it_created(tmp_path):
     assert repr(["--slug", str(slug), "--"])[1:-1] in text
 
 
+def test_a_custom_script_name_is_the_script_installed(tmp_path):
+    paths = installable(tmp_path, script="zope-live").install()
+    assert paths[1:] == [str(tmp_path / "bin" / "zope-live")]
+    assert os.access(tmp_path / "bin" / "zope-live", os.X_OK)
+    assert not (tmp_path / "bin" / PART).exists()
+
+
 def test_second_install_and_update_with_unchanged_options_rewrite_nothing(tmp_path):
     paths = installable(tmp_path).install()
     old = 1_000_000_000
