@@ -375,3 +375,104 @@ def test_a_watched_file_is_not_a_directory(tmp_path):
     path = tmp_path / "src" / "views.py"
     assert message.startswith("[autoreload] watch = src/views.py: %s is not a directory" % path)
     assert "Name the directory that holds it." in message
+
+
+# Unknown options: a typo is an error, not an option silently ignored.
+
+
+def parse_verbatim(tmp_path, **options):
+    """parse with the option names as written: add_part would turn _ into -."""
+    buildout = make_buildout(tmp_path)
+    buildout[PART] = dict(options, recipe="collective.autorestart")
+    return parsing.parse(PART, buildout, buildout[PART])
+
+
+def verbatim_error_of(tmp_path, **options):
+    with pytest.raises(zc.buildout.UserError) as info:
+        parse_verbatim(tmp_path, **options)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "option, value, closest",
+    [("on_zcml_change", "restart", "on-zcml-change"), ("debounse", "50", "debounce"), ("Sound", "off", "sound")],
+)
+def test_a_typo_names_the_closest_option(tmp_path, option, value, closest):
+    message = verbatim_error_of(tmp_path, **{option: value})
+    assert message == "[autoreload] %s = %s: unknown option. Did you mean '%s'? Rename it." % (option, value, closest)
+
+
+def test_an_unknown_option_without_a_close_one_lists_the_options(tmp_path):
+    message = verbatim_error_of(tmp_path, colour="red")
+    assert message.startswith("[autoreload] colour = red: unknown option. Remove it; the options are instance, ")
+    assert "Did you mean" not in message
+    assert "on-zcml-change" in message and "stop-grace" in message
+
+
+def test_an_unknown_option_is_reported_before_a_bad_value(tmp_path):
+    message = verbatim_error_of(tmp_path, debounse="50", sound="loud")
+    assert message.startswith("[autoreload] debounse = 50: unknown option")
+
+
+@pytest.mark.parametrize("option", ["interpreter", "scripts", "extra-paths", "relative-paths"])
+def test_zc_recipe_egg_script_options_are_not_ignored_silently(tmp_path, option):
+    message = verbatim_error_of(tmp_path, **{option: "x"})
+    assert message.startswith("[autoreload] %s = x: unknown option." % option)
+    assert "It is an option of zc.recipe.egg's scripts, which this recipe does not pass on" in message
+
+
+# What buildout, zc.recipe.egg and the recipe put into a part's options (seen in a real
+# bin/buildout run: buildout reads recipe and <part-dependencies>, zc.recipe.egg writes the
+# directories, executable and buildout-directory, buildout the signature and installed files).
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("<part-dependencies>", "instance"),
+        ("find-links", "https://example.org/eggs"),
+        ("index", "https://example.org/simple"),
+        ("eggs", "collective.autorestart"),
+        ("_b", "/b"),
+        ("_d", "/d"),
+        ("_e", "/e"),
+        ("bin-directory", "/b"),
+        ("develop-eggs-directory", "/d"),
+        ("eggs-directory", "/e"),
+        ("executable", "/usr/bin/python3"),
+        ("buildout-directory", "/"),
+        ("slug", "/x.zcml"),
+        ("instance-location", "/x"),
+        ("__buildout_signature__", "collective.autorestart-0123"),
+        ("__buildout_installed__", "/x.zcml"),
+    ],
+)
+def test_options_of_buildout_and_zc_recipe_egg_stay_accepted(tmp_path, option, value):
+    assert parse_verbatim(tmp_path, **{option: value})["debounce"] == DEFAULTS["debounce"]
+
+
+def test_a_part_after_the_recipe_and_zc_recipe_egg_wrote_into_it_is_accepted(tmp_path):
+    buildout = develop_our_egg(make_buildout(tmp_path), tmp_path)
+    # zc.recipe.egg writes buildout-directory when the buildout makes relative paths.
+    buildout["buildout"]["relative-paths"] = "true"
+    options = add_part(buildout, debounce="25")
+    recipe = Recipe(buildout, PART, options)
+    recipe.install()
+    assert {"slug", "_b", "executable", "buildout-directory"} <= set(options)
+    assert parsing.parse(PART, buildout, options)["debounce"] == 25
+
+
+def test_an_option_referencing_another_part_is_fine(tmp_path):
+    buildout = make_buildout(tmp_path)
+    buildout.parse(
+        """
+        [base]
+        sound = off
+        [autoreload]
+        <= base
+        recipe = collective.autorestart
+        threaddump-file = ${instance:location}/var/threads.txt
+        script = ${:_buildout_section_name_}-live
+        """
+    )
+    settings = parsing.parse(PART, buildout, buildout[PART])
+    assert settings["threaddump-file"] == str(tmp_path / "parts" / "instance" / "var" / "threads.txt")
+    assert settings["script"] == "autoreload-live" and settings["sound"] is False

@@ -1,9 +1,12 @@
 """Parse and validate the part's options, in one place: ``OPTIONS``.
 
 Every option of the contract (``collective.autorestart.contract``) is parsed by the parser
-of its kind (``PARSERS``); ``instance`` and ``script`` concern only the recipe.  Every problem becomes a
+of its kind (``PARSERS``); ``instance`` and ``script`` concern only the recipe.  Any other
+option is an error unless buildout or zc.recipe.egg put it there (``FOREIGN_OPTIONS``): a
+typo would otherwise be ignored without a word.  Every problem becomes a
 ``zc.buildout.UserError`` that names the part, the option, the value and how to fix it.
 """
+import difflib
 import functools
 import glob
 import os
@@ -269,6 +272,68 @@ OPTIONS.update(
 )
 
 
+# The options the user writes: ours, and zc.recipe.egg's that reach the working set the
+# script is made from.
+USER_OPTIONS = ("instance",) + tuple(OPTIONS) + ("find-links", "index")
+# Options a part holds that are not the user's.  During __init__ a real bin/buildout run
+# gives the recipe only what the user wrote (a <= macro already merged) plus what buildout
+# reads itself; the rest is written in later, by this recipe (Recipe.__init__), by
+# zc.recipe.egg (bin-directory ... executable; buildout-directory when [buildout] has
+# relative-paths = true) and by buildout after __init__ (the signature and installed
+# files).  All stay allowed so that it does not matter when the check runs.
+FOREIGN_OPTIONS = (
+    "recipe",
+    "<part-dependencies>",
+    "__buildout_signature__",
+    "__buildout_installed__",
+    "eggs",
+    "slug",
+    "instance-location",
+    "bin-directory",
+    "_b",
+    "eggs-directory",
+    "_e",
+    "develop-eggs-directory",
+    "_d",
+    "executable",
+    "buildout-directory",
+)
+KNOWN_OPTIONS = frozenset(USER_OPTIONS + FOREIGN_OPTIONS)
+# zc.recipe.egg's script options: this recipe makes its one script itself, so they would do
+# nothing here.
+EGG_SCRIPT_OPTIONS = (
+    "scripts",
+    "entry-points",
+    "interpreter",
+    "initialization",
+    "arguments",
+    "dependent-scripts",
+    "extra-paths",
+    "relative-paths",
+)
+
+
+def check_known(error, options):
+    """Reject the first option, in name order, that the part does not take."""
+    for option in sorted(options):
+        if option not in KNOWN_OPTIONS:
+            raise error(option, options[option], "unknown option", unknown_option_fix(option))
+
+
+def unknown_option_fix(option):
+    if option in EGG_SCRIPT_OPTIONS:
+        return (
+            "It is an option of zc.recipe.egg's scripts, which this recipe does not pass on:"
+            " it makes only its own script. Remove it."
+        )
+    # Buildout keeps the name as written: on_zcml_change or Debounce still find theirs.
+    spelled = option.strip().lower().replace("_", "-")
+    close = difflib.get_close_matches(spelled, USER_OPTIONS, n=1)
+    if close:
+        return "Did you mean %r? Rename it." % close[0]
+    return "Remove it; the options are %s." % ", ".join(USER_OPTIONS)
+
+
 def as_option(value):
     """A parsed value as buildout option text, to write back into the part's options."""
     if isinstance(value, bool):
@@ -322,6 +387,7 @@ def parse(part, buildout, options):
     """All options of the part, validated: a dict of plain values keyed by option name,
     with ``buildout-directory`` and what the recipe needs of the instance part."""
     error = ErrorBuilder(part)
+    check_known(error, options)
     buildout_options = buildout["buildout"]
     directory = buildout_options["directory"]
     context = Context(part, error, directory, nocomments_split(buildout_options.get("develop", "")))
