@@ -1,6 +1,6 @@
-"""runtime.zcml_undo without Zope: which configuration actions the incremental ZCML reload
+"""runtime.zcml.undo without Zope: which configuration actions the incremental ZCML reload
 can take back, and when an action it can't take back may stay as it is."""
-from collective.autorestart.runtime.zcml_undo import same_effect, why_not_undoable
+from collective.autorestart.runtime.zcml.undo import same_effect, why_not_undoable
 
 
 def handler(method, *args, **kwargs):

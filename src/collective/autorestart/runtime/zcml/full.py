@@ -5,8 +5,8 @@ import logging
 
 from plone.reload.zcml import reload_zcml
 
-from collective.autorestart.runtime import outside_zcml
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml import outside
 from collective.autorestart.watching.report import raced_with_a_request
 
 log = logging.getLogger("collective.autorestart")
@@ -29,7 +29,7 @@ def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
                     raise
                 log.debug("ZCML reload raced with a request (%s), trying again", error)
             else:
-                return outside_zcml.restore_outside()
+                return outside.restore_outside()
 
 
 def minimize_zodb_caches() -> None:

@@ -1,7 +1,7 @@
 """The incremental ZCML reload: only what the changed files did is taken back and done again.
 
 A full reload runs every directive of the site again: seconds on Plone. Here the actions the
-changed files made at the last execution (see zcml_actions) are taken back, the files are
+changed files made at the last execution (see actions) are taken back, the files are
 parsed again in the context they were included from, and their new actions run, checked for
 conflicts against the actions that remain. What can't be shown to give what a cold start
 gives raises Fallback, and the caller reloads all ZCML instead.
@@ -19,9 +19,9 @@ from xml.etree import ElementTree
 from zope.configuration import xmlconfig
 from zope.configuration.config import ConfigurationExecutionError, ConfigurationMachine, resolveConflicts
 
-from collective.autorestart.runtime import zcml_actions
-from collective.autorestart.runtime.outside_zcml import global_registry, registrations, unregister
-from collective.autorestart.runtime.zcml_undo import (
+from collective.autorestart.runtime.registry import global_registry, registrations, unregister
+from collective.autorestart.runtime.zcml import actions as zcml_actions
+from collective.autorestart.runtime.zcml.undo import (
     CHECKS,
     dotted,
     full_reload_undoes,
