@@ -1,6 +1,6 @@
-"""plone.reload's xreload, made to update in place what it can make equal to a cold start
-and to say what it can't instead of applying it wrongly: the runtime then restarts (or
-warns, with on-unsafe-change = warn).
+"""plone.reload's xreload (what we keep of it is in our xreload module), made to update in
+place what it can make equal to a cold start and to say what it can't instead of applying
+it wrongly: the runtime then restarts (or warns, with on-unsafe-change = warn).
 
 xreload keeps an old interface object (while the module's other new objects refer to the new
 one), keeps a class's old bases, metaclass and slots, leaves what a class body no longer
@@ -21,9 +21,10 @@ import inspect
 import sys
 import types
 
-from plone.reload.xreload import CLASS_STATICS, Reloader, _update_scope
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
+
+from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
 
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
@@ -37,7 +38,7 @@ MISSING = object()
 DEPTH = 16
 
 
-class CheckedReloader(Reloader):
+class CheckedReloader:
     """bodies: what each class body defined when it last ran, by (module, qualname), kept
     by the caller across reloads."""
 
@@ -47,7 +48,7 @@ class CheckedReloader(Reloader):
         bodies: dict[tuple[str, str], frozenset[str]],
         old_source: bytes | None = None,
     ) -> None:
-        super().__init__(module)
+        self.mod = module
         self.bodies = bodies
         # The source the module was imported from, when it was read before the save.
         self.old_source = old_source
@@ -61,7 +62,7 @@ class CheckedReloader(Reloader):
         # What the reload did beyond updating in place, for the log line.
         self.notes: list[str] = []
 
-    def reload(self):
+    def reload(self) -> types.ModuleType:
         namespace = vars(self.mod)
         self.before = dict(namespace)
         prefix = self.mod.__name__ + "."
@@ -77,7 +78,7 @@ class CheckedReloader(Reloader):
         finally:
             namespace.update(submodules)
 
-    def _reload(self):
+    def _reload(self) -> types.ModuleType:
         """xreload's reload, but with the module's interfaces kept while its code runs."""
         module_name = self.mod.__name__
         namespace = vars(self.mod)
@@ -85,8 +86,7 @@ class CheckedReloader(Reloader):
         if not spec.has_location:
             return importlib.reload(self.mod)
         with open(spec.origin, "rb") as stream:
-            # plone.reload's reason: compile() refuses some files Python runs.
-            code = compile(stream.read().strip() + b"\n", spec.origin, "exec")
+            code = compile_source(stream.read(), spec.origin)
         scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
         build_class = builtins.__build_class__
 
@@ -102,7 +102,7 @@ class CheckedReloader(Reloader):
             exec(code, scratch)
         finally:
             builtins.__build_class__ = build_class
-        _update_scope(namespace, scratch)
+        update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
         return self.mod
@@ -128,9 +128,12 @@ class CheckedReloader(Reloader):
         return old
 
     def _update(self, oldobj, newobj):
+        """oldobj updated in place to be newobj, or newobj where that can't be done (and,
+        where that differs from a cold start, why in unsafe)."""
         ours = getattr(newobj, "__module__", None) == self.mod.__name__
         if not ours or not isinstance(oldobj, type(newobj)):
-            return super()._update(oldobj, newobj)
+            # Imported from elsewhere, or no longer of the same type: the new object.
+            return newobj
         if isinstance(newobj, Specification) and isinstance(oldobj, Specification):
             if oldobj is not newobj and _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
                 # Not made by a class statement of the module (interface.InterfaceClass(...)).
@@ -147,7 +150,7 @@ class CheckedReloader(Reloader):
                 "%s could not be updated in place (%s: %s)" % (newobj.__name__, type(error).__name__, error)
             )
             return newobj
-        return super()._update(oldobj, newobj)
+        return newobj
 
     def _update_module_function(self, old, new):
         if _updated_in_place(old, new):
