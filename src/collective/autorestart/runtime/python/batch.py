@@ -12,7 +12,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 
-import plone.reload.code
+from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex
@@ -197,7 +197,7 @@ class PythonReloader:
             mtime = int(os.stat(filename).st_mtime)
         except OSError:
             return
-        plone.reload.code.MOD_TIMES[filename] = (mtime, module)
+        touchpoints.record_mtime(filename, mtime, module)
 
 
 def _referents_among(referrer: object, ids: dict[int, object]) -> list[int]:

@@ -25,6 +25,7 @@ from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
+from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
 
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
@@ -88,7 +89,7 @@ class CheckedReloader:
         with open(spec.origin, "rb") as stream:
             code = compile_source(stream.read(), spec.origin)
         scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
-        build_class = builtins.__build_class__
+        build_class = builtins.__build_class__  # a touchpoint (see touchpoints)
 
         def keeping_interfaces(body, name, *bases, **keywords):
             made = build_class(body, name, *bases, **keywords)
@@ -286,11 +287,11 @@ def _update_interface(old, new) -> None:
     docstring and bases of new; then tell what depends on it (derived interfaces, the
     declarations of classes and objects, adapter lookups) that it changed."""
     state, new_state = vars(old), vars(new)
-    attributes = new_state["_InterfaceClass__attrs"]
+    attributes = new_state[INTERFACE_ATTRIBUTES]
     for attribute in attributes.values():
         attribute.interface = old
-    state["_InterfaceClass__attrs"] = attributes
-    state["_Element__tagged_values"] = new_state.get("_Element__tagged_values")
+    state[INTERFACE_ATTRIBUTES] = attributes
+    state[TAGGED_VALUES] = new_state.get(TAGGED_VALUES)
     old.__doc__ = new.__doc__
     if tuple(old.__bases__) != tuple(new.__bases__):
         old.__bases__ = new.__bases__  # the setter re-subscribes and calls changed()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collective.autorestart.runtime import touchpoints
+
 
 @dataclass
 class Executed:
@@ -28,7 +30,7 @@ def record(machine, actions: list[dict], watched: tuple[str, ...]) -> None:
     """After an execution of the site's ZCML actions succeeded (see recorder): only that one
     matches the registry (a failed full reload is rolled back by plone.reload)."""
     global _executed
-    seen = set(machine._seen_files)
+    seen = set(touchpoints.seen_files(machine))
     _executed = Executed(machine, actions, seen, read_texts(seen, watched))
 
 

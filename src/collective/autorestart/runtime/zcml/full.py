@@ -34,6 +34,7 @@ def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
 
 def minimize_zodb_caches() -> None:
     # As plone.reload's view does: cached persistent objects may hold the old registrations.
+    # (Zope2.DB: a touchpoint, see touchpoints.)
     import Zope2
 
     if Zope2.DB is not None:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from zope.configuration import xmlconfig
-from zope.configuration.config import ConfigurationExecutionError, ConfigurationMachine, resolveConflicts
+from zope.configuration.config import ConfigurationExecutionError, resolveConflicts
 
+from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.registry import global_registry, registrations, unregister
 from collective.autorestart.runtime.zcml import actions as zcml_actions
 from collective.autorestart.runtime.zcml.undo import (
@@ -273,12 +274,7 @@ def _may_be_globbed(path: str, texts: dict[str, bytes]) -> bool:
 
 
 def _parse_again(machine, seen: set[str], changed: list[str], contexts: dict) -> tuple[list[dict], set[str]]:
-    fresh = ConfigurationMachine()
-    # The directives the site defined, and the features it provides.
-    fresh._registry = machine._registry
-    fresh._docRegistry = machine._docRegistry
-    fresh._features = set(machine._features)
-    fresh._seen_files = seen - set(changed)
+    fresh = touchpoints.machine_like(machine, seen - set(changed))
     # An including file before the files it includes: these are parsed with it.
     for path in sorted(changed, key=lambda each: len(contexts[each].includepath)):
         context = contexts[path]
@@ -294,7 +290,7 @@ def _parse_again(machine, seen: set[str], changed: list[str], contexts: dict) ->
         fresh.basepath = os.path.dirname(path)
         fresh.includepath = context.includepath
         xmlconfig.include(fresh, file=path)
-    return list(fresh.actions), fresh._seen_files - seen
+    return list(fresh.actions), touchpoints.seen_files(fresh) - seen
 
 
 def _without_conflicts(remaining: list[dict], new_actions: list[dict]) -> list[dict]:
