@@ -2,6 +2,7 @@
 imported their names by value, and what they no longer define that something may still hold."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import importlib
 import inspect
@@ -18,6 +19,7 @@ from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe, under_roots
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 log = logging.getLogger("collective.autorestart")
 MISSING = object()
@@ -90,7 +92,7 @@ class PythonReloader:
             log.debug("reloading %s failed", name, exc_info=True)
             return []
         outcome.reloaded.append(name)
-        outcome.unsafe.extend("%s: %s" % (name, why) for why in reloader.unsafe)
+        outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
         self._record_mtime(filename, module)
@@ -142,7 +144,7 @@ class PythonReloader:
 
     def still_held(
         self, removed: dict[tuple[str, str], object], registry_rebuilt: bool, registry_updated: bool = False
-    ) -> list[str]:
+    ) -> list[Unsafe]:
         """What a module no longer defines but something may still use.  xreload drops the
         name from the module; a ZCML registration or another module's import keeps the old
         object, and a later save that brings the name back can't reach it: then only a
@@ -168,7 +170,10 @@ class PythonReloader:
         by_module: dict[str, list[str]] = {}
         for module_name, name in sorted(held):
             by_module.setdefault(module_name, []).append(name)
-        return ["%s no longer defines %s" % (module_name, ", ".join(names)) for module_name, names in by_module.items()]
+        return [
+            Unsafe(UnsafeKind.REMOVED_STILL_HELD, module_name, ", ".join(names))
+            for module_name, names in by_module.items()
+        ]
 
     @staticmethod
     def _unreferenced(removed: dict[tuple[str, str], object]) -> list[tuple[str, str]]:

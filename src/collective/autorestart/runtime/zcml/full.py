@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from plone.reload.zcml import reload_zcml
-
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.runtime.zcml import outside
 from collective.autorestart.watching.report import raced_with_a_request
@@ -20,6 +18,9 @@ ZCML_ATTEMPTS = 3
 
 def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
     """Returns the registrations made outside ZCML that it registered again."""
+    # Here, not at the top: plone.reload's ZCML reload needs Zope, the rest of the engine not.
+    from plone.reload.zcml import reload_zcml
+
     with quiet.applied():
         for attempt in range(1, ZCML_ATTEMPTS + 1):
             try:

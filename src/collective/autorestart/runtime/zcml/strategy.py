@@ -2,6 +2,7 @@
 shown to be safe (incremental), else all ZCML again (full)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
@@ -44,8 +45,14 @@ class ZcmlReloader:
                     applied = incremental.reload_changed(zcml)
             except incremental.Fallback as fallback:
                 why = str(fallback)
-                if fallback.restart:
-                    outcome.unsafe.append("ZCML: %s" % why)
+                if fallback.internal is not None:
+                    log.warning(
+                        "collective.autorestart's incremental ZCML reload failed (an internal error, not yours:"
+                        " please report it); reloading all ZCML instead",
+                        exc_info=fallback.internal,
+                    )
+                if fallback.unsafe is not None:
+                    outcome.unsafe.append(dataclasses.replace(fallback.unsafe, within="ZCML"))
             else:
                 if applied.files:
                     outcome.notes.append(
