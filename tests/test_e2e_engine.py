@@ -1,6 +1,8 @@
 """End to end: what the engine can't apply in place is escalated to a restart that says why,
 so that the process serves what a cold start on the same files serves; a classmethod is
-updated in place.  Each case: the page before, the edit, the page a cold start would serve."""
+updated in place.  Each case: the page before, the edit, the page a cold start would serve.
+And the private names of other packages the engine relies on are there in a real Zope."""
+import subprocess
 import textwrap
 
 import pytest
@@ -149,3 +151,24 @@ def test_a_module_with_an_unchanged_interface_and_bases_is_reloaded_in_place(ser
     served(server, "/@@value", "value=again=describe,name,tags,title")
     server.wait_for_log(r"reloaded autotest\.app\.views in ", after=mark, timeout=10)
     assert "restarting" not in server.log()[mark:], server.log()[mark:]
+
+
+PROBE = """
+from collective.autorestart.runtime.touchpoints import TOUCHPOINTS, problems
+
+print("probed %d touchpoints" % len(TOUCHPOINTS))
+for problem in problems():
+    print("touchpoint gone: " + problem)
+"""
+
+
+def test_the_private_names_the_engine_relies_on_are_there(built):
+    script = built.directory / "probe_touchpoints.py"
+    script.write_text(PROBE)
+    result = subprocess.run(
+        [str(built.directory / "bin" / "instance"), "run", str(script)],
+        cwd=built.directory, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )
+    assert "probed" in result.stdout, result.stdout + result.stderr
+    gone = [line for line in result.stdout.splitlines() if line.startswith("touchpoint gone: ")]
+    assert gone == [], "\n".join(gone)

@@ -1,10 +1,10 @@
-"""runtime.outside_zcml with a fake registry: what the start-up's ZCML execution did not
+"""runtime.zcml.outside with a fake registry: what the start-up's ZCML execution did not
 register comes back after a full ZCML reload, unless ZCML put something else in its place."""
 from types import SimpleNamespace
 
 import pytest
 
-from collective.autorestart.runtime import outside_zcml
+from collective.autorestart.runtime.zcml import outside
 
 
 class FakeRegistry:
@@ -38,21 +38,18 @@ class FakeRegistry:
         self.handlers.append((required, handler))
 
 
-class Machine:
-    def __init__(self, registry, zcml):
-        self.registry = registry
-        self.zcml = zcml
-
-    def execute_actions(self):
-        self.zcml(self.registry)
+def execute(registry, zcml):
+    """An execution of ZCML actions, noted as the recorder notes it."""
+    with outside.noting_execution():
+        zcml(registry)
 
 
 @pytest.fixture
 def registry(monkeypatch):
     registry = FakeRegistry()
-    monkeypatch.setattr(outside_zcml, "global_registry", lambda: registry)
-    monkeypatch.setattr(outside_zcml, "_made_by_zcml", None)
-    monkeypatch.setattr(outside_zcml, "_outside", None)
+    monkeypatch.setattr(outside, "global_registry", lambda: registry)
+    monkeypatch.setattr(outside, "_made_by_zcml", None)
+    monkeypatch.setattr(outside, "_outside", None)
     return registry
 
 
@@ -76,19 +73,17 @@ def test_what_code_registered_comes_back_and_what_zcml_replaced_does_not(registr
         registry.utilities[(IGreeting, "by-zcml")] = by_zcml
         registry.handlers.append(((IEvent,), on_event))
 
-    machine = Machine(registry, zcml)
-    outside_zcml.watch_execution(machine)
-    machine.execute_actions()
+    execute(registry, zcml)
     registry.utilities[(IProfile, "pas:simple")] = profile  # a product's initialize, after ZCML
     registry.utilities[(IProfile, "pas:empty")] = object()
-    assert outside_zcml.remember_outside() == 3
+    assert outside.remember_outside() == 3
 
     # A full reload: an empty registry, then ZCML again, which now registers pas:empty itself.
     registry.utilities.clear()
     registry.handlers.clear()
     zcml(registry)
     registry.utilities[(IProfile, "pas:empty")] = replaced
-    restored = outside_zcml.restore_outside()
+    restored = outside.restore_outside()
 
     assert sorted(restored) == ["IGreeting utility 'at-import'", "IProfile utility 'pas:simple'"]
     assert registry.utilities[(IGreeting, "at-import")] is at_import
@@ -96,24 +91,34 @@ def test_what_code_registered_comes_back_and_what_zcml_replaced_does_not(registr
     assert registry.utilities[(IProfile, "pas:empty")] is replaced
     assert registry.utilities[(IGreeting, "by-zcml")] is by_zcml
     assert registry.handlers == [((IEvent,), on_event)]
-    assert outside_zcml.restore_outside() == []  # nothing missing any more
+    assert outside.restore_outside() == []  # nothing missing any more
 
 
 def test_without_a_watched_start_nothing_is_kept(registry):
     registry.utilities[(IGreeting, "at-import")] = object()
-    assert outside_zcml.remember_outside() is None
+    assert outside.remember_outside() is None
     registry.utilities.clear()
-    assert outside_zcml.restore_outside() == []
+    assert outside.restore_outside() == []
     assert registry.utilities == {}
 
 
-def test_only_the_start_up_execution_is_watched(registry):
-    runs = []
-    first = Machine(registry, lambda registry: runs.append("first"))
-    outside_zcml.watch_execution(first)
-    first.execute_actions()
-    second = Machine(registry, lambda registry: runs.append("second"))
-    outside_zcml.watch_execution(second)  # a ZCML reload's machine
-    assert "execute_actions" not in vars(second)
-    second.execute_actions()
-    assert runs == ["first", "second"]
+def test_only_the_start_up_execution_is_noted(registry):
+    at_start_up, by_reload = object(), object()
+    execute(registry, lambda registry: registry.utilities.__setitem__((IGreeting, "start-up"), at_start_up))
+    # A later execution (a full reload's) registers as code outside ZCML would: not noted
+    # as ZCML's, so at the runtime's start it counts as made outside ZCML.
+    execute(registry, lambda registry: registry.utilities.__setitem__((IGreeting, "reload"), by_reload))
+    assert outside.remember_outside() == 1
+    registry.utilities.clear()
+    assert outside.restore_outside() == ["IGreeting utility 'reload'"]
+    assert registry.utilities == {(IGreeting, "reload"): by_reload}
+
+
+def test_a_failed_execution_is_not_noted(registry):
+    def failing(registry):
+        registry.utilities[(IGreeting, "half-done")] = object()
+        raise RuntimeError("a directive failed")
+
+    with pytest.raises(RuntimeError):
+        execute(registry, failing)
+    assert outside.remember_outside() is None

@@ -19,6 +19,7 @@ from collective.autorestart.watching.channel import SupervisorChannel
 from collective.autorestart.watching.planner import ALL_ZCML, Policy, make_plan
 from collective.autorestart.watching.sound import missing_audio_device
 from collective.autorestart.watching.report import Failure, describe, raced_with_a_request
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 
 DEFAULT_FILTER = PathFilter(DEFAULTS["include"], DEFAULTS["exclude"])
@@ -344,8 +345,11 @@ def test_cycle_restarts_after_a_failed_reload_when_asked_to():
     assert reasons == ["reload failed: /src/pkg/views.py:3: NameError: x"]
 
 
+OLD_STILL_HELD = Unsafe(UnsafeKind.REMOVED_STILL_HELD, "pkg.views", "Old")
+
+
 def test_cycle_restarts_when_a_reload_removed_what_others_may_hold(caplog):
-    unsafe = Outcome(reloaded=["pkg.views"], unsafe=["pkg.views no longer defines Old"])
+    unsafe = Outcome(reloaded=["pkg.views"], unsafe=[OLD_STILL_HELD])
     reasons = []
     cycle = ReloadCycle(FakeIndex(), FakeApplier([unsafe]), FakePlayer(), POLICY, reasons.append)
     cycle(Batch({"/src/pkg/views.py": Change.CHANGED}))
@@ -353,7 +357,7 @@ def test_cycle_restarts_when_a_reload_removed_what_others_may_hold(caplog):
 
 
 def test_cycle_only_warns_of_an_unsafe_reload_with_on_unsafe_change_warn(caplog):
-    unsafe = Outcome(reloaded=["pkg.views"], unsafe=["pkg.views no longer defines Old"])
+    unsafe = Outcome(reloaded=["pkg.views"], unsafe=[OLD_STILL_HELD])
     reasons = []
     cycle = ReloadCycle(
         FakeIndex(), FakeApplier([unsafe]), FakePlayer(), POLICY, reasons.append, restart_on_unsafe=False

@@ -1,6 +1,6 @@
-"""runtime.zcml_undo without Zope: which configuration actions the incremental ZCML reload
+"""runtime.zcml.undo without Zope: which configuration actions the incremental ZCML reload
 can take back, and when an action it can't take back may stay as it is."""
-from collective.autorestart.runtime.zcml_undo import same_effect, why_not_undoable
+from collective.autorestart.runtime.zcml.undo import same_effect, why_not_undoable
 
 
 def handler(method, *args, **kwargs):
@@ -60,3 +60,32 @@ def test_new_objects_of_a_parse_are_compared_by_their_attributes():
     assert same_effect(action(class_implements, Step("a", run)), action(class_implements, Step("a", run)))
     assert not same_effect(action(class_implements, Step("a", run)), action(class_implements, Step("b", run)))
     assert not same_effect(action(class_implements, Step("a", run)), action(class_implements, Step("a", lambda: 0)))
+
+
+def translations(catalogs, name):
+    """Stands in for zope.i18n.zcml.handler (i18n:registerTranslations)."""
+
+
+translations.__module__, translations.__qualname__ = "zope.i18n.zcml", "handler"
+
+
+class Catalog:
+    """What zope.i18n's GettextMessageCatalog keeps: its .mo file, and what it read from it
+    (a new object each time the file is parsed, with bound methods of its own)."""
+
+    def __init__(self, language, domain, path):
+        self.language, self.domain, self._path_to_file = language, domain, path
+        self._catalog = object()
+        self._gettext = self.__init__
+
+
+def test_unchanged_translations_have_the_same_effect_though_read_again():
+    old = action(translations, [Catalog("de", "pkg", "/src/pkg/locales/de/LC_MESSAGES/pkg.mo")], "pkg")
+    new = action(translations, [Catalog("de", "pkg", "/src/pkg/locales/de/LC_MESSAGES/pkg.mo")], "pkg")
+    assert same_effect(old, new)
+
+
+def test_translations_of_another_file_do_not():
+    old = action(translations, [Catalog("de", "pkg", "/src/pkg/locales/de/LC_MESSAGES/pkg.mo")], "pkg")
+    new = action(translations, [Catalog("de", "pkg", "/src/pkg/locales/de/LC_MESSAGES/other.mo")], "pkg")
+    assert not same_effect(old, new)

@@ -12,7 +12,7 @@ from zope.interface.interface import InterfaceClass
 from zope.schema import TextLine
 
 from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
-from collective.autorestart.runtime import outside_zcml, zcml_actions
+from collective.autorestart.runtime.zcml import recorder
 from collective.autorestart.watching.report import under_roots
 
 IConfigDirective = InterfaceClass(
@@ -32,9 +32,7 @@ def config_directive(_context, **attributes: str) -> None:
     except ConfigError as error:
         raise ConfigurationError(str(error)) from error
     if os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE:
-        machine = configuration_machine(_context)
-        outside_zcml.watch_execution(machine)
-        zcml_actions.record_execution(machine, under_roots(config.watch))
+        recorder.record_execution(configuration_machine(_context), under_roots(config.watch))
     _context.action(discriminator=(PACKAGE, "config"), callable=set_config, args=(config,))
 
 

@@ -150,7 +150,7 @@ def install(gate: RequestGate) -> Callable[[], None]:
 
     ``ZPublisher.WSGIPublisher.publish_module`` can't be wrapped (the WSGI server holds that
     function itself), but it looks ``load_app`` up at each request, and the whole of
-    traversal, publishing and rendering happens inside it."""
+    traversal, publishing and rendering happens inside it (a touchpoint: see touchpoints)."""
     from ZPublisher import WSGIPublisher
 
     original = WSGIPublisher.load_app

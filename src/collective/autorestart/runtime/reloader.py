@@ -1,265 +1,33 @@
-"""Apply a plan inside Zope with plone.reload's machinery."""
+"""Apply a plan inside Zope: the Python engine, then the ZCML engine, then what the registry
+still holds of the objects the Python reload replaced or removed."""
 from __future__ import annotations
 
-import gc
-import importlib
-import inspect
-import linecache
-import logging
-import os
-import sys
-import types
-
-import plone.reload.code
-from collective.autorestart.runtime import zcml_incremental
-from collective.autorestart.runtime.checked_reload import CheckedReloader
-from collective.autorestart.runtime.registrations import registered_among, swap_replaced
+from collective.autorestart.runtime.python.batch import PythonReloader
+from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
-from collective.autorestart.runtime.zcml import minimize_zodb_caches, reload_zcml_despite_requests
-from collective.autorestart.watching.importers import STAR, ImportIndex
+from collective.autorestart.runtime.zcml.strategy import ZcmlReloader
 from collective.autorestart.watching.outcome import Outcome
-from collective.autorestart.watching.planner import ALL_ZCML
-from collective.autorestart.watching.report import describe
-
-
-log = logging.getLogger("collective.autorestart")
-MISSING = object()
-# Values no registry holds as a component: not worth looking for.
-PLAIN_VALUES = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset)
 
 
 class CodeReloader:
     def __init__(self, roots: tuple[str, ...]) -> None:
         self.roots = roots
-        self.quiet = RepeatedWarnings(roots)
-        self.prefixes = tuple(
-            os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
-        )
-        self.imports = ImportIndex()
-        # What each class body defined when it last ran (see CheckedReloader).
-        self.bodies: dict[tuple[str, str], frozenset[str]] = {}
-        # The sources modules were imported from, until their first reload: what their class
-        # bodies defined, which start-up code may have added to since.
-        self.sources: dict[str, bytes] = {}
-        self.restored_before: list[str] = []
+        self.python = PythonReloader(roots)
+        self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
 
     def remember_sources(self, imported_before: float) -> None:
-        """Read the watched modules' files not changed since imported_before (a time.time())."""
-        for _, _, filename in self._watched_modules():
-            try:
-                with open(filename, "rb") as stream:
-                    if os.fstat(stream.fileno()).st_mtime <= imported_before:
-                        self.sources[filename] = stream.read()
-            except OSError:
-                continue
+        self.python.remember_sources(imported_before)
 
     def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         outcome = Outcome()
-        # A file created within the directory's current mtime tick would stay invisible
-        # to the import system's cached directory listing.
-        importlib.invalidate_caches()
-        removed: dict[tuple[str, str], object] = {}
-        replaced: dict[int, tuple[object, object, str]] = {}
-        pending = list(modules)
-        done: set[str] = set()
-        while pending:
-            name = pending.pop(0)
-            if name in done or name not in sys.modules:
-                continue
-            done.add(name)
-            for importer in self._reload_one(name, outcome, removed, replaced):
-                if importer not in done and importer not in pending:
-                    pending.append(importer)
-        rebuilt = False
-        if zcml:
-            try:
-                rebuilt = self._reload_zcml(zcml, outcome)
-            except (Exception, SystemExit) as error:  # noqa: B902
-                outcome.zcml_failure = describe(error, "ZCML", self.roots)
-                log.debug("reloading ZCML failed", exc_info=True)
-            else:
-                outcome.zcml_reloaded = True
-                minimize_zodb_caches()
-        if replaced and not rebuilt:
+        reloaded = self.python.reload(modules, outcome)
+        rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
+        if reloaded.replaced and not rebuilt:
             # What unchanged ZCML registered still holds the objects the reload replaced.
-            outcome.notes.extend(swap_replaced(replaced))
+            outcome.notes.extend(swap_replaced(reloaded.replaced))
         outcome.unsafe.extend(
-            self._still_held(removed, registry_rebuilt=rebuilt, registry_updated=outcome.zcml_reloaded and not rebuilt)
+            self.python.still_held(
+                reloaded.removed, registry_rebuilt=rebuilt, registry_updated=outcome.zcml_reloaded and not rebuilt
+            )
         )
         return outcome
-
-    def _reload_zcml(self, zcml: tuple[str, ...], outcome: Outcome) -> bool:
-        """Only the changed files' directives where that is shown to be safe, else all.
-        Returns whether it was all, which rebuilt the whole registry."""
-        if ALL_ZCML in zcml:
-            why = "events were lost"
-        else:
-            try:
-                with self.quiet.applied():
-                    applied = zcml_incremental.reload_changed(zcml)
-            except zcml_incremental.Fallback as fallback:
-                why = str(fallback)
-                if fallback.restart:
-                    outcome.unsafe.append("ZCML: %s" % why)
-            else:
-                if applied.files:
-                    outcome.notes.append(
-                        "ZCML of %s: %d actions taken back, %d done"
-                        % (", ".join(self._relative(path) for path in applied.files), applied.undone, applied.done)
-                    )
-                else:
-                    outcome.notes.append("no ZCML the site loaded changed")
-                return False
-        outcome.notes.append("all ZCML again: %s" % why)
-        restored = reload_zcml_despite_requests(self.quiet)
-        if restored:
-            # Named the first time; every reload of the same site would repeat them.
-            named = "" if restored == self.restored_before else " (%s)" % ", ".join(restored)
-            outcome.notes.append("kept %d registrations made outside ZCML%s" % (len(restored), named))
-            self.restored_before = restored
-        return True
-
-    def _relative(self, path: str) -> str:
-        for prefix in self.prefixes:
-            if path.startswith(prefix):
-                return path[len(prefix):]
-        return path
-
-    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict) -> list[str]:
-        """Reload one module into outcome; add what it no longer defines to removed, what it
-        replaced to replaced.  Returns the importers to run again.  A method of its own so
-        that no reference to the old objects outlives it (see _unreferenced)."""
-        module = sys.modules[name]
-        filename = os.path.abspath(getattr(module, "__file__", "") or name)
-        linecache.checkcache(filename)
-        defined = _definitions(module)
-        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None))
-        try:
-            reloader.reload()
-        except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
-            outcome.failed_modules[name] = describe(error, filename, self.roots)
-            log.debug("reloading %s failed", name, exc_info=True)
-            return []
-        outcome.reloaded.append(name)
-        outcome.unsafe.extend("%s: %s" % (name, why) for why in reloader.unsafe)
-        outcome.notes.extend(reloader.notes)
-        outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
-        self._record_mtime(filename, module)
-        namespace = vars(module)
-        removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
-        changed = {
-            key: (value, namespace.get(key, MISSING))
-            for key, value in reloader.before.items()
-            if namespace.get(key, MISSING) is not value and not isinstance(value, types.ModuleType)
-        }
-        for key, (value, new) in changed.items():
-            if new is not MISSING and not isinstance(value, PLAIN_VALUES):
-                replaced[id(value)] = (value, new, "%s.%s" % (name, key))
-        return self._update_importers(name, changed, outcome.notes)
-
-    def _watched_modules(self):
-        for name, module in list(sys.modules.items()):
-            filename = getattr(module, "__file__", None) or ""
-            if filename.endswith(".py") and filename.startswith(self.prefixes):
-                yield name, module, filename
-
-    def _update_importers(self, name: str, changed: dict, notes: list[str]) -> list[str]:
-        """Give the modules that imported changed names of ``name`` by value what a cold
-        start gives them: the new value, or a run of their own code where they used the old
-        one while being imported.  Returns the modules to run again."""
-        if not changed:
-            return []
-        again = []
-        for importer, module, filename in self._watched_modules():
-            if importer == name:
-                continue
-            package = getattr(module, "__package__", None) or ""
-            for binding in self.imports.of(filename, package).get(name, ()):
-                if binding.source == STAR:
-                    hit = any(not key.startswith("_") for key in changed)
-                else:
-                    hit = binding.source in changed
-                if not hit:
-                    continue
-                old, new = changed.get(binding.source, (MISSING, MISSING))
-                if binding.used_at_import or new is MISSING:
-                    again.append(importer)
-                    notes.append("reloaded %s too: it uses %s of %s at import" % (importer, binding.local, name))
-                    break
-                if vars(module).get(binding.local, MISSING) is old:
-                    setattr(module, binding.local, new)
-                    notes.append("rebound %s in %s" % (binding.local, importer))
-        return again
-
-    def _still_held(
-        self, removed: dict[tuple[str, str], object], registry_rebuilt: bool, registry_updated: bool = False
-    ) -> list[str]:
-        """What a module no longer defines but something may still use.  xreload drops the
-        name from the module; a ZCML registration or another module's import keeps the old
-        object, and a later save that brings the name back can't reach it: then only a
-        restart equals a cold start.  A full ZCML reload in the same batch rebuilt every
-        registration; after an incremental one, the registry can be searched (the ZCML
-        that used the name has just been applied); the importers we can look for; a
-        function nothing refers to any more is gone as it is on a cold start."""
-        for key in self._unreferenced(removed):
-            del removed[key]
-        if not removed:
-            return []
-        searchable = registry_rebuilt or registry_updated
-        held = dict(removed) if not searchable else {}
-        if registry_updated:
-            held.update(registered_among(removed))
-        if searchable:
-            ids = {id(value): key for key, value in removed.items()}
-            for _, module, _ in self._watched_modules():
-                for value in list(vars(module).values()):
-                    key = ids.get(id(value))
-                    if key is not None and key[0] != module.__name__:
-                        held[key] = value
-        by_module: dict[str, list[str]] = {}
-        for module_name, name in sorted(held):
-            by_module.setdefault(module_name, []).append(name)
-        return ["%s no longer defines %s" % (module_name, ", ".join(names)) for module_name, names in by_module.items()]
-
-    @staticmethod
-    def _unreferenced(removed: dict[tuple[str, str], object]) -> list[tuple[str, str]]:
-        """The removed functions no object refers to but removed itself (and frames, which
-        end with their calls).  Classes are never free: their methods, descriptors and
-        interface declarations refer to them."""
-        functions = {id(value): key for key, value in removed.items() if inspect.isfunction(value)}
-        if not functions:
-            return []
-        held = set()
-        # Called with a tuple, CPython passes that very tuple as the arguments: it can be
-        # told apart from the referrers (as can removed, and frames).
-        targets = tuple(removed[key] for key in functions.values())
-        for referrer in gc.get_referrers(*targets):
-            if referrer is removed or referrer is targets or isinstance(referrer, types.FrameType):
-                continue
-            for value in _referents_among(referrer, functions):
-                held.add(functions[value])
-        return [key for key in functions.values() if key not in held]
-
-    @staticmethod
-    def _record_mtime(filename: str, module: object) -> None:
-        """Keep plone.reload's bookkeeping in step, so its @@reload view does not reload
-        what we already did."""
-        try:
-            mtime = int(os.stat(filename).st_mtime)
-        except OSError:
-            return
-        plone.reload.code.MOD_TIMES[filename] = (mtime, module)
-
-
-def _referents_among(referrer: object, ids: dict[int, object]) -> list[int]:
-    return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
-
-
-def _definitions(module: object) -> dict[str, object]:
-    """The classes and functions the module defines itself, by name."""
-    name = getattr(module, "__name__", None)
-    return {
-        key: value
-        for key, value in vars(module).items()
-        if (inspect.isclass(value) or inspect.isfunction(value)) and getattr(value, "__module__", None) == name
-    }

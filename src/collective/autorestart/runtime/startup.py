@@ -8,7 +8,8 @@ import threading
 import time
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
-from collective.autorestart.runtime import deferred, outside_zcml, threaddump
+from collective.autorestart.runtime import deferred, threaddump
+from collective.autorestart.runtime.zcml import outside
 from collective.autorestart.watching.channel import SupervisorChannel
 
 log = logging.getLogger("collective.autorestart")
@@ -49,7 +50,7 @@ def on_process_starting(event: object) -> None:
     if config is None:
         stay_off(NO_CONFIG, logging.WARNING)
         return
-    kept = outside_zcml.remember_outside()
+    kept = outside.remember_outside()
     if kept is not None:
         log.debug("%d registrations made outside ZCML are kept across ZCML reloads", kept)
     start(config)

@@ -11,6 +11,7 @@ from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.planner import Policy, make_plan
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.sound import FAILURE, SUCCESS
+from collective.autorestart.watching.unsafe import Unsafe
 
 log = logging.getLogger("collective.autorestart")
 DEFAULT_POLICY = Policy()
@@ -95,9 +96,9 @@ class ReloadCycle:
             self.restart("reload failed: %s" % outcome.failures[0])
         return outcome
 
-    def _escalate(self, unsafe: list[str]) -> bool:
+    def _escalate(self, unsafe: list[Unsafe]) -> bool:
         """Whether a restart was asked for."""
-        why = "; ".join(unsafe)
+        why = "; ".join(map(str, unsafe))
         if self.restart_on_unsafe and self.restart is not None:
             self.restart("%s: what still holds the old code can't be updated in place" % why)
             return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collective.autorestart.watching.report import Failure
+from collective.autorestart.watching.unsafe import Unsafe
 
 
 @dataclass
@@ -13,7 +14,7 @@ class Outcome:
     failed_modules: dict[str, Failure] = field(default_factory=dict)
     zcml_failure: Failure | None = None
     # What the reload applied but could not make equal to a cold start (see the cycle).
-    unsafe: list[str] = field(default_factory=list)
+    unsafe: list[Unsafe] = field(default_factory=list)
     # The user's code raised what is not an Exception (KeyboardInterrupt, SystemExit, ...)
     # and the reload stopped there: a module may be half updated, so all of it is retried.
     aborted: Failure | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import inspect
 import sys
 
+from collective.autorestart.runtime.touchpoints import CATALOG_FILE
+
 REGISTER_METHODS = frozenset(["registerAdapter", "registerUtility", "registerHandler", "registerSubscriptionAdapter"])
 HANDLER = "zope.component.zcml.handler"
 PROVIDE_INTERFACE = "zope.component.interface.provideInterface"
@@ -53,9 +55,11 @@ def _alike(old, new, depth: int = 3) -> bool:
         return old.keys() == new.keys() and all(_alike(old[key], new[key], depth - 1) for key in old)
     if inspect.isclass(old) or inspect.isroutine(old) or not hasattr(old, "__dict__"):
         return False
-    if isinstance(getattr(old, "_filename", None), str):
+    if isinstance(getattr(old, CATALOG_FILE, None), str):
         # A message catalog: what it holds is read from its file.
-        return all(getattr(old, name, None) == getattr(new, name, None) for name in ("_filename", "language", "domain"))
+        return all(
+            getattr(old, name, None) == getattr(new, name, None) for name in (CATALOG_FILE, "language", "domain")
+        )
     return _alike(vars(old), vars(new), depth - 1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zope.component import getGlobalSiteManager
 
-from collective.autorestart.runtime.outside_zcml import held, registrations
+from collective.autorestart.runtime.registry import held, registrations
 
 
 def swap_replaced(replaced: dict[int, tuple[object, object, str]]) -> list[str]:

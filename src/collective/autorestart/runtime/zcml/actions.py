@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zope.configuration.config import resolveConflicts
+from collective.autorestart.runtime import touchpoints
 
 
 @dataclass
@@ -26,27 +26,12 @@ class Executed:
 _executed: Executed | None = None
 
 
-def record_execution(machine, watched: tuple[str, ...]) -> None:
-    """Called while the site's ZCML is parsed (our slug's directive). ``watched``: the path
-    prefixes whose files' texts are kept."""
-    if getattr(machine, "_autorestart_recorded", False):
-        return
-    execute_actions = machine.execute_actions
-
-    def execute_and_record(*args, **kwargs):
-        global _executed
-        # What execute_actions runs; it resolves them again, which costs little once resolved.
-        resolved = resolveConflicts(machine.actions)
-        machine.actions[:] = resolved
-        result = execute_actions(*args, **kwargs)
-        # Only an execution that succeeded matches the registry (a failed full reload is
-        # rolled back by plone.reload).
-        seen = set(machine._seen_files)
-        _executed = Executed(machine, resolved, seen, read_texts(seen, watched))
-        return result
-
-    machine.execute_actions = execute_and_record
-    machine._autorestart_recorded = True
+def record(machine, actions: list[dict], watched: tuple[str, ...]) -> None:
+    """After an execution of the site's ZCML actions succeeded (see recorder): only that one
+    matches the registry (a failed full reload is rolled back by plone.reload)."""
+    global _executed
+    seen = set(touchpoints.seen_files(machine))
+    _executed = Executed(machine, actions, seen, read_texts(seen, watched))
 
 
 def read_texts(seen: set[str], watched: tuple[str, ...]) -> dict[str, bytes]:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from plone.reload.zcml import reload_zcml
-
-from collective.autorestart.runtime import outside_zcml
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml import outside
 from collective.autorestart.watching.report import raced_with_a_request
 
 log = logging.getLogger("collective.autorestart")
@@ -20,6 +18,9 @@ ZCML_ATTEMPTS = 3
 
 def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
     """Returns the registrations made outside ZCML that it registered again."""
+    # Here, not at the top: plone.reload's ZCML reload needs Zope, the rest of the engine not.
+    from plone.reload.zcml import reload_zcml
+
     with quiet.applied():
         for attempt in range(1, ZCML_ATTEMPTS + 1):
             try:
@@ -29,11 +30,12 @@ def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
                     raise
                 log.debug("ZCML reload raced with a request (%s), trying again", error)
             else:
-                return outside_zcml.restore_outside()
+                return outside.restore_outside()
 
 
 def minimize_zodb_caches() -> None:
     # As plone.reload's view does: cached persistent objects may hold the old registrations.
+    # (Zope2.DB: a touchpoint, see touchpoints.)
     import Zope2
 
     if Zope2.DB is not None:

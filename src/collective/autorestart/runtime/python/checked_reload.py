@@ -1,6 +1,6 @@
-"""plone.reload's xreload, made to update in place what it can make equal to a cold start
-and to say what it can't instead of applying it wrongly: the runtime then restarts (or
-warns, with on-unsafe-change = warn).
+"""plone.reload's xreload (what we keep of it is in our xreload module), made to update in
+place what it can make equal to a cold start and to say what it can't instead of applying
+it wrongly: the runtime then restarts (or warns, with on-unsafe-change = warn).
 
 xreload keeps an old interface object (while the module's other new objects refer to the new
 one), keeps a class's old bases, metaclass and slots, leaves what a class body no longer
@@ -21,9 +21,12 @@ import inspect
 import sys
 import types
 
-from plone.reload.xreload import CLASS_STATICS, Reloader, _update_scope
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
+
+from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
+from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
@@ -37,7 +40,7 @@ MISSING = object()
 DEPTH = 16
 
 
-class CheckedReloader(Reloader):
+class CheckedReloader:
     """bodies: what each class body defined when it last ran, by (module, qualname), kept
     by the caller across reloads."""
 
@@ -47,12 +50,12 @@ class CheckedReloader(Reloader):
         bodies: dict[tuple[str, str], frozenset[str]],
         old_source: bytes | None = None,
     ) -> None:
-        super().__init__(module)
+        self.mod = module
         self.bodies = bodies
         # The source the module was imported from, when it was read before the save.
         self.old_source = old_source
         # Why the reloaded module may not behave as a cold start would.
-        self.unsafe: list[str] = []
+        self.unsafe: list[Unsafe] = []
         # The module's namespace before the reload, for what holds copies of its values.
         self.before: dict[str, object] = {}
         self._old_bodies: dict[str, frozenset[str]] | None = None
@@ -61,7 +64,7 @@ class CheckedReloader(Reloader):
         # What the reload did beyond updating in place, for the log line.
         self.notes: list[str] = []
 
-    def reload(self):
+    def reload(self) -> types.ModuleType:
         namespace = vars(self.mod)
         self.before = dict(namespace)
         prefix = self.mod.__name__ + "."
@@ -77,7 +80,7 @@ class CheckedReloader(Reloader):
         finally:
             namespace.update(submodules)
 
-    def _reload(self):
+    def _reload(self) -> types.ModuleType:
         """xreload's reload, but with the module's interfaces kept while its code runs."""
         module_name = self.mod.__name__
         namespace = vars(self.mod)
@@ -85,10 +88,9 @@ class CheckedReloader(Reloader):
         if not spec.has_location:
             return importlib.reload(self.mod)
         with open(spec.origin, "rb") as stream:
-            # plone.reload's reason: compile() refuses some files Python runs.
-            code = compile(stream.read().strip() + b"\n", spec.origin, "exec")
+            code = compile_source(stream.read(), spec.origin)
         scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
-        build_class = builtins.__build_class__
+        build_class = builtins.__build_class__  # a touchpoint (see touchpoints)
 
         def keeping_interfaces(body, name, *bases, **keywords):
             made = build_class(body, name, *bases, **keywords)
@@ -102,7 +104,7 @@ class CheckedReloader(Reloader):
             exec(code, scratch)
         finally:
             builtins.__build_class__ = build_class
-        _update_scope(namespace, scratch)
+        update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
         return self.mod
@@ -120,21 +122,22 @@ class CheckedReloader(Reloader):
         try:
             _update_interface(old, new)
         except Exception as error:  # noqa: B902 - an interface subclass may not allow it
-            self.unsafe.append(
-                "the interface %s could not be updated in place (%s: %s)" % (new.__name__, type(error).__name__, error)
-            )
+            self.unsafe.append(Unsafe(UnsafeKind.INTERFACE_NOT_UPDATABLE, new.__name__, error_detail(error)))
             return new
         self.updated_interfaces.append(new.__name__)
         return old
 
     def _update(self, oldobj, newobj):
+        """oldobj updated in place to be newobj, or newobj where that can't be done (and,
+        where that differs from a cold start, why in unsafe)."""
         ours = getattr(newobj, "__module__", None) == self.mod.__name__
         if not ours or not isinstance(oldobj, type(newobj)):
-            return super()._update(oldobj, newobj)
+            # Imported from elsewhere, or no longer of the same type: the new object.
+            return newobj
         if isinstance(newobj, Specification) and isinstance(oldobj, Specification):
             if oldobj is not newobj and _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
                 # Not made by a class statement of the module (interface.InterfaceClass(...)).
-                self.unsafe.append("the interface %s changed and could not be updated in place" % newobj.__name__)
+                self.unsafe.append(Unsafe(UnsafeKind.INTERFACE_CHANGED, newobj.__name__))
             return oldobj
         try:
             if inspect.isclass(newobj):
@@ -143,25 +146,21 @@ class CheckedReloader(Reloader):
                 return self._update_module_function(oldobj, newobj)
         except Exception as error:  # noqa: B902 - whatever a class does on setattr
             # Part of the old object may be updated already: only a restart is sure.
-            self.unsafe.append(
-                "%s could not be updated in place (%s: %s)" % (newobj.__name__, type(error).__name__, error)
-            )
+            self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, newobj.__name__, error_detail(error)))
             return newobj
-        return super()._update(oldobj, newobj)
+        return newobj
 
     def _update_module_function(self, old, new):
         if _updated_in_place(old, new):
             return old
         # Importers and the registry get the new function, but not what else may hold the
         # old one (a class attribute, a monkey patch, a decorator's registry).
-        self.unsafe.append(
-            "the closure of %s changed shape (another decorator, other free variables)" % new.__name__
-        )
+        self.unsafe.append(Unsafe(UnsafeKind.CLOSURE_CHANGED, new.__name__))
         return new
 
     def _update_class(self, old: type, new: type) -> type:
         why = _class_change(old, new)
-        if why is not None and why.startswith("the bases of"):
+        if why is not None and why.kind is UnsafeKind.BASES_CHANGED:
             why = self._rebase(old, new)
         if why is not None:
             self.unsafe.append(why)
@@ -176,9 +175,7 @@ class CheckedReloader(Reloader):
             if _defined_by_body(old, name, defined_before):
                 delattr(old, name)
             elif defined_before is None and not _added_at_start_up(name):
-                self.unsafe.append(
-                    "%s.%s is gone from the class body or was added at start-up: can't tell which" % (qualname, name)
-                )
+                self.unsafe.append(Unsafe(UnsafeKind.BODY_NAME_UNKNOWN, "%s.%s" % (qualname, name)))
         for name, value in new_dict.items():
             if name in CLASS_STATICS:
                 continue
@@ -188,18 +185,20 @@ class CheckedReloader(Reloader):
             self._update_attribute(old, name, old_dict[name], value)
         return old
 
-    def _rebase(self, old: type, new: type) -> str | None:
+    def _rebase(self, old: type, new: type) -> Unsafe | None:
         """Give old the bases of new, as this module's objects (the ones kept), where Python
         allows it and nothing a cold start runs at class creation is missed; else why not."""
         if type(old) is not type:
-            return "the bases of %s changed (its metaclass %s can't be rebased)" % (new.__name__, type(old).__name__)
+            return Unsafe(
+                UnsafeKind.BASES_CHANGED, new.__name__, "its metaclass %s can't be rebased" % type(old).__name__
+            )
         bases = tuple(self._kept(base) for base in new.__bases__)
         if any("__init_subclass__" in vars(klass) for base in bases for klass in base.__mro__ if klass is not object):
-            return "the bases of %s changed (a new base has __init_subclass__)" % new.__name__
+            return Unsafe(UnsafeKind.BASES_CHANGED, new.__name__, "a new base has __init_subclass__")
         try:
             old.__bases__ = bases
         except TypeError as error:
-            return "the bases of %s changed (%s)" % (new.__name__, error)
+            return Unsafe(UnsafeKind.BASES_CHANGED, new.__name__, str(error))
         _refresh_implemented(old)
         self.notes.append("rebased %s on %s" % (new.__name__, ", ".join(base.__name__ for base in bases)))
         return None
@@ -241,7 +240,7 @@ class CheckedReloader(Reloader):
         if [(name, member.value) for name, member in old.__members__.items()] != [
             (name, member.value) for name, member in new.__members__.items()
         ]:
-            self.unsafe.append("the members of the enum %s changed" % new.__name__)
+            self.unsafe.append(Unsafe(UnsafeKind.ENUM_MEMBERS_CHANGED, new.__name__))
             return new
         for name, value in new.__dict__.items():
             current = old.__dict__.get(name)
@@ -283,11 +282,11 @@ def _update_interface(old, new) -> None:
     docstring and bases of new; then tell what depends on it (derived interfaces, the
     declarations of classes and objects, adapter lookups) that it changed."""
     state, new_state = vars(old), vars(new)
-    attributes = new_state["_InterfaceClass__attrs"]
+    attributes = new_state[INTERFACE_ATTRIBUTES]
     for attribute in attributes.values():
         attribute.interface = old
-    state["_InterfaceClass__attrs"] = attributes
-    state["_Element__tagged_values"] = new_state.get("_Element__tagged_values")
+    state[INTERFACE_ATTRIBUTES] = attributes
+    state[TAGGED_VALUES] = new_state.get(TAGGED_VALUES)
     old.__doc__ = new.__doc__
     if tuple(old.__bases__) != tuple(new.__bases__):
         old.__bases__ = new.__bases__  # the setter re-subscribes and calls changed()
@@ -376,14 +375,14 @@ def _name(cls: type) -> tuple[str, str]:
     return (getattr(cls, "__module__", ""), getattr(cls, "__qualname__", cls.__name__))
 
 
-def _class_change(old: type, new: type) -> str | None:
+def _class_change(old: type, new: type) -> Unsafe | None:
     if _name(type(old)) != _name(type(new)):
-        return "the metaclass of %s changed" % new.__name__
+        return Unsafe(UnsafeKind.METACLASS_CHANGED, new.__name__)
     if old.__dict__.get("__slots__") != new.__dict__.get("__slots__"):
-        return "the __slots__ of %s changed" % new.__name__
+        return Unsafe(UnsafeKind.SLOTS_CHANGED, new.__name__)
     # Last: the caller may mend this one alone.
     if [_name(base) for base in old.__bases__] != [_name(base) for base in new.__bases__]:
-        return "the bases of %s changed" % new.__name__
+        return Unsafe(UnsafeKind.BASES_CHANGED, new.__name__)
     return None
 
 

@@ -1,7 +1,7 @@
 """The incremental ZCML reload: only what the changed files did is taken back and done again.
 
 A full reload runs every directive of the site again: seconds on Plone. Here the actions the
-changed files made at the last execution (see zcml_actions) are taken back, the files are
+changed files made at the last execution (see actions) are taken back, the files are
 parsed again in the context they were included from, and their new actions run, checked for
 conflicts against the actions that remain. What can't be shown to give what a cold start
 gives raises Fallback, and the caller reloads all ZCML instead.
@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from zope.configuration import xmlconfig
-from zope.configuration.config import ConfigurationExecutionError, ConfigurationMachine, resolveConflicts
+from zope.configuration.config import ConfigurationExecutionError, resolveConflicts
+from zope.configuration.exceptions import ConfigurationError
 
-from collective.autorestart.runtime import zcml_actions
-from collective.autorestart.runtime.outside_zcml import global_registry, registrations, unregister
-from collective.autorestart.runtime.zcml_undo import (
+from collective.autorestart.runtime import touchpoints
+from collective.autorestart.runtime.registry import global_registry, registrations, unregister
+from collective.autorestart.runtime.zcml import actions as zcml_actions
+from collective.autorestart.runtime.zcml.undo import (
     CHECKS,
     dotted,
     full_reload_undoes,
@@ -31,6 +33,7 @@ from collective.autorestart.runtime.zcml_undo import (
     undo_profile,
     why_not_undoable,
 )
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
 INCLUDES = frozenset(["include", "includeOverrides", "exclude", "includeDependencies", "includePlugins",
                       "includePluginsOverrides", "autoIncludePlugins", "autoIncludePluginsOverrides"])
@@ -42,11 +45,14 @@ log = logging.getLogger("collective.autorestart")
 class Fallback(Exception):
     """Why the changed files need the full ZCML reload."""
 
-    def __init__(self, why: str, restart: bool = False) -> None:
+    def __init__(self, why: str, unsafe: Unsafe | None = None, internal: Exception | None = None) -> None:
         super().__init__(why)
-        # Not even the full reload gives a cold start's state: it does not take back what
-        # the removed directive did either.
-        self.restart = restart
+        # Why not even the full reload gives a cold start's state: it does not take back
+        # what the removed directive did either.
+        self.unsafe = unsafe
+        self.restart = unsafe is not None
+        # A bug of ours, not the user's ZCML: the caller logs it with its traceback.
+        self.internal = internal
 
 
 @dataclass
@@ -57,7 +63,18 @@ class Applied:
 
 
 def reload_changed(paths: tuple[str, ...]) -> Applied:
-    """Raises Fallback, or the user's error (the registry then is as it was)."""
+    """Raises Fallback, or the user's error (the registry then is as it was): a
+    ConfigurationError, or what their code raised that is not an Exception. Any other
+    Exception is ours, and the full reload is the way on."""
+    try:
+        return _reload_changed(paths)
+    except (Fallback, ConfigurationError):
+        raise
+    except Exception as error:  # noqa: B902 - a bug of ours, not the user's ZCML
+        raise Fallback("an internal error of the incremental reload (%s)" % error_detail(error), internal=error)
+
+
+def _reload_changed(paths: tuple[str, ...]) -> Applied:
     started = time.perf_counter()
     executed = zcml_actions.executed()
     if executed is None:
@@ -123,10 +140,8 @@ def _without_unchanged_blockers(old: list[dict], new_actions: list[dict]) -> tup
             continue
         twin = next((new for new in unmatched if same_effect(action, new)), None)
         if twin is None:
-            restart = not full_reload_undoes(action)
-            raise Fallback(
-                "%s can't be taken back (%s) and is gone or changed" % (_where(action), why), restart=restart
-            )
+            reason = Unsafe(UnsafeKind.ZCML_NOT_UNDOABLE, _where(action), why)
+            raise Fallback(str(reason), unsafe=None if full_reload_undoes(action) else reason)
         unmatched.remove(twin)
         staying.append(id(action))
     return [action for action in old if id(action) not in staying], unmatched
@@ -273,12 +288,7 @@ def _may_be_globbed(path: str, texts: dict[str, bytes]) -> bool:
 
 
 def _parse_again(machine, seen: set[str], changed: list[str], contexts: dict) -> tuple[list[dict], set[str]]:
-    fresh = ConfigurationMachine()
-    # The directives the site defined, and the features it provides.
-    fresh._registry = machine._registry
-    fresh._docRegistry = machine._docRegistry
-    fresh._features = set(machine._features)
-    fresh._seen_files = seen - set(changed)
+    fresh = touchpoints.machine_like(machine, seen - set(changed))
     # An including file before the files it includes: these are parsed with it.
     for path in sorted(changed, key=lambda each: len(contexts[each].includepath)):
         context = contexts[path]
@@ -294,7 +304,7 @@ def _parse_again(machine, seen: set[str], changed: list[str], contexts: dict) ->
         fresh.basepath = os.path.dirname(path)
         fresh.includepath = context.includepath
         xmlconfig.include(fresh, file=path)
-    return list(fresh.actions), fresh._seen_files - seen
+    return list(fresh.actions), touchpoints.seen_files(fresh) - seen
 
 
 def _without_conflicts(remaining: list[dict], new_actions: list[dict]) -> list[dict]:

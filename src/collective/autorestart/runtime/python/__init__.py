@@ -1,0 +1,1 @@
+"""The Python half of the reload engine: modules reloaded in place, importers, the registry swap."""

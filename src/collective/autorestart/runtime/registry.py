@@ -1,0 +1,86 @@
+"""The global component registry as both engines see it: its registrations of the four kinds,
+what each holds, where it sits, and how to register or unregister one again.
+
+Neutral ground: the Python engine looks for replaced objects here, the ZCML engine takes
+back what changed files registered and keeps what code registered outside ZCML.
+"""
+from __future__ import annotations
+
+UTILITY = "utility"
+ADAPTER = "adapter"
+SUBSCRIPTION_ADAPTER = "subscription adapter"
+HANDLER = "handler"
+
+
+def global_registry():
+    from zope.component import getGlobalSiteManager
+
+    return getGlobalSiteManager()
+
+
+def registrations(registry) -> list[tuple[str, object]]:
+    return (
+        [(UTILITY, registration) for registration in registry.registeredUtilities()]
+        + [(ADAPTER, registration) for registration in registry.registeredAdapters()]
+        + [(SUBSCRIPTION_ADAPTER, registration) for registration in registry.registeredSubscriptionAdapters()]
+        + [(HANDLER, registration) for registration in registry.registeredHandlers()]
+    )
+
+
+def held(kind: str, registration) -> object:
+    if kind == UTILITY:
+        return registration.component
+    if kind == HANDLER:
+        return registration.handler
+    return registration.factory
+
+
+def slot(kind: str, registration) -> tuple:
+    """Where it is registered: one utility or adapter per slot, any number of the others."""
+    required = tuple(getattr(registration, "required", ()))
+    return (kind, required, getattr(registration, "provided", None), registration.name)
+
+
+def identity(kind: str, registration) -> tuple:
+    return slot(kind, registration) + (id(held(kind, registration)),)
+
+
+def register(registry, kind: str, registration) -> None:
+    if kind == UTILITY:
+        registry.registerUtility(
+            registration.component, registration.provided, registration.name, registration.info, event=False
+        )
+    elif kind == ADAPTER:
+        registry.registerAdapter(
+            registration.factory, registration.required, registration.provided, registration.name,
+            registration.info, event=False,
+        )
+    elif kind == SUBSCRIPTION_ADAPTER:
+        registry.registerSubscriptionAdapter(
+            registration.factory, registration.required, registration.provided, registration.name,
+            registration.info, event=False,
+        )
+    else:
+        registry.registerHandler(registration.handler, registration.required, registration.name, registration.info,
+                                 event=False)
+
+
+def unregister(registry, kind: str, registration) -> None:
+    if kind == UTILITY:
+        registry.unregisterUtility(registration.component, registration.provided, registration.name)
+    elif kind == ADAPTER:
+        registry.unregisterAdapter(
+            registration.factory, registration.required, registration.provided, registration.name
+        )
+    elif kind == SUBSCRIPTION_ADAPTER:
+        registry.unregisterSubscriptionAdapter(
+            registration.factory, registration.required, registration.provided, registration.name
+        )
+    else:
+        registry.unregisterHandler(registration.handler, registration.required, registration.name)
+
+
+def describe(kind: str, registration) -> str:
+    provided = getattr(registration, "provided", None)
+    name = " %r" % registration.name if registration.name else ""
+    return "%s %s%s" % (getattr(provided, "__name__", kind), kind, name)
