@@ -8,9 +8,8 @@ test_e2e_corpus stays the integration check, through a real Zope.
 import pytest
 
 from harness.corpus import CASES, IN_PLACE, page, source
-from harness.engine import edit, without_zope
+from harness.engine import Outcome, edit, without_zope
 from harness.fingerprint import differences
-from collective.autorestart.watching.outcome import Outcome
 
 # Cases that need Zope itself, tested end to end only.
 E2E_ONLY = {

@@ -57,6 +57,7 @@ with _without_zope():
     from collective.autorestart.runtime.reloader import CodeReloader
     from collective.autorestart.watching.batcher import Change
     from collective.autorestart.watching.modules import ModuleIndex
+    from collective.autorestart.watching.outcome import Outcome  # noqa: F401 - for the tests
     from collective.autorestart.watching.planner import make_plan
     from zope.component import getGlobalSiteManager
     from zope.configuration import xmlconfig
