@@ -22,10 +22,11 @@ help:
 	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
 	@echo "make check  flake8, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 
-.venv-%/.installed: requirements-dev.txt
+.venv-%/.installed: requirements-dev.txt requirements-engine.txt
 	rm -rf .venv-$*
 	$(call find_python,$*) -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check --no-deps --target .venv-$*/engine -r requirements-engine.txt
 	touch $@
 
 # `make demo PLONE=6.2`: the same demo package in a Plone 6.2 site, created on the first run.

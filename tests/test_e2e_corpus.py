@@ -9,21 +9,10 @@ import time
 
 import pytest
 
-from harness.corpus import CASES, apply_edit, page_of, write_corpus
+from harness.corpus import CASES, IN_PLACE, apply_edit, page_of, write_corpus
 from harness.http import served
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.smoke, pytest.mark.usefixtures("package")]
-
-# A restart per case costs seconds on Plone: these the engine must apply in place.
-IN_PLACE = {
-    "view-body", "helper-function", "module-constant", "constant-imported-by-value",
-    "constant-derived-at-import", "constant-through-module", "classmethod", "staticmethod-and-property",
-    "method-removed", "class-attribute-removed", "keyword-only-default", "base-class-in-another-module",
-    "dataclass-field-added", "utility-instance", "adapter-body", "subscriber-body", "vocabulary",
-    "package-init", "monkey-patch", "new-module-imported", "function-removed", "interface-attribute-added",
-    "interface-implemented-in-the-same-module", "schema-field-added", "interface-base-changed",
-    "adapter-for-an-edited-interface", "changed-bases", "changed-bases-with-interfaces", "closure-decorator",
-}
 
 AFTER_THE_SAVE = re.compile(r"([\d.]+) ms after the save")
 

@@ -9,19 +9,15 @@ import re
 import textwrap
 import time
 
+# A views.py is PAGE_HEAD + the case's body + PAGE_TAIL; harness.engine swaps these two for
+# plain Python to run the same bodies without Zope.
 PAGE_HEAD = "from Products.Five.browser import BrowserView\n"
+PAGE_TAIL = "\n\nclass Page(BrowserView):\n    def __call__(self):\n        return repr(show(self))\n"
 
 
 def page(body):
     """A views.py whose Page class renders what body returns from show(self)."""
-    return PAGE_HEAD + textwrap.dedent(body) + textwrap.dedent(
-        """
-
-        class Page(BrowserView):
-            def __call__(self):
-                return repr(show(self))
-        """
-    )
+    return PAGE_HEAD + textwrap.dedent(body) + PAGE_TAIL
 
 
 def source(text):
@@ -726,6 +722,17 @@ CASES = {
             """))},
         {"page.pt": "<p>after</p>\n"},
     ),
+}
+# A restart per case costs seconds on Plone: these the engine must apply in place (the others
+# it must escalate, in test_e2e_corpus and in test_engine_corpus alike).
+IN_PLACE = {
+    "view-body", "helper-function", "module-constant", "constant-imported-by-value",
+    "constant-derived-at-import", "constant-through-module", "classmethod", "staticmethod-and-property",
+    "method-removed", "class-attribute-removed", "keyword-only-default", "base-class-in-another-module",
+    "dataclass-field-added", "utility-instance", "adapter-body", "subscriber-body", "vocabulary",
+    "package-init", "monkey-patch", "new-module-imported", "function-removed", "interface-attribute-added",
+    "interface-implemented-in-the-same-module", "schema-field-added", "interface-base-changed",
+    "adapter-for-an-edited-interface", "changed-bases", "changed-bases-with-interfaces", "closure-decorator",
 }
 # Files that no reload follows (Five re-reads a template in debug mode): the tool logs nothing.
 NOT_RELOADED = {"template"}
