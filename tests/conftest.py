@@ -10,6 +10,12 @@ from harness.http import served
 from harness.processes import Server
 from harness.recorder import TIMEOUT, Recorder
 
+# requirements-engine.txt is installed there, off the venv's site-packages (see that file):
+# the reload engine's unit tests import the Zope Toolkit packages and plone.reload from it.
+ENGINE_DEPENDENCIES = os.path.join(sys.prefix, "engine")
+if os.path.isdir(ENGINE_DEPENDENCIES) and ENGINE_DEPENDENCIES not in sys.path:
+    sys.path.append(ENGINE_DEPENDENCIES)
+
 # Measured figures the tests report at the end of the run (latencies, stop times).
 FIGURES = pytest.StashKey[list]()
 # The Plone smoke tests build three Plone releases (minutes each): on one Python only, the

@@ -39,21 +39,12 @@ MORE_CASES = {
             """))},
     ),
 }
-ANNOTATIONS = (
-    "the reload compiles the module under checked_reload's `from __future__ import annotations` (compile() "
-    "without dont_inherit): every annotation becomes a string"
-)
-CLASS_DOC = "a class's __doc__ is never updated in place (xreload's CLASS_STATICS)"
 # Where the live package differs from the fresh import today (for issue 22).
 KNOWN_DIFFERENCES = {
-    "dataclass-field-added": "%s (Point.__annotations__, the fields' types); %s: the generated signature is the old one"
-    % (ANNOTATIONS, CLASS_DOC),
     "utility-instance": "an instance the module makes at import is of the class its new code made, not of the"
     " module's Greeter updated in place: type(utils.greeter) is not utils.Greeter",
     "monkey-patch": "the patch's code run again sets Target.speak to the new function, while patches.speak is the"
     " old one updated in place: two functions where a cold start has one (they behave the same)",
-    "class-docstring": CLASS_DOC,
-    "annotation": ANNOTATIONS,
 }
 ALL_CASES = dict(CASES, **MORE_CASES)
 

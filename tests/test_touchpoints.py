@@ -1,9 +1,8 @@
 """runtime.touchpoints: each private name of another package the engine relies on is there,
 and when an upgrade removes one, the failure names the package, its version and the name.
 
-The names themselves are probed here where their package is importable (a package that is
-not is shown as skipped, never passed); test_e2e_engine probes all of them inside a real
-Zope."""
+The names themselves are probed here, but for Zope's: Zope is not in the unit tests' venv
+(requirements-engine.txt), and test_e2e_engine probes all of them inside a real Zope."""
 import importlib.metadata
 
 import pytest
@@ -51,7 +50,6 @@ def name(touchpoint):
     return "%s %s" % (touchpoint.package, touchpoint.name)
 
 
-@pytest.mark.parametrize("touchpoint", TOUCHPOINTS, ids=name)
-def test_the_name_is_there_where_its_package_is_importable(touchpoint):
-    pytest.importorskip(touchpoint.module, reason="%s is not installed here" % touchpoint.package)
+@pytest.mark.parametrize("touchpoint", [each for each in TOUCHPOINTS if each.package != "Zope"], ids=name)
+def test_the_name_is_there(touchpoint):
     assert touchpoint.problem() is None, touchpoint.problem()

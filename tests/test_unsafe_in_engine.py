@@ -1,7 +1,6 @@
 """The engine's unsafe reasons are values tested by kind: what the checked reload reports for
 a class or function it can't update in place, and how the ZCML strategy tells our own
-errors from the user's. In-process, where zope.interface and zope.configuration are
-installed (shown as skipped where they are not)."""
+errors from the user's. In-process, on the packages of requirements-engine.txt."""
 import importlib
 import logging
 import sys
@@ -9,14 +8,11 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("zope.interface", reason="the reload engine's tests need zope.interface")
-pytest.importorskip("zope.configuration", reason="the reload engine's tests need zope.configuration")
-
-from collective.autorestart.runtime.python.checked_reload import CheckedReloader  # noqa: E402
-from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings  # noqa: E402
-from collective.autorestart.runtime.zcml import incremental, strategy  # noqa: E402
-from collective.autorestart.watching.outcome import Outcome  # noqa: E402
-from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind  # noqa: E402
+from collective.autorestart.runtime.python.checked_reload import CheckedReloader
+from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml import incremental, strategy
+from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 
 @pytest.fixture

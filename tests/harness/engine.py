@@ -9,7 +9,6 @@ final sources under another package name and describes that.  The caller compare
 
 Every import of the engine is here, so that moving its modules takes one edit.
 """
-import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -17,53 +16,24 @@ import itertools
 import os
 import sys
 import time
-import types
 import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import plone.reload.code
+import zope.component.event  # noqa: F401 - zope.event.notify reaches handlers, as in Zope
+from zope.component import getGlobalSiteManager
+from zope.configuration import xmlconfig
+from zope.testing.cleanup import cleanUp
+
+from collective.autorestart.runtime.reloader import CodeReloader
+from collective.autorestart.watching.batcher import Change
+from collective.autorestart.watching.modules import ModuleIndex
+from collective.autorestart.watching.outcome import Outcome  # noqa: F401 - for the tests
+from collective.autorestart.watching.planner import make_plan
 from harness.corpus import PAGE_HEAD, PAGE_TAIL
-
-# requirements-engine.txt is installed there, off the venv's site-packages (see that file).
-ENGINE_DEPENDENCIES = Path(sys.prefix) / "engine"
-if ENGINE_DEPENDENCIES.is_dir() and str(ENGINE_DEPENDENCIES) not in sys.path:
-    sys.path.append(str(ENGINE_DEPENDENCIES))
-
-
-@contextlib.contextmanager
-def _without_zope():
-    """runtime.reloader imports runtime.zcml, which imports plone.reload.zcml, which imports
-    Zope2.App.zcml at module level; only a full ZCML reload uses it, which these tests never
-    ask for.  A stand-in while the engine is imported, gone afterwards."""
-    names = ("Zope2", "Zope2.App", "Zope2.App.zcml")
-    if importlib.util.find_spec("Zope2") is not None:
-        yield
-        return
-    stand_ins = {name: types.ModuleType(name) for name in names}
-    stand_ins["Zope2"].App, stand_ins["Zope2.App"].zcml = stand_ins["Zope2.App"], stand_ins["Zope2.App.zcml"]
-    sys.modules.update(stand_ins)
-    try:
-        yield
-    finally:
-        for name in names:
-            if sys.modules.get(name) is stand_ins[name]:
-                del sys.modules[name]
-
-
-with _without_zope():
-    import plone.reload.code
-    import zope.component.event  # noqa: F401 - zope.event.notify reaches handlers, as in Zope
-    from collective.autorestart.runtime.reloader import CodeReloader
-    from collective.autorestart.watching.batcher import Change
-    from collective.autorestart.watching.modules import ModuleIndex
-    from collective.autorestart.watching.outcome import Outcome  # noqa: F401 - for the tests
-    from collective.autorestart.watching.planner import make_plan
-    from zope.component import getGlobalSiteManager
-    from zope.configuration import xmlconfig
-    from zope.testing.cleanup import cleanUp
-
-from harness.fingerprint import Describer  # noqa: E402 - needs the engine's dependencies on the path
+from harness.fingerprint import Describer
 
 # The page of harness.corpus without Five: the same show(view), rendered the same way.
 PLAIN_PAGE_TAIL = (

@@ -183,6 +183,10 @@ class CheckedReloader:
                 setattr(old, name, value)
                 continue
             self._update_attribute(old, name, old_dict[name], value)
+        if old_dict.get("__doc__") != new_dict.get("__doc__"):
+            # Not an attribute update: a docstring, or what a decorator derived (a dataclass's
+            # signature), which help() and Zope's publisher read.
+            old.__doc__ = new_dict.get("__doc__")
         return old
 
     def _rebase(self, old: type, new: type) -> Unsafe | None:

@@ -17,8 +17,9 @@ CLASS_STATICS = frozenset(["__dict__", "__doc__", "__module__", "__weakref__"])
 
 def compile_source(source: bytes, filename: str) -> types.CodeType:
     # plone.reload's reason: without the strip and the newline, compile() refuses some
-    # files that ``python file.py`` runs.
-    return compile(source.strip() + b"\n", filename, "exec")
+    # files that ``python file.py`` runs.  dont_inherit: the module's own __future__
+    # imports, not ours (annotations would become strings where a cold start has objects).
+    return compile(source.strip() + b"\n", filename, "exec", dont_inherit=True)
 
 
 def update_scope(old: dict, new: dict) -> None:
