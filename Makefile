@@ -54,7 +54,7 @@ check: .venv-$(CHECK_PYTHON)/.installed
 clean:
 	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg
 
-# Benchmarks (bench/README section in README.rst); minutes long, never part of `make test`.
+# Benchmarks (docs/benchmarks.rst); minutes long, never part of `make test`.
 .venv-bench/.installed: requirements-dev.txt bench/requirements.txt
 	rm -rf .venv-bench
 	$(call find_python,$(DEMO_PYTHON)) -m venv .venv-bench

@@ -1,17 +1,18 @@
-"""Run the benchmarks: a markdown table on stdout, every figure in a JSON file.
+"""Run the benchmarks: a markdown table on stdout, every figure in one JSON file per part.
 
     .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,plone,soak]
                                         [--repeat N] [--idle-seconds S] [--seed N]
-                                        [--json PATH]
+                                        [--results DIRECTORY]
 
 ``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The soak
-(five minutes) runs only when named: ``--only soak``. Progress goes to stderr, so
-that stdout is the table alone.
+(five minutes) runs only when named: ``--only soak``. Each part that ran without an error
+writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the other parts'
+files stay as they were. ``python bench/table.py`` renders the last run of every part.
+Progress goes to stderr, so that stdout is the table alone.
 """
 import argparse
 import datetime
 import importlib.metadata
-import json
 import os
 import platform
 import subprocess
@@ -37,6 +38,7 @@ import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
 import plone_site  # noqa: E402
+import record  # noqa: E402
 import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
@@ -44,7 +46,6 @@ import table  # noqa: E402
 PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak")
 # What runs without --only: the soak takes longer than all the others together.
 DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
-DEFAULT_JSON = BENCH / "results" / "latest.json"
 
 
 def log(message):
@@ -75,7 +76,10 @@ def parse_args(argv):
         "--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurement"
     )
     parser.add_argument(
-        "--json", type=Path, default=DEFAULT_JSON, help="where to write the results"
+        "--results",
+        type=Path,
+        default=record.DIRECTORY,
+        help="directory of the results files, one <part>.json per part (default: bench/results)",
     )
     args = parser.parse_args(argv)
     args.parts = [part.strip() for part in args.only.split(",") if part.strip()]
@@ -170,14 +174,6 @@ def run_part(part, args, config):
     return latency.run(config, events=args.repeat, log=log)
 
 
-def write_json(path, results):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Never a half-written latest.json, even when the run is interrupted.
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
-    os.replace(temporary, path)
-
-
 def main(argv=None):
     args = parse_args(argv)
     started = time.monotonic()
@@ -213,12 +209,16 @@ def main(argv=None):
             log("%s: FAILED\n%s" % (part, results["errors"][part]))
         results["part_seconds"][part] = time.monotonic() - part_started
         log("%s: %.0f s" % (part, results["part_seconds"][part]))
+        if part in results["parts"]:
+            # Written at once: a later part that hangs or is interrupted costs only its own.
+            written = record.write(record.of_part(results, part), args.results)
+            log("%s: results written to %s" % (part, written))
+        else:
+            log("%s: %s keeps the figures of its last good run" % (part, record.path_of(part, args.results)))
     results["duration_s"] = time.monotonic() - started
     results["machine"]["load_average_at_end"] = os.getloadavg()
     results["goals"] = goals.judge(results["parts"])
-    write_json(args.json, results)
     sys.stdout.write(table.render(results))
-    log("results written to %s" % args.json)
     return 1 if results["errors"] else 0
 
 

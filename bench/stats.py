@@ -13,7 +13,7 @@ def percentile(values, fraction):
 
 def summary(values):
     """Median, p95, min, max and n of the measured values; the values are kept too, so that
-    latest.json holds every figure."""
+    the results files hold every figure."""
     values = [value for value in values if value is not None]
     if not values:
         return {"n": 0, "median": None, "p95": None, "min": None, "max": None, "values": []}

@@ -1,7 +1,12 @@
-"""Render a run's results as one markdown table, goals beside the figures they judge, and
-notes on whatever went wrong during the run."""
+"""Render results as one markdown table, goals beside the figures they judge, and notes on
+whatever went wrong: a run's results (bench/run.py prints them), or the last run of every part
+from the results files (``python bench/table.py [DIRECTORY]``)."""
+import argparse
+import sys
 from functools import partial
+from pathlib import Path
 
+import record
 from trees import TREES
 
 HEADER = ("Part", "Measure", "Subject", "Median", "p95", "n", "Goal", "Status")
@@ -44,8 +49,9 @@ def _scaled(figures, factor):
 
 
 class Table:
-    def __init__(self, judged):
-        self.judged = judged
+    def __init__(self):
+        # The goals of the run whose rows are added next (a table may hold several runs).
+        self.judged = {}
         self.rows = []
         self.notes = []
 
@@ -309,8 +315,9 @@ PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
          ("latency", _latency), ("requests", _requests), ("corpus", _corpus), ("plone", _plone), ("soak", _soak))
 
 
-def render(results):
-    table = Table(results.get("goals", {}))
+def _add_run(table, results):
+    """The rows of a run's parts, judged by that run's goals."""
+    table.judged = results.get("goals", {})
     parts = results.get("parts", {})
     for name, build in PARTS:
         if name in parts:
@@ -318,12 +325,58 @@ def render(results):
     for name, error in results.get("errors", {}).items():
         last = error.strip().splitlines()[-1][:150].replace("|", "/")
         table.rows.append((name, "part failed: " + last, "", "", "", "", "", "**ERROR**"))
+
+
+def _run(results):
     machine = results["machine"]
-    title = "collective.autorestart benchmarks, %s, %d cores (%s), Python %s, run took %.0f s" % (
+    commit = machine.get("commit")
+    return "%s, %d cores (%s), Python %s, commit %s, took %.0f s" % (
         results["date"],
         machine["cores"],
         machine.get("cpu") or "?",
         machine["python"],
+        commit[:7] if commit else "?",
         results["duration_s"],
     )
+
+
+def render(results):
+    """The table of one run (what bench/run.py prints)."""
+    table = Table()
+    _add_run(table, results)
+    return table.render("collective.autorestart benchmarks, " + _run(results))
+
+
+def render_records(records):
+    """The table of the last run of every part: records is {part: (path, record)}, as
+    ``record.read`` gives it; each part's line says which file and run its figures are from."""
+    table = Table()
+    sources = []
+    for name, _build in PARTS:
+        if name in records:
+            path, results = records[name]
+            _add_run(table, results)
+            sources.append("- %s: `%s`, %s" % (name, Path(path).name, _run(results)))
+    title = "collective.autorestart benchmarks, the last run of each part\n\n" + "\n".join(sources)
     return table.render(title)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="The table of the last run of every benchmark part.")
+    parser.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        default=record.DIRECTORY,
+        help="directory of the results files, one <part>.json per part (default: bench/results)",
+    )
+    args = parser.parse_args(argv)
+    records = record.read([name for name, _build in PARTS], args.results)
+    if not records:
+        parser.error("no results file in %s: run make bench first" % args.results)
+    sys.stdout.write(render_records(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

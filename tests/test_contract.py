@@ -3,6 +3,7 @@
 The recipe parses the part's options (a real ``zc.buildout.testing.Buildout``) and renders the
 slug; ``watching.config.read_slug`` reads it back, as the supervisor and the runtime do.
 """
+import os
 import re
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from collective.autorestart.contract import FIELDS, OPTION_FIELDS, Config, Confi
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 from collective.autorestart.watching.config import read_slug
+from collective.autorestart.watching.filters import watch_filter
 from harness.recipes import PART, parse_part
 
 
 pytestmark = pytest.mark.usefixtures("buildout_global_state")
+README = Path(__file__).parent.parent / "README.rst"
 
 
 def recipe_settings(tmp_path, **options):
@@ -137,7 +140,7 @@ def test_slug_with_a_bad_value_is_a_clear_error(name, text, problem):
 
 
 def test_every_option_is_documented_in_the_readme():
-    readme = (Path(__file__).parent.parent / "README.rst").read_text()
+    readme = README.read_text()
     # A definition list term: "``option``", or several options on one line.
     undocumented = [
         field.option
@@ -145,3 +148,43 @@ def test_every_option_is_documented_in_the_readme():
         if not re.search(r"^(``[a-z-]+``, )*``%s``(, ``[a-z-]+``)*$" % field.option, readme, re.M)
     ]
     assert undocumented == []
+
+
+def readme_option_entries():
+    """{option: the text of its README entry, white space collapsed}, from the definition
+    list of the Options section."""
+    section = README.read_text().split("\nOptions\n=======\n", 1)[1].split("\n\n\n", 1)[0]
+    entries = {}
+    for term, body in re.findall(r"^(``.+)\n((?:    .*\n|\n)+)", section + "\n", re.M):
+        for option in re.findall(r"``([a-z-]+)``", term):
+            entries[option] = " ".join(body.split())
+    return entries
+
+
+def documented_default(entry):
+    return entry.rsplit("Default: ", 1)[1]
+
+
+@pytest.mark.parametrize("field", [field for field in OPTION_FIELDS if field.spec.default is not None],
+                         ids=lambda field: field.option)
+def test_the_readme_gives_the_contracts_default(field):
+    default, kind = field.spec.default, field.spec.kind
+    written = documented_default(readme_option_entries()[field.option])
+    if kind in (Kind.EXISTING_FILE, Kind.OUTPUT_FILE):
+        # Shipped files are named by their file name, the others relative to the buildout.
+        name = os.path.basename(default) if os.path.isabs(default) else default
+        assert "``%s``" % name in written
+        return
+    if kind is Kind.SWITCH:
+        expected = "on" if default else "off"
+    elif kind in contract.LIST_KINDS:
+        expected = " ".join(default)
+    else:
+        expected = str(default)
+    assert written.startswith("``%s``" % expected)
+
+
+def test_the_readme_start_up_line_shows_the_default_filter():
+    """The sample session's filter is what the runtime prints with the default options."""
+    printed = repr(watch_filter(contract.DEFAULTS["include"], contract.DEFAULTS["restart_on"], ()))
+    assert "%s, exclude=.git .hg ..." % printed.split(", exclude=")[0] in README.read_text()
