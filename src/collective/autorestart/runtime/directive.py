@@ -13,7 +13,7 @@ from zope.schema import TextLine
 
 from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
 from collective.autorestart.runtime.zcml import recorder
-from collective.autorestart.watching.report import under_roots
+from collective.autorestart.watching.roots import under_roots
 
 IConfigDirective = InterfaceClass(
     "IConfigDirective",

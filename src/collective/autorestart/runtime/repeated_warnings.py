@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Iterator
+
+from collective.autorestart.watching.roots import under_roots
 
 # Set on a record the first time its text is let through, so that the other handlers, each
 # with the same filter, let it through too.
@@ -20,9 +21,7 @@ FIRST_TIME = "collective_autorestart_first_time"
 class RepeatedWarnings(logging.Filter):
     def __init__(self, roots: tuple[str, ...]) -> None:
         super().__init__()
-        self.roots = tuple(
-            os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
-        )
+        self.roots = under_roots(roots)
         self._seen: set[tuple[str, str]] = set()
         self._thread: int | None = None
 

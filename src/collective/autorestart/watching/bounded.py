@@ -4,13 +4,13 @@ watcher goes on."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import traceback
 
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import Failure, describe
+from collective.autorestart.watching.roots import under_roots
 
 log = logging.getLogger("collective.autorestart")
 
@@ -46,8 +46,7 @@ class BoundedApplier:
     def _report_stuck(self, thread: threading.Thread) -> Failure:
         frame = sys._current_frames().get(thread.ident)
         stack = traceback.extract_stack(frame) if frame is not None else traceback.StackSummary()
-        prefixes = tuple(os.path.join(root, "") for root in self.roots)
-        ours = [entry for entry in stack if entry.filename.startswith(prefixes)]
+        ours = [entry for entry in stack if entry.filename.startswith(under_roots(self.roots))]
         where = ours[-1] if ours else (stack[-1] if stack else None)
         message = "the reload did not finish within %.1f s" % self.timeout
         failure = Failure(where.filename, where.lineno, message) if where else Failure("reload", None, message)

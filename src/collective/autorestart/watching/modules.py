@@ -5,6 +5,8 @@ import os
 import sys
 from types import ModuleType
 
+from collective.autorestart.watching.roots import under_roots
+
 
 def source_path(module: ModuleType) -> str | None:
     filename = getattr(module, "__file__", None)
@@ -29,11 +31,7 @@ class ModuleIndex:
 
     def add_roots(self, roots: tuple[str, ...]) -> None:
         """More directories whose modules count (symlinked ones the watcher follows)."""
-        prefixes = set(self._prefixes)
-        for root in roots:
-            prefixes.add(os.path.join(os.path.abspath(root), ""))
-            prefixes.add(os.path.join(os.path.realpath(root), ""))
-        self._prefixes = tuple(prefixes)
+        self._prefixes = tuple(dict.fromkeys(self._prefixes + under_roots(roots)))
         self._seen.clear()  # modules seen before may be under the new roots
 
     def refresh(self) -> dict[str, str]:

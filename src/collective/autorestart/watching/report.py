@@ -6,6 +6,8 @@ import re
 import traceback
 from dataclasses import dataclass
 
+from collective.autorestart.watching.roots import under_roots
+
 # zope.configuration puts the innermost ZCML location last.
 ZCML_LOCATION = re.compile(r'File "([^"]+)", line (\d+)')
 
@@ -40,8 +42,7 @@ def describe(error: BaseException, fallback: str, roots: tuple[str, ...]) -> Fai
     if zcml is not None:
         return Failure(zcml[0], zcml[1], _conflict_message(error, zcml) or _zcml_message(error))
     frames = traceback.extract_tb(error.__traceback__)
-    prefixes = tuple(os.path.join(root, "") for root in roots)
-    ours = [frame for frame in frames if frame.filename.startswith(prefixes)]
+    ours = [frame for frame in frames if frame.filename.startswith(under_roots(roots))]
     if ours:
         return Failure(ours[-1].filename, ours[-1].lineno, _message(error))
     if os.path.isabs(fallback):
@@ -64,12 +65,6 @@ def _null_byte_line(filename: str, error: BaseException) -> int | None:
         return None
     position = content.find(b"\0")
     return None if position < 0 else content.count(b"\n", 0, position) + 1
-
-
-def under_roots(roots: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(
-        os.path.join(resolve(root), "") for root in roots for resolve in (os.path.abspath, os.path.realpath)
-    )
 
 
 def _zcml_location(error: BaseException, roots: tuple[str, ...]) -> tuple[str, int] | None:

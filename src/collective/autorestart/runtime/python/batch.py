@@ -18,7 +18,8 @@ from collective.autorestart.runtime.python.checked_reload import CheckedReloader
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
-from collective.autorestart.watching.report import describe, under_roots
+from collective.autorestart.watching.report import describe
+from collective.autorestart.watching.roots import under_roots
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 log = logging.getLogger("collective.autorestart")

@@ -10,7 +10,8 @@ from collective.autorestart.runtime.zcml import incremental
 from collective.autorestart.runtime.zcml.full import minimize_zodb_caches, reload_zcml_despite_requests
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.planner import ALL_ZCML
-from collective.autorestart.watching.report import describe, under_roots
+from collective.autorestart.watching.report import describe
+from collective.autorestart.watching.roots import under_roots
 
 log = logging.getLogger("collective.autorestart")
 
