@@ -6,7 +6,8 @@ SHELL := /bin/bash
 # Python 3.11 for the demo; the tests run on every Python in TEST_PYTHONS.
 DEMO_PYTHON ?= 3.11
 TEST_PYTHONS ?= 3.11 3.13
-# `make check`: the linters, then the tests that need neither a buildout nor Zope.
+# `make check`: the linters and the type checker (src/, [tool.mypy] in pyproject.toml), then the
+# tests that need neither a buildout nor Zope.
 CHECK_PYTHON ?= 3.11
 LINT_PATHS = src tests bench scripts
 
@@ -20,7 +21,7 @@ help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
 	@echo "            (make demo PLONE=6.2: in a Plone 6.2 site, http://127.0.0.1:8080/Plone/@@hello)"
 	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
-	@echo "make check  flake8, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
+	@echo "make check  flake8 and mypy, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 
 .venv-%/.installed: requirements-dev.txt requirements-engine.txt
 	rm -rf .venv-$*
@@ -49,6 +50,7 @@ test: $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
 
 check: .venv-$(CHECK_PYTHON)/.installed
 	.venv-$(CHECK_PYTHON)/bin/flake8 $(LINT_PATHS)
+	.venv-$(CHECK_PYTHON)/bin/mypy
 	.venv-$(CHECK_PYTHON)/bin/python -m pytest -m "not buildout and not zope" $(PYTEST_ARGS)
 
 clean:

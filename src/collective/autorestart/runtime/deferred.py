@@ -25,7 +25,7 @@ WAIT_LIMIT_SECONDS = 120.0
 def outermost_frame(code: CodeType) -> FrameType | None:
     """The frame of the outermost call of code on this thread's stack."""
     found = None
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code is code:
             found = frame

@@ -6,6 +6,8 @@ back what changed files registered and keeps what code registered outside ZCML.
 """
 from __future__ import annotations
 
+from typing import Any
+
 UTILITY = "utility"
 ADAPTER = "adapter"
 SUBSCRIPTION_ADAPTER = "subscription adapter"
@@ -18,7 +20,7 @@ def global_registry():
     return getGlobalSiteManager()
 
 
-def registrations(registry) -> list[tuple[str, object]]:
+def registrations(registry) -> list[tuple[str, Any]]:
     return (
         [(UTILITY, registration) for registration in registry.registeredUtilities()]
         + [(ADAPTER, registration) for registration in registry.registeredAdapters()]

@@ -6,11 +6,16 @@ import logging
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from collective.autorestart.contract import STARTED_VARIABLE, SWITCH_VALUE, SWITCH_VARIABLE, Config
 from collective.autorestart.runtime import deferred, threaddump
 from collective.autorestart.runtime.zcml import outside
 from collective.autorestart.watching.channel import SupervisorChannel
+
+if TYPE_CHECKING:  # imported by _build only: plain bin/instance never loads pyinotify
+    from collective.autorestart.watching.service import WatchService
+    from collective.autorestart.watching.sound import PygamePlayer, SilentPlayer
 
 log = logging.getLogger("collective.autorestart")
 
@@ -24,8 +29,8 @@ NO_CONFIG = (
 COULD_NOT_START = "it could not start (%s: %s)"
 
 _lock = threading.Lock()
-_service = None
-_channel = None
+_service: WatchService | None = None
+_channel: SupervisorChannel | None = None
 
 
 def switched_on() -> bool:
@@ -112,7 +117,7 @@ def stop() -> None:
         service.join(STOP_TIMEOUT_SECONDS)
 
 
-def _build(config: Config, undo: list):
+def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | PygamePlayer]:
     """``undo`` gets what must be undone should the start fail after all."""
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
     from collective.autorestart.runtime import gate

@@ -58,4 +58,8 @@ def install(path: str) -> Callable[[], None]:
             previous(signum, frame)
 
     signal.signal(signal.SIGUSR1, on_sigusr1)
-    return lambda: signal.signal(signal.SIGUSR1, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGUSR1, previous)
+
+    return restore

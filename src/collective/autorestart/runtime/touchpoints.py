@@ -17,6 +17,7 @@ import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 # zope.configuration's ConfigurationMachine: the directives the site defined, their
 # documentation, the features provided, and the files read (parsed once only).
@@ -63,7 +64,7 @@ class Touchpoint:
     name: str  # the name, as the probe looks for it
     used_in: str  # our modules that rely on it
     # Given the imported module: whether the name is there as the engine uses it.
-    present: Callable[[object], bool]
+    present: Callable[[ModuleType], bool]
 
     def problem(self) -> str | None:
         """None when the name is there; else what is missing, in which release."""
@@ -88,7 +89,7 @@ def _version(package: str) -> str:
         return "(version unknown)"
 
 
-def _in_vars(name: str, make: Callable[[object], object]) -> Callable[[object], bool]:
+def _in_vars(name: str, make: Callable[[ModuleType], object]) -> Callable[[ModuleType], bool]:
     """The name must be in the instance's own __dict__: the engine reads and writes it there."""
     return lambda module: name in vars(make(module))
 

@@ -60,7 +60,7 @@ class ReportIn:
             if self.check.done(now):
                 self._say_why(now)
             return
-        if self.listen is not None and self.serving_since is None:
+        if self._probe is not None and self.serving_since is None:
             if now < self._next_probe:
                 return
             self._next_probe = now + PROBE_SECONDS

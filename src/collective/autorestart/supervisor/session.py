@@ -77,7 +77,9 @@ class Supervisor:
             os.close(self._wake_write)
 
     def _install_signals(self):
-        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS + (signal.SIGCHLD,)}
+        previous: dict[int | str, object] = {
+            signum: signal.getsignal(signum) for signum in STOP_SIGNALS + (signal.SIGCHLD,)
+        }
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._record_signal)
         # SIGCHLD only needs to wake the loop up: its handler does nothing.
@@ -180,7 +182,7 @@ class Supervisor:
 
     def _wait_for_a_fix(self, run):
         """After a crash: never spin, wait for a change under the watch roots."""
-        changes = []
+        changes: list[str] = []
 
         def on_batch(batch):
             # After lost events (a queue overflow) anything may have changed.

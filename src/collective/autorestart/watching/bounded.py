@@ -22,13 +22,14 @@ class BoundedApplier:
         self.roots = roots
 
     def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
-        result: dict[str, object] = {}
+        outcomes: list[Outcome] = []
+        errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                result["outcome"] = self.applier.apply(modules, zcml)
+                outcomes.append(self.applier.apply(modules, zcml))
             except BaseException as error:  # noqa: B902 - KeyboardInterrupt at import, ...
-                result["error"] = error
+                errors.append(error)
 
         # A daemon thread of its own: should it never return, the process can still exit.
         thread = threading.Thread(target=run, name="collective.autorestart reload", daemon=True)
@@ -36,15 +37,14 @@ class BoundedApplier:
         thread.join(self.timeout or None)
         if thread.is_alive():
             return Outcome(hung=self._report_stuck(thread))
-        if "error" in result:
-            error = result["error"]
-            failure = describe(error, modules[0] if modules else "ZCML", self.roots)
-            log.debug("the reload was aborted", exc_info=error)
+        if errors:
+            failure = describe(errors[0], modules[0] if modules else "ZCML", self.roots)
+            log.debug("the reload was aborted", exc_info=errors[0])
             return Outcome(aborted=failure)
-        return result["outcome"]
+        return outcomes[0]
 
     def _report_stuck(self, thread: threading.Thread) -> Failure:
-        frame = sys._current_frames().get(thread.ident)
+        frame = sys._current_frames().get(thread.ident) if thread.ident is not None else None
         stack = traceback.extract_stack(frame) if frame is not None else traceback.StackSummary()
         ours = [entry for entry in stack if entry.filename.startswith(under_roots(self.roots))]
         where = ours[-1] if ours else (stack[-1] if stack else None)

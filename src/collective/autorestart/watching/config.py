@@ -17,7 +17,4 @@ def read_slug(path: str) -> Config:
         raise ConfigError(
             "%s holds %d autorestart:%s directives, not 1" % (path, len(elements), DIRECTIVE)
         )
-    attributes = elements[0].attributes
-    return Config.from_attributes(
-        {attributes.item(i).name: attributes.item(i).value for i in range(attributes.length)}
-    )
+    return Config.from_attributes(dict(elements[0].attributes.items()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 STAR = "*"
@@ -107,7 +108,7 @@ def bindings(source: str, package: str, filename: str = "<unknown>") -> dict[str
     return found
 
 
-def _module_level(body: list[ast.stmt]):
+def _module_level(body: Iterable[ast.AST]):
     """Statements run at import: the body, and what if/try/with blocks in it hold."""
     for node in body:
         yield node

@@ -78,7 +78,7 @@ def _zcml_location(error: BaseException, roots: tuple[str, ...]) -> tuple[str, i
     return theirs[-1] if theirs else found[-1]
 
 
-def _malformed_xml(error: BaseException) -> Failure | None:
+def _malformed_xml(error: BaseException | None) -> Failure | None:
     """zope.configuration reports a file that is not well-formed at the include that read it;
     the parser knows the file and line that are wrong."""
     from xml.sax import SAXParseException
@@ -116,7 +116,7 @@ def _zcml_message(error: BaseException) -> str:
     return details[-1] if details else type(error).__name__
 
 
-def raced_with_a_request(error: BaseException) -> bool:
+def raced_with_a_request(error: BaseException | None) -> bool:
     """Errors from zope.interface's registry internals, not from the user's ZCML."""
     seen = set()
     while error is not None and id(error) not in seen:

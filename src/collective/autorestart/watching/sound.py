@@ -9,13 +9,17 @@ import logging
 import os
 import queue
 import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pygame is optional: imported by the player's thread only
+    from pygame.mixer import Sound
 
 log = logging.getLogger("collective.autorestart")
 
 SUCCESS = "success"
 FAILURE = "failure"
 # A small buffer keeps the sound close to the reload it reports.
-MIXER_SETTINGS = {"frequency": 44100, "size": -16, "channels": 2, "buffer": 512}
+MIXER_SETTINGS: dict[str, Any] = {"frequency": 44100, "size": -16, "channels": 2, "buffer": 512}
 
 
 class SilentPlayer:
@@ -64,7 +68,7 @@ class PygamePlayer:
             if sound is not None:
                 sound.play()
 
-    def _open(self) -> dict[str, object] | None:
+    def _open(self) -> dict[str, Sound] | None:
         # SDL would otherwise install its own SIGINT/SIGTERM handlers in Zope's process.
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import types
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
@@ -165,9 +166,9 @@ class PythonReloader:
             ids = {id(value): key for key, value in removed.items()}
             for _, module, _ in self._watched_modules():
                 for value in list(vars(module).values()):
-                    key = ids.get(id(value))
-                    if key is not None and key[0] != module.__name__:
-                        held[key] = value
+                    found = ids.get(id(value))
+                    if found is not None and found[0] != module.__name__:
+                        held[found] = value
         by_module: dict[str, list[str]] = {}
         for module_name, name in sorted(held):
             by_module.setdefault(module_name, []).append(name)
@@ -206,7 +207,7 @@ class PythonReloader:
         touchpoints.record_mtime(filename, mtime, module)
 
 
-def _referents_among(referrer: object, ids: dict[int, object]) -> list[int]:
+def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
     return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
 
 

@@ -20,6 +20,7 @@ import importlib.util
 import inspect
 import sys
 import types
+from collections.abc import Callable
 
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
@@ -85,14 +86,14 @@ class CheckedReloader:
         module_name = self.mod.__name__
         namespace = vars(self.mod)
         spec = importlib.util.find_spec(module_name)
-        if not spec.has_location:
+        if spec is None or not spec.has_location or spec.origin is None:
             return importlib.reload(self.mod)
         with open(spec.origin, "rb") as stream:
             code = compile_source(stream.read(), spec.origin)
         scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
         build_class = builtins.__build_class__  # a touchpoint (see touchpoints)
 
-        def keeping_interfaces(body, name, *bases, **keywords):
+        def keeping_interfaces(body: Callable[[], object], name: str, /, *bases: object, **keywords: object) -> object:
             made = build_class(body, name, *bases, **keywords)
             # Only this module's own top-level class statements, whatever other threads do.
             if getattr(body, "__globals__", None) is scratch and body.__qualname__ == name:
@@ -168,7 +169,7 @@ class CheckedReloader:
         qualname = new.__qualname__
         defined_before = self._defined_before(old)
         self.bodies[(self.mod.__name__, qualname)] = frozenset(new.__dict__)
-        if isinstance(new, enum.EnumMeta):
+        if issubclass(new, enum.Enum) and issubclass(old, enum.Enum):  # (one metaclass: see _class_change)
             return self._update_enum(old, new)
         old_dict, new_dict = old.__dict__, new.__dict__
         for name in set(old_dict) - set(new_dict) - CLASS_STATICS:
@@ -238,7 +239,7 @@ class CheckedReloader:
         if not _updated_in_place(old_function, new_function):
             setattr(cls, name, new)
 
-    def _update_enum(self, old: type, new: type) -> type:
+    def _update_enum(self, old: type[enum.Enum], new: type[enum.Enum]) -> type:
         """Members are instances made by the metaclass: a cold start has the new ones, which
         setattr can't give.  Methods of an unchanged set of members are updated in place."""
         if [(name, member.value) for name, member in old.__members__.items()] != [
@@ -375,7 +376,7 @@ def _collect(code: types.CodeType, bodies: dict) -> None:
         _collect(const, bodies)
 
 
-def _name(cls: type) -> tuple[str, str]:
+def _name(cls: type | types.FunctionType) -> tuple[str, str]:
     return (getattr(cls, "__module__", ""), getattr(cls, "__qualname__", cls.__name__))
 
 

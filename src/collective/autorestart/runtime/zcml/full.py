@@ -22,15 +22,17 @@ def reload_zcml_despite_requests(quiet: RepeatedWarnings) -> list[str]:
     from plone.reload.zcml import reload_zcml
 
     with quiet.applied():
-        for attempt in range(1, ZCML_ATTEMPTS + 1):
+        for _ in range(ZCML_ATTEMPTS - 1):
             try:
                 reload_zcml()
             except Exception as error:  # noqa: B902 - re-raised unless it is a race
-                if attempt == ZCML_ATTEMPTS or not raced_with_a_request(error):
+                if not raced_with_a_request(error):
                     raise
                 log.debug("ZCML reload raced with a request (%s), trying again", error)
             else:
                 return outside.restore_outside()
+        reload_zcml()  # the last attempt: whatever it raises is the answer
+        return outside.restore_outside()
 
 
 def minimize_zodb_caches() -> None:

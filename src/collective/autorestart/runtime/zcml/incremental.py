@@ -161,7 +161,7 @@ def _where(action: dict) -> str:
 class IncludeContext:
     includepath: tuple[str, ...]
     package: object
-    structure: tuple
+    structure: tuple | None  # None: the file was not well-formed then
 
 
 def _include_context(path: str, old: list[dict], executed) -> IncludeContext:
@@ -259,7 +259,7 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _structure(text: bytes, path: str) -> tuple:
+def _structure(text: bytes, path: str) -> tuple | None:
     """What decides which other files the file reads, and which directives exist: its
     includes, with the conditions around them. None when it is not well-formed (parsing
     it again reports where)."""
