@@ -38,6 +38,7 @@ NAMESPACES = {
     "": ZOPE,
     "i18n": "http://namespaces.zope.org/i18n",
     "pkg": "http://namespaces.example.org/pkg",
+    "zcml": "http://namespaces.zope.org/zcml",
 }
 # The site's ZCML, outside the watched package as Zope's site.zcml is.
 SITE = (
@@ -191,7 +192,7 @@ def configure(*directives):
 
 def line_of(text, directive):
     """The line of the file where the directive is, counted from 1."""
-    return text.splitlines().index("  " + directive) + 1
+    return [line.strip() for line in text.splitlines()].index(directive.strip()) + 1
 
 
 @dataclass
@@ -205,12 +206,13 @@ class Edit:
 
     @property
     def failure(self):
-        """The reload's error as the developer reads it (see runtime/zcml/strategy.py)."""
-        return describe(self.outcome, "ZCML", (str(self.package),))
+        """The reload's error as the developer reads it (runtime/zcml/strategy.py, with the
+        package's directory as the watch root)."""
+        return describe(self.outcome, "ZCML", (str(self.package.parent),))
 
     @property
     def cold_failure(self):
-        return describe(self.cold, "ZCML", (str(self.package),))
+        return describe(self.cold, "ZCML", (str(self.package.parent),))
 
 
 def edit(directory, before, after, reload=reload_changed):
