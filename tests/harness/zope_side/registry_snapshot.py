@@ -2,12 +2,12 @@
 manager's registrations as sorted lines, the same in every process that loaded the same code
 and ZCML, so that a live process after reloads can be compared with a cold start.
 
-Served at @@registry-snapshot (a test package's page), printed by ``bin/instance run``."""
+Served at @@registry-snapshot (a test package's page), printed by ``bin/instance run``; the
+reload engine's in-process tests (harness.zcml_engine) import it without Zope."""
 import json
 import re
 import types
 
-from Products.Five.browser import BrowserView
 from zope.component import getGlobalSiteManager
 
 
@@ -33,6 +33,12 @@ def object_name(obj):
 
 
 def snapshot():
+    return sorted(registered())
+
+
+def registered():
+    """The lines in the order the registry holds them: the order handlers and subscription
+    adapters run in."""
     registry = getGlobalSiteManager()
     lines = []
     for kind, registrations, held in (
@@ -48,10 +54,13 @@ def snapshot():
             lines.append(
                 "%s (%s) -> %s %r: %s" % (kind, required, provided, name, object_name(getattr(registration, held)))
             )
-    return sorted(lines)
+    return lines
 
 
-class RegistrySnapshot(BrowserView):
+class RegistrySnapshot:
+    """Five's page directive makes the view class from this one and its own BrowserView
+    (which gives it ``request``): no Zope import here."""
+
     def __call__(self):
         self.request.response.setHeader("Content-Type", "application/json")
         return json.dumps(snapshot())
