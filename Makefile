@@ -6,8 +6,10 @@ SHELL := /bin/bash
 # Python 3.11 for the demo; the tests run on every Python in TEST_PYTHONS.
 DEMO_PYTHON ?= 3.11
 TEST_PYTHONS ?= 3.11 3.13
-# `make check`: the linters and the type checker (src/, [tool.mypy] in pyproject.toml), then the
-# tests that need neither a buildout nor Zope.
+# `make lint`: flake8, ruff's import order and formatting, and the type checker over src/
+# ([tool.ruff], [tool.mypy] in pyproject.toml); `make check` and `make test` run it first,
+# `make format` fixes what ruff can.  `make check` then runs the tests that need neither a
+# buildout nor Zope.
 CHECK_PYTHON ?= 3.11
 LINT_PATHS = src tests bench scripts
 
@@ -15,13 +17,14 @@ LINT_PATHS = src tests bench scripts
 # candidate and take the first that really starts.
 find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/python$(1) $$(command -v python$(1)); do "$$candidate" -c "" 2>/dev/null && { echo "$$candidate"; break; }; done),$(error python$(1) not found: install it, e.g. with pyenv))
 
-.PHONY: help demo demo-build test check clean
+.PHONY: help demo demo-build test check lint format clean
 
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
 	@echo "            (make demo PLONE=6.2: in a Plone 6.2 site, http://127.0.0.1:8080/Plone/@@hello)"
 	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
-	@echo "make check  flake8 and mypy, then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
+	@echo "make check  the linters (make lint), then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
+	@echo "make format sort the imports and format the code with ruff"
 
 .venv-%/.installed: requirements-dev.txt requirements-engine.txt
 	rm -rf .venv-$*
@@ -42,15 +45,23 @@ demo-build: .venv-$(DEMO_PYTHON)/.installed
 demo: demo-build
 	cd demo && exec bin/instance-autoreload
 
-test: $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
+test: lint $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
 	@set -e; for v in $(TEST_PYTHONS); do \
 	  echo "=== Python $$v"; \
 	  .venv-$$v/bin/python -m pytest $(PYTEST_ARGS); \
 	done
 
-check: .venv-$(CHECK_PYTHON)/.installed
+lint: .venv-$(CHECK_PYTHON)/.installed
 	.venv-$(CHECK_PYTHON)/bin/flake8 $(LINT_PATHS)
+	.venv-$(CHECK_PYTHON)/bin/ruff check $(LINT_PATHS)
+	.venv-$(CHECK_PYTHON)/bin/ruff format --check $(LINT_PATHS)
 	.venv-$(CHECK_PYTHON)/bin/mypy
+
+format: .venv-$(CHECK_PYTHON)/.installed
+	.venv-$(CHECK_PYTHON)/bin/ruff check --fix $(LINT_PATHS)
+	.venv-$(CHECK_PYTHON)/bin/ruff format $(LINT_PATHS)
+
+check: lint
 	.venv-$(CHECK_PYTHON)/bin/python -m pytest -m "not buildout and not zope" $(PYTEST_ARGS)
 
 clean:

@@ -1,5 +1,6 @@
 """The small package under development that the `live` part edits: benchapp.live, with a
 view whose text is the code's version, and a view class for the pages ZCML edits add."""
+
 from pathlib import Path
 
 from harness.buildouts import setup_py

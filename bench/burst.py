@@ -1,13 +1,15 @@
 """Part `burst`: 500 files of the Plone-sized tree rewritten as fast as possible (a git
 checkout, a search-and-replace): how many batches, that is reloads, it makes, whether a
 change is lost, and when the last one is delivered."""
+
 import time
 
 import trees
 from driver import Probe
-from harness.edits import save_in_place
 from latency import sample_files
 from stats import summary
+
+from harness.edits import save_in_place
 
 FILES = 500
 REPEAT = 5
@@ -81,7 +83,6 @@ def run(config, repeat=None, log=print):
             "runs": runs,
         }
         log(
-            "burst: %s batches %s, lost %d"
-            % (watcher, [run["batches"] for run in runs], result[watcher]["lost_total"])
+            "burst: %s batches %s, lost %d" % (watcher, [run["batches"] for run in runs], result[watcher]["lost_total"])
         )
     return result

@@ -2,15 +2,17 @@
 Zope built with the autoreload part, then one cold start on the final sources.  For each
 edit: in place, ZCML or restart (and the reason the log gives), its save-to-live time, and
 whether what it served equals what the cold start serves."""
+
 import re
 import shutil
+
+from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT
+from stats import summary
 
 from harness.buildouts import WATCH_SRC_SILENTLY, Buildout
 from harness.corpus import CASES, apply_edit, page_of, write_corpus
 from harness.ports import free_port
 from harness.processes import Server
-from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT
-from stats import summary
 
 DIRECTORY = BENCH / ".work" / "corpus"
 AFTER_THE_SAVE = re.compile(r"([\d.]+) ms after the save")

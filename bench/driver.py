@@ -1,4 +1,5 @@
 """The parent side of bench/probe.py: start it, read what it reports, stop it."""
+
 import json
 import queue
 import subprocess

@@ -21,9 +21,7 @@ GOALS = {
     "save_to_live": (
         "save-to-live median, one-module in-place save",
         "<= 30 ms",
-        lambda results: _get(
-            results, "live", "autoreload", "in_place", "save_to_live_ms", "median"
-        ),
+        lambda results: _get(results, "live", "autoreload", "in_place", "save_to_live_ms", "median"),
         lambda value: value <= 30.0,
     ),
     "restart_ratio": (
@@ -95,8 +93,9 @@ GOALS = {
     "plone_requests_failed": (
         "Plone 6.2: failed requests to an unchanged page, 4 clients, during ZCML and Python reloads",
         "0",
-        lambda results: _sum(_get(results, "plone", "zcml_requests", "failed"),
-                             _get(results, "plone", "python_requests", "failed")),
+        lambda results: _sum(
+            _get(results, "plone", "zcml_requests", "failed"), _get(results, "plone", "python_requests", "failed")
+        ),
         lambda value: value == 0,
     ),
     "plone_registrations": (

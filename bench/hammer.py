@@ -2,14 +2,16 @@
 built with the autoreload part. CLIENTS threads GET /@@value-stable without pause while ZCML
 saves (a full ZCML reload each) and then Python saves are applied; every answer that is not
 a 200 with the page's text counts as failed."""
+
 import time
+
+from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
 
 from harness.edits import save_in_place
 from harness.http import Client, first_served
 from harness.ports import free_port
 from harness.processes import Server
 from harness.traffic import Traffic
-from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
 
 CLIENTS = 4
 RELOADS = 20
@@ -55,9 +57,7 @@ def run(reloads, log):
 def hammered(server, port, save, reloads, path="/@@" + STABLE, expected="value=0"):
     """CLIENTS threads GET path while save(number) is called reloads times, each waited for
     until the log says it reloaded what save returned; what the clients got."""
-    clients = [
-        Traffic(port, path, expected, pause=0.0, name="hammer-%d" % number) for number in range(CLIENTS)
-    ]
+    clients = [Traffic(port, path, expected, pause=0.0, name="hammer-%d" % number) for number in range(CLIENTS)]
     for client in clients:
         client.start()
     started = time.monotonic()

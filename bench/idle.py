@@ -1,4 +1,5 @@
 """Part `idle`: CPU a watcher uses while nothing changes, on the Plone-sized tree."""
+
 import time
 
 import trees

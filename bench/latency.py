@@ -3,13 +3,15 @@
 The saves come from this process, the callbacks happen in the probe's; both read
 CLOCK_MONOTONIC. Each save rewrites a different file of the Plone-sized tree.
 """
+
 import random
 import time
 
 import trees
 from driver import Probe
-from harness.edits import save_in_place
 from stats import summary
+
+from harness.edits import save_in_place
 
 EVENTS = 200
 # Per save, after which it counts as lost.
@@ -76,9 +78,7 @@ def at_random_times(probe, paths, rng, version):
         for changed, moment in message.get("batch", ()):
             if changed in written and changed not in found:
                 found[changed] = moment
-    return [
-        (found[path] - moment) * 1000 if path in found else None for path, moment in written.items()
-    ]
+    return [(found[path] - moment) * 1000 if path in found else None for path, moment in written.items()]
 
 
 def run(config, events=None, log=print):

@@ -6,15 +6,17 @@ Every time starts when the save's content became readable (see tests/harness/edi
 and ends when the response carrying the new code has been read. HTTP is polled in a tight
 loop over one kept-alive connection.
 """
+
 import re
 import time
+
+from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
+from stats import summary
 
 from harness.edits import save_by_rename, save_in_place, sleep_into_next_second
 from harness.http import Client, first_served
 from harness.ports import free_port, wait_for_free_port
 from harness.processes import Server
-from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
-from stats import summary
 
 SAVES = 15
 RESTARTS = 5
@@ -23,9 +25,7 @@ LIVE_TIMEOUT = 5.0
 PAUSE = 0.3
 WATCHING = r"watching \d+ directories, \d+ files"
 RELOADED = r"(reloaded .+?|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save"
-ERROR = re.compile(
-    r"^\S+ \S+ ERROR +\[collective\.autorestart[^\]]*\]\[[^\]]*\] (.*)$", re.MULTILINE
-)
+ERROR = re.compile(r"^\S+ \S+ ERROR +\[collective\.autorestart[^\]]*\]\[[^\]]*\] (.*)$", re.MULTILINE)
 
 
 def served(client, path, expected, timeout=LIVE_TIMEOUT, server=None):
@@ -112,9 +112,7 @@ def plain_sessions(buildout, saves, restarts, log):
         wait_for_free_port(buildout.port)
         command = [buildout.script("instance"), "fg"]
         with Server(command, buildout.directory, LOGS_DIRECTORY / "instance-fg.log") as server:
-            arrived = served(
-                client, "/@@value", "value=" + marker, timeout=START_TIMEOUT, server=server
-            )
+            arrived = served(client, "/@@value", "value=" + marker, timeout=START_TIMEOUT, server=server)
             cold.append(milliseconds(server.started, arrived))
             log("live: cold start %d: %s ms" % (number + 1, _short(cold[-1])))
             for attempt in range(saves if number == 0 else 0):

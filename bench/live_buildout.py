@@ -1,10 +1,12 @@
 """The buildout of the `live` and `soak` parts: Zope, the recipe and the package the part
 edits (app.py, soak_app.py), from buildout.cfg.in into a directory of bench/.work/. The
 processes, ports and HTTP are tests/harness's, shared with the end-to-end tests."""
+
 import time
 from pathlib import Path
 
 from app import App
+
 from harness.buildouts import run_buildout
 
 BENCH = Path(__file__).resolve().parent

@@ -2,11 +2,16 @@
 add-on, our part) under bin/instance-autoreload. Cold start, Python and ZCML save-to-live,
 a restart-on save; then 4 clients hammer an unchanged page during ZCML and Python reloads;
 and the global registrations after the ZCML saves are compared with a cold start's."""
+
 import json
 import re
 import shutil
 import time
 from functools import partial
+
+from hammer import CLIENTS, hammered
+from live_buildout import BENCH, LOGS_DIRECTORY
+from stats import summary
 
 from harness.edits import save_in_place
 from harness.http import Client, first_served
@@ -14,9 +19,6 @@ from harness.plone import RELEASES, PloneBuildout
 from harness.ports import free_port
 from harness.processes import Server
 from harness.zope_side import SNAPSHOT_PATH, add_snapshot
-from hammer import CLIENTS, hammered
-from live_buildout import BENCH, LOGS_DIRECTORY
-from stats import summary
 
 DIRECTORY = BENCH / ".work" / "plone"
 RELEASE = "6.2"
@@ -30,7 +32,7 @@ RESTARTS = 2
 HAMMER_ZCML = 20
 HAMMER_PYTHON = 50
 
-VIEWS = '''\
+VIEWS = """\
 from Products.Five.browser import BrowserView
 
 
@@ -42,11 +44,11 @@ class Hello(BrowserView):
 class Stable(BrowserView):
     def __call__(self):
         return "stable page"
-'''
+"""
 
-PAGES = '''\
+PAGES = """\
   <browser:page name="stable" for="*" class=".views.Stable" permission="zope.Public" />
-%s</configure>'''
+%s</configure>"""
 
 EXTRA_PAGE = '  <browser:page name="page-%d" for="*" class=".views.Stable" permission="zope.Public" />\n'
 # An include of a package the site has read already: it adds nothing, but a changed include
@@ -82,8 +84,12 @@ class Site:
 
     def start(self):
         self.starts += 1
-        return Server([str(self.built.script)], self.built.directory,
-                      LOGS_DIRECTORY / ("plone-%d.log" % self.starts), self.built.port)
+        return Server(
+            [str(self.built.script)],
+            self.built.directory,
+            LOGS_DIRECTORY / ("plone-%d.log" % self.starts),
+            self.built.port,
+        )
 
     def served(self, client, path, expected, started, timeout=LIVE_TIMEOUT):
         arrived, _ = first_served(client.get, path, expected, timeout, refused=lambda: time.sleep(0.05))
@@ -131,8 +137,10 @@ def run(log, repeat=None):
         incremental = len(re.findall(r"reloaded ZCML in .*\(ZCML of ", server.log()))
         full = len(re.findall(r"reloaded ZCML in .*\(all ZCML again: the includes of ", server.log()))
         if (incremental, full) != (len(zcml_ms), len(full_zcml_ms)):
-            log("plone: WARNING: %d incremental and %d full ZCML reloads, not %d and %d"
-                % (incremental, full, len(zcml_ms), len(full_zcml_ms)))
+            log(
+                "plone: WARNING: %d incremental and %d full ZCML reloads, not %d and %d"
+                % (incremental, full, len(zcml_ms), len(full_zcml_ms))
+            )
         setup_py = site.built.package / "setup.py"
         for number in range(1, (repeat or RESTARTS) + 1):
             # One batch: setup.py restarts, so the view's new text comes with the new process.
@@ -140,10 +148,16 @@ def run(log, repeat=None):
             save_in_place(site.views, VIEWS % ("restart-%d" % number))
             restart_ms.append(site.served(client, "/Plone/@@hello", "hello restart-%d" % number, saved, START_TIMEOUT))
             server.wait_until_quiet(quiet=0.5)
-        results.update(python_ms=summary(python_ms), zcml_ms=summary(zcml_ms), full_zcml_ms=summary(full_zcml_ms),
-                       restart_ms=summary(restart_ms))
-        log("plone: save-to-live medians: Python %.0f ms, ZCML %.0f ms"
-            % (results["python_ms"]["median"] or -1, results["zcml_ms"]["median"] or -1))
+        results.update(
+            python_ms=summary(python_ms),
+            zcml_ms=summary(zcml_ms),
+            full_zcml_ms=summary(full_zcml_ms),
+            restart_ms=summary(restart_ms),
+        )
+        log(
+            "plone: save-to-live medians: Python %.0f ms, ZCML %.0f ms"
+            % (results["python_ms"]["median"] or -1, results["zcml_ms"]["median"] or -1)
+        )
 
         def save(kind, number):
             nonlocal pages
@@ -158,8 +172,10 @@ def run(log, repeat=None):
             results[kind + "_requests"] = hammered(
                 server, site.built.port, partial(save, kind), repeat or reloads, "/Plone/@@stable", "stable page"
             )
-            log("plone: %s reloads: %d of %d requests failed" % (
-                kind, results[kind + "_requests"]["failed"], results[kind + "_requests"]["requests"]))
+            log(
+                "plone: %s reloads: %d of %d requests failed"
+                % (kind, results[kind + "_requests"]["failed"], results[kind + "_requests"]["requests"])
+            )
         server.wait_until_quiet(quiet=0.5)
         live = snapshot(client)
         client.close()

@@ -14,6 +14,7 @@ Lines written to stdout::
 time.monotonic() is CLOCK_MONOTONIC, the same clock in every process, so the driver can
 subtract the time of its writes.
 """
+
 # What any host process (Zope) has loaded anyway, imported before the RSS baseline.
 import argparse
 import collections.abc  # noqa: F401

@@ -2,6 +2,7 @@
 its figures with the goals they meet, the machine, the date and the commit. Running one part
 rewrites that part's file alone, so that the figures of the others, and the documents that
 quote them, stay as they were measured."""
+
 import json
 import os
 from pathlib import Path

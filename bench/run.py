@@ -10,6 +10,7 @@ writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the 
 files stay as they were. ``python bench/table.py`` renders the last run of every part.
 Progress goes to stderr, so that stdout is the table alone.
 """
+
 import argparse
 import datetime
 import importlib.metadata
@@ -28,8 +29,6 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from collective.autorestart.contract import DEFAULTS  # noqa: E402
-
 import burst  # noqa: E402
 import corpus  # noqa: E402
 import goals  # noqa: E402
@@ -42,6 +41,8 @@ import record  # noqa: E402
 import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
+
+from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
 PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak")
 # What runs without --only: the soak takes longer than all the others together.
@@ -58,8 +59,7 @@ def parse_args(argv):
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_PARTS),
-        help="comma-separated parts to run, from: %s (default: %s)"
-        % (",".join(PARTS), ",".join(DEFAULT_PARTS)),
+        help="comma-separated parts to run, from: %s (default: %s)" % (",".join(PARTS), ",".join(DEFAULT_PARTS)),
     )
     parser.add_argument(
         "--repeat",
@@ -72,9 +72,7 @@ def parse_args(argv):
         type=int,
         help="the soak's random seed, to repeat the edits of an earlier run (default: a new one)",
     )
-    parser.add_argument(
-        "--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurement"
-    )
+    parser.add_argument("--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurement")
     parser.add_argument(
         "--results",
         type=Path,
@@ -85,9 +83,7 @@ def parse_args(argv):
     args.parts = [part.strip() for part in args.only.split(",") if part.strip()]
     unknown = sorted(set(args.parts) - set(PARTS))
     if unknown or not args.parts:
-        parser.error(
-            "--only: unknown part %s; choose from %s" % (", ".join(unknown), ",".join(PARTS))
-        )
+        parser.error("--only: unknown part %s; choose from %s" % (", ".join(unknown), ",".join(PARTS)))
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
     return args
@@ -126,9 +122,12 @@ def _version(distribution):
 
 def _commit():
     try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
-        ).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 

@@ -3,6 +3,7 @@
 Both are measured from before the watcher's library is imported (the import is part of
 what a watcher adds to Zope) to watching active; the import's share is kept apart too.
 """
+
 import trees
 from driver import Probe
 from stats import summary

@@ -24,6 +24,7 @@ leftover processes
 The edits are drawn from random.Random(seed); the seed is printed and kept in the results:
 the same seed makes the same edits (the timing of the machine is not the seed's).
 """
+
 import bisect
 import os
 import random
@@ -33,15 +34,16 @@ import signal
 import time
 from collections import Counter, defaultdict
 
+from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT, Buildout
+from soak_app import PACKAGE, STABLE_PAGE, STABLE_TEXT, SoakApp
+from stats import summary
+
 from harness import proc
 from harness.edits import save_by_rename, save_in_place
 from harness.http import Client
 from harness.ports import free_port, wait_for_free_port
 from harness.processes import Server
 from harness.traffic import Traffic
-from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT, Buildout
-from soak_app import PACKAGE, STABLE_PAGE, STABLE_TEXT, SoakApp
-from stats import summary
 
 DIRECTORY = BENCH / ".work" / "soak"
 CYCLES = 1000
@@ -84,9 +86,7 @@ WATCHING = r"watching \d+ directories, \d+ files"
 AUTORELOAD_OFF = r"autoreload is off: .*"
 RESTARTED = re.compile(r"restarted in (\d+) ms \(stop (\d+) ms, start (\d+) ms\)")
 RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+)", re.MULTILINE)
-RELOADED = re.compile(
-    r"(?:reloaded (.+?)|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save(.*)$"
-)
+RELOADED = re.compile(r"(?:reloaded (.+?)|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save(.*)$")
 EXPECTED_ERROR = re.compile(r" (\S+\.py):\d+: SyntaxError: .* -- reload failed")
 WATCHER_FAILED = ("the watcher failed", "applying changes failed")
 
@@ -177,9 +177,7 @@ class Soak:
 
     def deletable(self):
         pages = len(self.app.pages())
-        return [
-            module for module in self.app.modules() if pages - len(module.pages) >= MIN_PAGES
-        ]
+        return [module for module in self.app.modules() if pages - len(module.pages) >= MIN_PAGES]
 
     def do_delete(self, done):
         module = self.rng.choice(self.deletable())
@@ -259,9 +257,7 @@ class Soak:
             self.save(module.path, module.text())
             done.touched.extend(module.pages)
             names.append("%s at +%.2f s" % (module.name, delay))
-        done.detail = "setup.py, then %s%s" % (
-            ", ".join(names), "" if requested else " (no restart logged within 5 s)"
-        )
+        done.detail = "setup.py, then %s%s" % (", ".join(names), "" if requested else " (no restart logged within 5 s)")
 
     def draw(self):
         kinds = list(WEIGHTS)
@@ -354,17 +350,21 @@ class Soak:
         bound = RESTART_BOUND if done.restart_at is not None else LIVE_BOUND
         deadline = done.ended + bound
         expected = self.app.expected()
-        first = list(dict.fromkeys(
-            path for path in ("/@@" + page for page in done.touched) if path in expected
-        ))
+        first = list(dict.fromkeys(path for path in ("/@@" + page for page in done.touched) if path in expected))
         order = first + sorted(set(expected) - set(first))
         wanted = [(path, expected[path]) for path in order]
         wanted += [("/@@" + page, 404) for page in done.removed]
         for number, (path, want) in enumerate(wanted):
             if want == 404:
-                good = (lambda status, body: status == 404)
+
+                def good(status, body):
+                    return status == 404
+
             else:
-                good = (lambda status, body, want=want: status == 200 and want in body)
+
+                def good(status, body, want=want):
+                    return status == 200 and want in body
+
             key = (path, want)
             if key in self.stale:
                 # Already counted: one look, to note when (if ever) it is served after all.
@@ -407,8 +407,10 @@ class Soak:
         }
         self.lost.append(entry)
         self.stale[(path, want)] = entry
-        self.log("soak: LOST SAVE in cycle %(cycle)d (%(action)s: %(detail)s): %(page)s wanted"
-                 " %(wanted)r, got %(got)r" % entry)
+        self.log(
+            "soak: LOST SAVE in cycle %(cycle)d (%(action)s: %(detail)s): %(page)s wanted"
+            " %(wanted)r, got %(got)r" % entry
+        )
 
     # The run.
 
@@ -437,10 +439,17 @@ def read_log(text, cycles):
     problems, expected, windows, restarts = [], 0, [], 0
     # A failed ZCML reload's line says only "reload failed": its ERROR names the .zcml file.
     zcml_failed = False
-    if starts[0] > 0 and "Traceback" in text[:starts[0]]:
-        head = text[:starts[0]].strip()
-        problems.append({"cycle": None, "action": None, "kind": "traceback",
-                         "line": head.splitlines()[-1][:300], "record": head[:2000]})
+    if starts[0] > 0 and "Traceback" in text[: starts[0]]:
+        head = text[: starts[0]].strip()
+        problems.append(
+            {
+                "cycle": None,
+                "action": None,
+                "kind": "traceback",
+                "line": head.splitlines()[-1][:300],
+                "record": head[:2000],
+            }
+        )
     for start, end in zip(starts, starts[1:]):
         record = text[start:end]
         first, _, rest = record.partition("\n")
@@ -465,8 +474,10 @@ def read_log(text, cycles):
         elif level in ("ERROR", "CRITICAL"):
             broken = EXPECTED_ERROR.search(first)
             nearby = [
-                path for near in (cycle, None if cycle is None else cycle - 1)
-                if near is not None and near >= 0 for path in cycles[near][4]
+                path
+                for near in (cycle, None if cycle is None else cycle - 1)
+                if near is not None and near >= 0
+                for path in cycles[near][4]
             ]
             if broken and broken.group(1) in nearby and "Traceback" not in rest:
                 expected += 1
@@ -476,14 +487,16 @@ def read_log(text, cycles):
             kind = "traceback"
         if kind is not None:
             lines = record.strip().splitlines()
-            problems.append({
-                "cycle": cycle,
-                "action": cycles[cycle][0] if cycle is not None else None,
-                "kind": kind,
-                # A traceback's last line says what was raised.
-                "line": (lines[-1] if kind == "traceback" else lines[0])[:300],
-                "record": record.strip()[:2000],
-            })
+            problems.append(
+                {
+                    "cycle": cycle,
+                    "action": cycles[cycle][0] if cycle is not None else None,
+                    "kind": kind,
+                    # A traceback's last line says what was raised.
+                    "line": (lines[-1] if kind == "traceback" else lines[0])[:300],
+                    "record": record.strip()[:2000],
+                }
+            )
     return problems, expected, windows, restarts
 
 
@@ -507,13 +520,15 @@ def sort_misses(misses, restarts, windows, cycles):
         counts[during] += 1
         if len(examples[during]) < 5:
             index = bisect.bisect_right(starts, miss.started) - 1
-            examples[during].append({
-                "cycle": index if index >= 0 else None,
-                "action": cycles[index][0] if index >= 0 else None,
-                "status": miss.status,
-                "detail": _short(miss.detail),
-                "took_ms": round((miss.ended - miss.started) * 1000, 1),
-            })
+            examples[during].append(
+                {
+                    "cycle": index if index >= 0 else None,
+                    "action": cycles[index][0] if index >= 0 else None,
+                    "status": miss.status,
+                    "detail": _short(miss.detail),
+                    "took_ms": round((miss.ended - miss.started) * 1000, 1),
+                }
+            )
     return dict(counts), dict(examples)
 
 
@@ -591,53 +606,66 @@ def run(cycles=None, seed=None, log=print):
                     log("soak: ABORTED in %s" % aborted)
                     break
                 if (number + 1) % PROGRESS_EVERY == 0:
-                    log("soak: %d/%d cycles in %.0f s, %d lost saves, %d failed requests so far"
-                        % (number + 1, cycles, time.monotonic() - started, len(soak.lost),
-                           len(traffic.misses)))
+                    log(
+                        "soak: %d/%d cycles in %.0f s, %d lost saves, %d failed requests so far"
+                        % (number + 1, cycles, time.monotonic() - started, len(soak.lost), len(traffic.misses))
+                    )
         seconds = time.monotonic() - started
         server.wait_until_quiet(quiet=0.3, timeout=3)
         text = server.log()
-        stopped = stop_and_count_leftovers(soak, server, port) if server.process.poll() is None else {
-            "left_after_stop": [], "port_free_after_stop": wait_for_free_port(port, timeout=2),
-            "exit_status": server.process.returncode, "stop_s": None,
-        }
+        stopped = (
+            stop_and_count_leftovers(soak, server, port)
+            if server.process.poll() is None
+            else {
+                "left_after_stop": [],
+                "port_free_after_stop": wait_for_free_port(port, timeout=2),
+                "exit_status": server.process.returncode,
+                "stop_s": None,
+            }
+        )
     problems, expected_errors, windows, supervisor_restarts = read_log(text, soak.cycles)
     misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles)
     leftovers = len(stopped["left_after_stop"]) + len(soak.instance_problems)
     if not stopped["port_free_after_stop"]:
         leftovers += 1
     failed_outside = sum(count for name, count in misses.items() if name != "restart")
-    result.update({
-        "cycles_done": len(soak.cycles),
-        "aborted": aborted,
-        "seconds": seconds,
-        "actions": dict(soak.actions),
-        "lost_saves": len(soak.lost),
-        "lost": soak.lost,
-        "requests": traffic.requests,
-        "failed_requests": misses,
-        "failed_requests_outside_restarts": failed_outside,
-        "failed_request_examples": examples,
-        "restarts": len(soak.restarts),
-        "supervisor_restarts": supervisor_restarts,
-        "unrequested_restarts": supervisor_restarts - len(soak.restarts),
-        "restart_downtime_ms": summary([restart["downtime_ms"] for restart in soak.restarts]),
-        "restart_reported_ms": summary([restart.get("reported_ms") for restart in soak.restarts]),
-        "watcher_crashes": len(problems),
-        "log_problems": problems[:50],
-        "expected_broken_reports": expected_errors,
-        "reload_windows": {"zcml": sum(1 for window in windows if window[2]),
-                           "code": sum(1 for window in windows if not window[2])},
-        "instance_problems": soak.instance_problems,
-        "leftover_processes": leftovers,
-        "save_to_served_ms": {kind: summary(values) for kind, values in sorted(soak.served_ms.items())},
-        "final_modules": len(soak.app.modules()),
-        "final_pages": len(soak.app.pages()),
-        "log": str(server.log_path),
-    })
+    result.update(
+        {
+            "cycles_done": len(soak.cycles),
+            "aborted": aborted,
+            "seconds": seconds,
+            "actions": dict(soak.actions),
+            "lost_saves": len(soak.lost),
+            "lost": soak.lost,
+            "requests": traffic.requests,
+            "failed_requests": misses,
+            "failed_requests_outside_restarts": failed_outside,
+            "failed_request_examples": examples,
+            "restarts": len(soak.restarts),
+            "supervisor_restarts": supervisor_restarts,
+            "unrequested_restarts": supervisor_restarts - len(soak.restarts),
+            "restart_downtime_ms": summary([restart["downtime_ms"] for restart in soak.restarts]),
+            "restart_reported_ms": summary([restart.get("reported_ms") for restart in soak.restarts]),
+            "watcher_crashes": len(problems),
+            "log_problems": problems[:50],
+            "expected_broken_reports": expected_errors,
+            "reload_windows": {
+                "zcml": sum(1 for window in windows if window[2]),
+                "code": sum(1 for window in windows if not window[2]),
+            },
+            "instance_problems": soak.instance_problems,
+            "leftover_processes": leftovers,
+            "save_to_served_ms": {kind: summary(values) for kind, values in sorted(soak.served_ms.items())},
+            "final_modules": len(soak.app.modules()),
+            "final_pages": len(soak.app.pages()),
+            "log": str(server.log_path),
+        }
+    )
     result.update(stopped)
-    log("soak: %d cycles in %.0f s: %d lost saves, %d failed requests outside restarts (%s),"
+    log(
+        "soak: %d cycles in %.0f s: %d lost saves, %d failed requests outside restarts (%s),"
         " %d watcher crashes, %d leftover processes"
-        % (len(soak.cycles), seconds, len(soak.lost), failed_outside, misses, len(problems), leftovers))
+        % (len(soak.cycles), seconds, len(soak.lost), failed_outside, misses, len(problems), leftovers)
+    )
     soak.client.close()
     return result

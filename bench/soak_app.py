@@ -7,6 +7,7 @@ save it comes from. Each module has zero or more pages in its package's configur
 Subpackages ``sNNN`` have a configure.zcml of their own, included by the top one.
 ``stable.py`` is never edited: its page @@soak-stable is what the steady traffic requests.
 """
+
 import shutil
 from pathlib import Path
 
@@ -25,18 +26,19 @@ ZCML = """\
 PAGE = '  <browser:page name="%s" for="*" class=".%s.%s" permission="zope.Public" />\n'
 INCLUDE = '  <include package=".%s" />\n'
 
-VIEW_PY = '''\
+VIEW_PY = """\
 from Products.Five.browser import BrowserView
 
 
 class View(BrowserView):
     def __call__(self):
         return %r
-'''
+"""
 # Appended by a broken save: a SyntaxError on the last line.
 BROKEN = "\n\ndef oops(:\n    pass\n"
 
-STABLE_PY = '''\
+STABLE_PY = (
+    '''\
 from Products.Five.browser import BrowserView
 
 
@@ -45,7 +47,9 @@ class Stable(BrowserView):
 
     def __call__(self):
         return %r
-''' % STABLE_TEXT
+'''
+    % STABLE_TEXT
+)
 
 
 class Module:

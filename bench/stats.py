@@ -1,4 +1,5 @@
 """Summaries of repeated measurements."""
+
 import statistics
 
 

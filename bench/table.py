@@ -1,6 +1,7 @@
 """Render results as one markdown table, goals beside the figures they judge, and notes on
 whatever went wrong: a run's results (bench/run.py prints them), or the last run of every part
 from the results files (``python bench/table.py [DIRECTORY]``)."""
+
 import argparse
 import sys
 from functools import partial
@@ -166,10 +167,10 @@ def _burst(table, burst):
         subject = subjects[watcher]
         ours = watcher == "ours"
         bursts = str(len(figures["runs"]))
-        row("batches (reloads) per 500-file burst", subject, figures["batches"], "",
-            "burst_reloads" if ours else None)
-        row("changes lost, all bursts", subject, figures["lost_total"], "",
-            "burst_lost" if ours else None, count=bursts)
+        row("batches (reloads) per 500-file burst", subject, figures["batches"], "", "burst_reloads" if ours else None)
+        row(
+            "changes lost, all bursts", subject, figures["lost_total"], "", "burst_lost" if ours else None, count=bursts
+        )
         row("first write to last change delivered", subject, figures["last_delivered_ms"], "ms")
         if not ours:
             continue
@@ -188,10 +189,10 @@ def _latency(table, latency):
     events = latency.get("events")
     ours = latency.get("ours")
     if ours:
-        row("write to callback, raw (Watcher.on_change)", "ours", ours.get("raw_ms"), "ms",
-            None, events)
-        row("write to callback, debounced (WatchService.on_batch)", "ours",
-            ours.get("delivered_ms"), "ms", None, events)
+        row("write to callback, raw (Watcher.on_change)", "ours", ours.get("raw_ms"), "ms", None, events)
+        row(
+            "write to callback, debounced (WatchService.on_batch)", "ours", ours.get("delivered_ms"), "ms", None, events
+        )
     for key, subject in (
         ("watchfiles", "watchfiles (step 50 ms, default)"),
         ("watchfiles-step1", "watchfiles (step 1 ms)"),
@@ -208,58 +209,99 @@ def _soak(table, soak):
     done = str(soak.get("cycles_done"))
     requests = str(soak.get("requests"))
     failed = soak.get("failed_requests") or {}
-    row("lost saves (not served within 5 s, 15 s after a restart)", cycles,
-        soak.get("lost_saves"), "", "soak_lost", count=done)
-    row("failed requests to an unchanged page, outside restarts", "steady client",
-        soak.get("failed_requests_outside_restarts"), "", "soak_failed", count=requests)
+    row(
+        "lost saves (not served within 5 s, 15 s after a restart)",
+        cycles,
+        soak.get("lost_saves"),
+        "",
+        "soak_lost",
+        count=done,
+    )
+    row(
+        "failed requests to an unchanged page, outside restarts",
+        "steady client",
+        soak.get("failed_requests_outside_restarts"),
+        "",
+        "soak_failed",
+        count=requests,
+    )
     for key, measure in (
         ("code_reload", "of which during a code reload"),
         ("zcml_reload", "of which during a ZCML reload"),
         ("no_reload", "of which with no reload running"),
     ):
         row(measure, "steady client", failed.get(key, 0), "", count=requests)
-    row("failed requests during restarts (not counted above)", "steady client",
-        failed.get("restart", 0), "", count=requests)
-    row("restart downtime: restart-on save to the new instance serving",
-        "bin/instance-autoreload", soak.get("restart_downtime_ms"), "ms")
-    row("watcher failures, Tracebacks, unexpected ERRORs in the log", "ours",
-        soak.get("watcher_crashes"), "", "soak_crashes", count=done)
-    row("leftover processes (after each restart and Ctrl-C; port busy)", "ours",
-        soak.get("leftover_processes"), "", "soak_leftovers", count=str(soak.get("restarts")))
+    row(
+        "failed requests during restarts (not counted above)",
+        "steady client",
+        failed.get("restart", 0),
+        "",
+        count=requests,
+    )
+    row(
+        "restart downtime: restart-on save to the new instance serving",
+        "bin/instance-autoreload",
+        soak.get("restart_downtime_ms"),
+        "ms",
+    )
+    row(
+        "watcher failures, Tracebacks, unexpected ERRORs in the log",
+        "ours",
+        soak.get("watcher_crashes"),
+        "",
+        "soak_crashes",
+        count=done,
+    )
+    row(
+        "leftover processes (after each restart and Ctrl-C; port busy)",
+        "ours",
+        soak.get("leftover_processes"),
+        "",
+        "soak_leftovers",
+        count=str(soak.get("restarts")),
+    )
     for kind, figures in (soak.get("save_to_served_ms") or {}).items():
         since = "setup.py save" if "restart" in kind else "last save"
-        row("%s to the first changed page served, %s" % (since, kind), "ours", figures, "ms",
-            None, (soak.get("actions") or {}).get(kind))
+        row(
+            "%s to the first changed page served, %s" % (since, kind),
+            "ours",
+            figures,
+            "ms",
+            None,
+            (soak.get("actions") or {}).get(kind),
+        )
     seconds = soak.get("seconds")
-    row("duration of the cycles", cycles, None if seconds is None else seconds * 1000, "ms",
-        count=done)
+    row("duration of the cycles", cycles, None if seconds is None else seconds * 1000, "ms", count=done)
     windows = soak.get("reload_windows") or {}
     table.notes.append(
         "soak: %s code reloads and %s ZCML reloads in the log, %s restarts; the steady client"
-        " sent %s requests" % (windows.get("code"), windows.get("zcml"), soak.get("restarts"),
-                               soak.get("requests"))
+        " sent %s requests" % (windows.get("code"), windows.get("zcml"), soak.get("restarts"), soak.get("requests"))
     )
     if soak.get("aborted"):
         table.notes.append("soak: the run ended early: %s" % soak["aborted"])
     for lost in (soak.get("lost") or [])[:5]:
         table.notes.append(
             "soak, lost save in cycle %s (%s: %s): %s wanted `%s`, got `%s`"
-            % (lost["cycle"], lost["action"], lost["detail"], lost["page"], lost["wanted"],
-               lost["got"])
+            % (lost["cycle"], lost["action"], lost["detail"], lost["page"], lost["wanted"], lost["got"])
         )
     for problem in (soak.get("log_problems") or [])[:5]:
         table.notes.append(
             "soak, %s in cycle %s (%s): `%s`"
-            % (problem["kind"], problem.get("cycle"), problem.get("action"),
-               problem["line"].splitlines()[0][:200])
+            % (problem["kind"], problem.get("cycle"), problem.get("action"), problem["line"].splitlines()[0][:200])
         )
     for name, examples in sorted((soak.get("failed_request_examples") or {}).items()):
         if name != "restart" and examples:
             example = examples[0]
             table.notes.append(
                 "soak, failed requests %s: %d, e.g. in cycle %s (%s): %s `%s`"
-                % (name.replace("_", " "), failed.get(name, 0), example["cycle"],
-                   example["action"], example["status"], example["detail"][:100])
+                % (
+                    name.replace("_", " "),
+                    failed.get(name, 0),
+                    example["cycle"],
+                    example["action"],
+                    example["status"],
+                    example["detail"][:100],
+                )
             )
 
 
@@ -269,19 +311,43 @@ def _requests(table, requests):
         if not figures:
             continue
         measure = "requests failed during %d %s reloads (%d clients, %d requests)" % (
-            figures["applied"], label, requests["clients"], figures["requests"]
+            figures["applied"],
+            label,
+            requests["clients"],
+            figures["requests"],
         )
-        table.add("requests", measure, "ours", figures["failed"], "", "requests_failed_" + kind,
-                  count=str(figures["requests"]))
+        table.add(
+            "requests",
+            measure,
+            "ours",
+            figures["failed"],
+            "",
+            "requests_failed_" + kind,
+            count=str(figures["requests"]),
+        )
 
 
 def _corpus(table, corpus):
-    table.add("corpus", "save to log line, edits applied in place", "ours", corpus["in_place_ms"], "ms",
-              "corpus_in_place_ms")
-    table.add("corpus", "edits served otherwise than a cold start (of %d)" % corpus["edits"], "ours",
-              len(corpus["stale"]), "", "corpus_stale", count=str(corpus["edits"]))
-    table.add("corpus", "edits that needed a restart (of %d)" % corpus["edits"], "ours",
-              len(corpus["restarted"]), "", count=str(corpus["edits"]))
+    table.add(
+        "corpus", "save to log line, edits applied in place", "ours", corpus["in_place_ms"], "ms", "corpus_in_place_ms"
+    )
+    table.add(
+        "corpus",
+        "edits served otherwise than a cold start (of %d)" % corpus["edits"],
+        "ours",
+        len(corpus["stale"]),
+        "",
+        "corpus_stale",
+        count=str(corpus["edits"]),
+    )
+    table.add(
+        "corpus",
+        "edits that needed a restart (of %d)" % corpus["edits"],
+        "ours",
+        len(corpus["restarted"]),
+        "",
+        count=str(corpus["edits"]),
+    )
     for name in corpus["restarted"]:
         table.notes.append("corpus, %s restarted: %s" % (name, corpus["cases"][name]["logged"].split(": ", 1)[-1]))
     for name in corpus["stale"]:
@@ -293,26 +359,56 @@ def _plone(table, plone):
     subject = "Plone %s, ours" % plone["plone"]
     row("cold start of bin/instance-autoreload to first correct response", subject, plone["cold_start_ms"], "ms")
     row("save-to-live, Python save of a view", subject, plone["python_ms"], "ms")
-    row("save-to-live, ZCML save adding a page (incremental ZCML reload)", subject, plone["zcml_ms"], "ms",
-        "plone_zcml_ms")
+    row(
+        "save-to-live, ZCML save adding a page (incremental ZCML reload)",
+        subject,
+        plone["zcml_ms"],
+        "ms",
+        "plone_zcml_ms",
+    )
     if "full_zcml_ms" in plone:
-        row("save-to-live, ZCML save adding a page and changing an include (full ZCML reload)", subject,
-            plone["full_zcml_ms"], "ms")
+        row(
+            "save-to-live, ZCML save adding a page and changing an include (full ZCML reload)",
+            subject,
+            plone["full_zcml_ms"],
+            "ms",
+        )
     row("restart-on save (setup.py) to the new instance serving", subject, plone["restart_ms"], "ms")
     failed = sum(plone[kind]["failed"] for kind in ("zcml_requests", "python_requests"))
     requests = sum(plone[kind]["requests"] for kind in ("zcml_requests", "python_requests"))
-    row("requests failed during %d ZCML and %d Python reloads (%d clients)"
+    row(
+        "requests failed during %d ZCML and %d Python reloads (%d clients)"
         % (plone["zcml_requests"]["applied"], plone["python_requests"]["applied"], plone["clients"]),
-        subject, failed, "", "plone_requests_failed", count=str(requests))
+        subject,
+        failed,
+        "",
+        "plone_requests_failed",
+        count=str(requests),
+    )
     registrations = plone["registrations"]
-    row("registrations differing from a cold start's (of %s)" % registrations["live"], subject,
-        registrations["differ"], "", "plone_registrations", count=str(registrations["live"]))
+    row(
+        "registrations differing from a cold start's (of %s)" % registrations["live"],
+        subject,
+        registrations["differ"],
+        "",
+        "plone_registrations",
+        count=str(registrations["live"]),
+    )
     for line in registrations["examples"]:
         table.notes.append("plone, registration only in one of live and cold start: `%s`" % line[:200])
 
 
-PARTS = (("live", _live), ("setup", _setup), ("idle", _idle), ("burst", _burst),
-         ("latency", _latency), ("requests", _requests), ("corpus", _corpus), ("plone", _plone), ("soak", _soak))
+PARTS = (
+    ("live", _live),
+    ("setup", _setup),
+    ("idle", _idle),
+    ("burst", _burst),
+    ("latency", _latency),
+    ("requests", _requests),
+    ("corpus", _corpus),
+    ("plone", _plone),
+    ("soak", _soak),
+)
 
 
 def _add_run(table, results):

@@ -2,6 +2,7 @@
 
 ``python bench/trees.py`` generates them ahead of a run.
 """
+
 import json
 import os
 import shutil
@@ -36,9 +37,7 @@ def files(name):
     """Every .py file of the tree, in a stable order that spreads neighbours over directories."""
     count_directories, count_files = TREES[name]
     folders = directories(WORK / name, count_directories)
-    return [
-        folders[number % count_directories] / ("m%05d.py" % number) for number in range(count_files)
-    ]
+    return [folders[number % count_directories] / ("m%05d.py" % number) for number in range(count_files)]
 
 
 def module_text(number, version=0):

@@ -4,6 +4,7 @@
 once watching is active, ``on_batch`` receives ``[(path, monotonic time), ...]`` once per
 batch the watcher would act on (a reload, a restart), ``stop()`` waits until it stopped.
 """
+
 import os
 import threading
 import time
@@ -92,9 +93,7 @@ class Polling:
         changed = []
         for directory, subdirectories, names in os.walk(self.tree):
             subdirectories[:] = [
-                name
-                for name in subdirectories
-                if not self.filter.excludes_directory(os.path.join(directory, name))
+                name for name in subdirectories if not self.filter.excludes_directory(os.path.join(directory, name))
             ]
             for name in names:
                 path = os.path.join(directory, name)

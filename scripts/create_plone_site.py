@@ -1,6 +1,7 @@
 """Create the Plone site ``Plone`` (classic UI, no example content) unless the ZODB has one:
 ``bin/instance run create_plone_site.py``. Works on Plone 6.0 (``addPloneSite``) and on 6.1
 and later (plone.distribution's ``classic``)."""
+
 import sys
 
 import transaction

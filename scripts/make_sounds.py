@@ -3,11 +3,11 @@
 Run it again after changing a tone: python scripts/make_sounds.py
 Success rises (a short major third and fifth chime); failure falls, with a buzz.
 """
+
 import math
 import os
 import struct
 import wave
-
 
 RATE = 22050
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,7 +1,7 @@
 """Read what SDL's disk audio driver wrote and find the sounds in it."""
+
 import array
 from dataclasses import dataclass
-
 
 RATE = 44100  # the runtime's MIXER_SETTINGS: 16-bit stereo at 44.1 kHz
 WINDOW = RATE // 200  # 5 ms
@@ -21,7 +21,7 @@ def segments(raw, gap=0.05):
     left = samples[::2]
     loud = []
     for index in range(0, len(left) - WINDOW, WINDOW):
-        window = left[index:index + WINDOW]
+        window = left[index : index + WINDOW]
         loud.append(max(abs(value) for value in window) > THRESHOLD)
     found = []
     start = None

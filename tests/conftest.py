@@ -1,4 +1,5 @@
 """Fixtures and hooks only; what they use lives in tests/harness, shared with bench/."""
+
 import logging
 import os
 import sys
@@ -110,9 +111,7 @@ def autoreload(servers, built):
     once it watches and serves @@value."""
 
     def start(log_name="server.log", env=None):
-        server = servers(
-            [str(built.script)], built.directory, built.directory / log_name, built.port, env=env
-        )
+        server = servers([str(built.script)], built.directory, built.directory / log_name, built.port, env=env)
         server.wait_for_log(r"watching \d+ directories")
         served(server, "/@@value", "value=", restarting=True)
         return server

@@ -3,6 +3,7 @@
 The recipe parses the part's options (a real ``zc.buildout.testing.Buildout``) and renders the
 slug; ``watching.config.read_slug`` reads it back, as the supervisor and the runtime do.
 """
+
 import os
 import re
 from pathlib import Path
@@ -16,7 +17,6 @@ from collective.autorestart.recipe.templates import render_slug
 from collective.autorestart.watching.config import read_slug
 from collective.autorestart.watching.filters import watch_filter
 from harness.recipes import PART, parse_part
-
 
 pytestmark = pytest.mark.usefixtures("buildout_global_state")
 README = Path(__file__).parent.parent / "README.rst"
@@ -165,8 +165,9 @@ def documented_default(entry):
     return entry.rsplit("Default: ", 1)[1]
 
 
-@pytest.mark.parametrize("field", [field for field in OPTION_FIELDS if field.spec.default is not None],
-                         ids=lambda field: field.option)
+@pytest.mark.parametrize(
+    "field", [field for field in OPTION_FIELDS if field.spec.default is not None], ids=lambda field: field.option
+)
 def test_the_readme_gives_the_contracts_default(field):
     default, kind = field.spec.default, field.spec.kind
     written = documented_default(readme_option_entries()[field.option])

@@ -1,4 +1,5 @@
 """runtime.deferred: our threads start only once the start-up notification has returned."""
+
 import threading
 import time
 

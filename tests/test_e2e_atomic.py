@@ -1,4 +1,5 @@
 """End to end: no request sees a half-applied reload, and ZCML errors name the user's file."""
+
 import re
 import textwrap
 
@@ -7,7 +8,6 @@ import pytest
 from harness.buildouts import PACKAGE_FILES, value_module, write
 from harness.http import served
 from harness.traffic import Traffic
-
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
 

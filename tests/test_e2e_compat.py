@@ -1,5 +1,6 @@
 """End to end, beside what older Plone releases bring: an egg with a pkg_resources-style
 ``collective/__init__.py`` ahead of ours, plone.reload 4.0.0."""
+
 import os
 import subprocess
 import sys
@@ -10,7 +11,6 @@ import pytest
 from harness.buildouts import REPO, WATCH_SRC_SILENTLY, Buildout, setup_py, value_module, write
 from harness.http import served
 from harness.venvs import tools_venv
-
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope]
 
@@ -54,8 +54,12 @@ def collective_egg(buildout, name, init):
 def instance_path(buildout):
     """sys.path of the instance, as its interpreter sets it."""
     result = subprocess.run(
-        [sys.executable, str(buildout.directory / "parts" / "instance" / "bin" / "interpreter"), "-c",
-         "import sys; print('\\n'.join(sys.path))"],
+        [
+            sys.executable,
+            str(buildout.directory / "parts" / "instance" / "bin" / "interpreter"),
+            "-c",
+            "import sys; print('\\n'.join(sys.path))",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         timeout=30,

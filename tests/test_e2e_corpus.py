@@ -3,6 +3,7 @@
 edit must be what a cold start on the final sources serves.  The comparison is the
 assertion: no case says what it expects to see.
 """
+
 import re
 import statistics
 import time

@@ -2,6 +2,7 @@
 so that the process serves what a cold start on the same files serves; a classmethod is
 updated in place.  Each case: the page before, the edit, the page a cold start would serve.
 And the private names of other packages the engine relies on are there in a real Zope."""
+
 import subprocess
 import textwrap
 
@@ -15,13 +16,17 @@ WATCHING = r"watching \d+ directories"
 
 
 def views(body):
-    return "from Products.Five.browser import BrowserView\n" + textwrap.dedent(body) + textwrap.dedent(
-        """
+    return (
+        "from Products.Five.browser import BrowserView\n"
+        + textwrap.dedent(body)
+        + textwrap.dedent(
+            """
 
         class DebugMode(BrowserView):
             def __call__(self):
                 return "debug-mode=True"
         """
+        )
     )
 
 
@@ -70,12 +75,17 @@ class Value(BrowserView):
 
 CASES = {
     "changed slots": (
-        SLOTS.format(slots='"a",'), "value=a", SLOTS.format(slots='"a", "b"'), "value=a,b",
+        SLOTS.format(slots='"a",'),
+        "value=a",
+        SLOTS.format(slots='"a", "b"'),
+        "value=a,b",
         "the __slots__ of Thing changed",
     ),
     "closure decorator that changed shape": (
-        CLOSURE.format(suffix="!", plus="", text="before"), "value=before",
-        CLOSURE.format(suffix="!", plus=" + suffix", text="after"), "value=after!",
+        CLOSURE.format(suffix="!", plus="", text="before"),
+        "value=before",
+        CLOSURE.format(suffix="!", plus=" + suffix", text="after"),
+        "value=after!",
         "the closure of text changed shape",
     ),
 }
@@ -167,7 +177,11 @@ def test_the_private_names_the_engine_relies_on_are_there(built):
     script.write_text(PROBE)
     result = subprocess.run(
         [str(built.directory / "bin" / "instance"), "run", str(script)],
-        cwd=built.directory, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        cwd=built.directory,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "probed" in result.stdout, result.stdout + result.stderr
     gone = [line for line in result.stdout.splitlines() if line.startswith("touchpoint gone: ")]

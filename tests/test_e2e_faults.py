@@ -1,5 +1,6 @@
 """End to end, as a hostile user would: saves during a start, a supervisor killed with
 SIGKILL, a port someone else holds, a root swapped under us, a symlinked package."""
+
 import base64
 import ctypes
 import errno
@@ -18,7 +19,6 @@ from harness.http import served
 from harness.ports import wait_for_free_port
 from harness.proc import wait_for_new_zope, wait_until_gone, zope_pid
 
-
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
 
 SLOW_START = {"AUTOTEST_SLOW_IMPORT": "3"}
@@ -31,9 +31,7 @@ def slow_env():
 
 
 def test_a_save_while_the_instance_starts_is_applied(servers, built):
-    server = servers(
-        [str(built.script)], built.directory, built.directory / "start.log", built.port, env=slow_env()
-    )
+    server = servers([str(built.script)], built.directory, built.directory / "start.log", built.port, env=slow_env())
     server.wait_for_log(IMPORTED)  # views.py is imported, the watches are not set yet
     (built.code / "views.py").write_text(value_module("saved-while-starting"))
     served(server, "/@@value", "value=saved-while-starting", restarting=True)
@@ -41,9 +39,7 @@ def test_a_save_while_the_instance_starts_is_applied(servers, built):
 
 
 def test_a_save_while_the_instance_restarts_is_applied(servers, built):
-    server = servers(
-        [str(built.script)], built.directory, built.directory / "restart.log", built.port, env=slow_env()
-    )
+    server = servers([str(built.script)], built.directory, built.directory / "restart.log", built.port, env=slow_env())
     server.wait_for_log(r"watching \d+ directories")
     served(server, "/@@value", "value=0", restarting=True)
     old = zope_pid(server)
@@ -104,9 +100,7 @@ def test_the_control_pipe_is_not_inherited_and_the_thread_dump_is_private(autore
     server = autoreload()
     zope = zope_pid(server)
     with open("/proc/%d/environ" % zope, "rb") as environ:
-        variables = dict(
-            item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item
-        )
+        variables = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
     fd = int(variables[b"COLLECTIVE_AUTORESTART_FD"])
     with open("/proc/%d/fdinfo/%d" % (zope, fd)) as fdinfo:
         flags = int(dict(line.split(":", 1) for line in fdinfo)["flags"], 8)
@@ -254,8 +248,7 @@ def test_a_directory_made_while_events_were_lost_is_watched(autoreload, built):
     zcml.write_text(
         zcml.read_text().replace(
             "</configure>",
-            '  <browser:page name="later" for="*" class=".later.views.Value" permission="zope.Public" />\n'
-            "</configure>",
+            '  <browser:page name="later" for="*" class=".later.views.Value" permission="zope.Public" />\n</configure>',
         )
     )
     served(server, "/@@later", "value=later-1")

@@ -1,6 +1,7 @@
 """Smoke test per maintained Plone 6 release, with the release's pins (pins/): a Plone site
 with the demo add-on, bin/instance-autoreload, a Python save and a ZCML save served, Ctrl-C
 ends everything. They run on one Python (conftest.PLONE_PYTHON)."""
+
 import time
 
 import pytest
@@ -10,7 +11,6 @@ from harness.plone import RELEASES
 from harness.ports import port_is_free
 from harness.proc import wait_until_gone, zope_pid
 
-
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.plone]
 
 # Plone's first page compiles its templates: seconds.
@@ -18,7 +18,7 @@ FIRST_PAGE_TIMEOUT = 120
 # A clean Plone exit takes 1.2-2.1 s here; the supervisor must never need to kill it.
 STOP_LIMIT = 8.0
 
-HELLO = '''\
+HELLO = """\
 from Products.Five.browser import BrowserView
 
 
@@ -26,16 +26,16 @@ class Hello(BrowserView):
     def __call__(self):
         self.request.response.setHeader("Content-Type", "text/plain; charset=utf-8")
         return "hello %s from %s" % ({greeting!r}, self.context.getId())
-{extra}'''
+{extra}"""
 
-ADDED_VIEW = '''
+ADDED_VIEW = """
 
 class Added(BrowserView):
     def __call__(self):
         return "added on " + self.context.Title()
-'''
+"""
 
-ADDED_PAGE = '''\
+ADDED_PAGE = """\
   <browser:page
       name="added"
       for="Products.CMFCore.interfaces.ISiteRoot"
@@ -43,15 +43,13 @@ ADDED_PAGE = '''\
       permission="zope2.View"
       />
 
-</configure>'''
+</configure>"""
 
 
 @pytest.mark.parametrize("release", sorted(RELEASES), ids=lambda name: "plone-" + name)
 def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone_sites, figures, release):
     site = plone_sites(release)
-    server = servers(
-        [str(site.script)], site.directory, site.directory / "server.log", site.port, terminal=True
-    )
+    server = servers([str(site.script)], site.directory, site.directory / "server.log", site.port, terminal=True)
     started = time.monotonic()
     served(server, "/Plone/@@hello", "Hello from demo.hello", restarting=True)
     server.wait_for_log(r"watching \d+ directories")
@@ -70,8 +68,7 @@ def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone
     zcml_took = served(server, "/Plone/@@added", "added on Plone", timeout=60, request_timeout=60)
     server.wait_for_log(r"reloaded (.*, )?ZCML in")
     figures.append(
-        "Plone %s: Python save live in %.0f ms, ZCML save in %.0f ms"
-        % (release, python_took * 1000, zcml_took * 1000)
+        "Plone %s: Python save live in %.0f ms, ZCML save in %.0f ms" % (release, python_took * 1000, zcml_took * 1000)
     )
     status, body = server.get("/Plone")
     assert status == 200 and "Plone" in body

@@ -1,6 +1,7 @@
 """End to end on a Plone 6.2 site: the add-on's ZCML adds, changes and removes a browser view,
 an adapter, a subscriber, a named vocabulary, a behavior and a REST service; after each save
 every one is served as the files say, and the global registrations equal a cold start's."""
+
 import base64
 import textwrap
 
@@ -127,8 +128,16 @@ def directives(page_class, adapter, handler, vocabulary, behavior, service):
             <plone:service method="GET" name="@greeting" for="{site}"
                            factory=".components.{service}" permission="zope2.View" />
             """
-        ).format(site=SITE, modified=MODIFIED, page_class=page_class, adapter=adapter, handler=handler,
-                 vocabulary=vocabulary, behavior=behavior, service=service),
+        ).format(
+            site=SITE,
+            modified=MODIFIED,
+            page_class=page_class,
+            adapter=adapter,
+            handler=handler,
+            vocabulary=vocabulary,
+            behavior=behavior,
+            service=service,
+        ),
         "  ",
     )
 
@@ -149,15 +158,14 @@ STEPS = [
     ),
     Step(
         "changed",
-        directives("GreetAgain", "OtherGreetingFor", "on_modified_too", "shades", "IFarewellBehavior",
-                   "FarewellService"),
+        directives(
+            "GreetAgain", "OtherGreetingFor", "on_modified_too", "shades", "IFarewellBehavior", "FarewellService"
+        ),
         (
             ("/Plone/@@greet", "again: adapter=OtherGreetingFor colours=dark,light behavior=IFarewellBehavior", None),
             ("/Plone/@greeting", '"goodbye"', JSON),
         ),
-        (
-            "utility () -> zope.schema.interfaces.IVocabularyFactory 'demo.colours': demo.hello.components.shades",
-        ),
+        ("utility () -> zope.schema.interfaces.IVocabularyFactory 'demo.colours': demo.hello.components.shades",),
     ),
     Step("removed", "", (("/Plone/@@greet", None, None), ("/Plone/@greeting", None, JSON))),
 ]
@@ -179,7 +187,14 @@ def test_a_plone_add_on_s_registrations_after_each_save_equal_a_cold_start(serve
     server = start("first")
     ready(server)
     compare_steps(
-        start, server, ready, site.code / "components.zcml", ZCML, STEPS, SNAPSHOT_PATH,
-        reload_timeout=60, figures=figures,
+        start,
+        server,
+        ready,
+        site.code / "components.zcml",
+        ZCML,
+        STEPS,
+        SNAPSHOT_PATH,
+        reload_timeout=60,
+        figures=figures,
         reload_says=r"\(ZCML of demo\.hello/src/demo/hello/components\.zcml: \d+ actions taken back, \d+ done",
     )

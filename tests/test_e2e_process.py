@@ -1,4 +1,5 @@
 """End to end: how bin/instance-autoreload starts and stops, and what stays untouched."""
+
 import os
 import signal
 import subprocess
@@ -10,7 +11,6 @@ import pytest
 from harness.buildouts import value_module
 from harness.ports import port_is_free
 from harness.proc import wait_until_gone, zope_pid
-
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package")]
 
@@ -47,9 +47,7 @@ def test_signal_ends_every_process_promptly_and_closes_the_zodb(autoreload, buil
 def test_ctrl_c_in_a_terminal(servers, built, figures):
     """In a terminal the instance shares its process group, so pdb can read the terminal;
     Ctrl-C then reaches both processes and everything still ends promptly."""
-    server = servers(
-        [str(built.script)], built.directory, built.directory / "terminal.log", built.port, terminal=True
-    )
+    server = servers([str(built.script)], built.directory, built.directory / "terminal.log", built.port, terminal=True)
     server.wait_for_log(r"watching \d+ directories")
     instance = zope_pid(server)
     assert os.getpgid(instance) == server.process.pid  # the terminal's group, not its own

@@ -1,6 +1,7 @@
 """End to end: after each ZCML save that adds, changes or removes a utility, an adapter, a
 subscription adapter, an event handler and a page, the live process's global registrations
 equal those of a cold start on the same files, a utility registered by code at import too."""
+
 import textwrap
 
 import pytest
@@ -174,6 +175,13 @@ def test_registrations_after_each_zcml_save_equal_a_cold_start(servers, registry
     server = start("first")
     ready(server)
     compare_steps(
-        start, server, ready, buildout.code / "components.zcml", ZCML, STEPS, SNAPSHOT_PATH,
-        figures=figures, reload_says=INCREMENTAL,
+        start,
+        server,
+        ready,
+        buildout.code / "components.zcml",
+        ZCML,
+        STEPS,
+        SNAPSHOT_PATH,
+        figures=figures,
+        reload_says=INCREMENTAL,
     )

@@ -2,6 +2,7 @@
 
 The tests share one server; each finds the package as bin/buildout wrote it and leaves it so
 (the live fixture puts it back and waits until the server serves it again)."""
+
 import os
 import re
 import signal
@@ -14,9 +15,8 @@ from audio import segments
 from harness.buildouts import value_module, write
 from harness.edits import save_by_rename, save_in_place, sleep_into_next_second
 from harness.http import served
-from harness.processes import Server
 from harness.proc import zope_pid
-
+from harness.processes import Server
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope]
 
@@ -189,8 +189,7 @@ def add_a_view(buildout):
     zcml.write_text(
         zcml.read_text().replace(
             "</configure>",
-            '  <browser:page name="added" for="*" class=".views.Added" permission="zope.Public" />\n'
-            "</configure>",
+            '  <browser:page name="added" for="*" class=".views.Added" permission="zope.Public" />\n</configure>',
         )
     )
 
@@ -293,8 +292,7 @@ def test_burst_over_dozens_of_modules_is_one_reload(live):
     for name in names:
         write(burst / (name + ".py"), _burst_module(name, 0))
         pages.append(
-            '<browser:page name="burst-%s" for="*" class=".%s.View" permission="zope.Public" />'
-            % (name, name)
+            '<browser:page name="burst-%s" for="*" class=".%s.View" permission="zope.Public" />' % (name, name)
         )
     write(
         burst / "configure.zcml",

@@ -1,4 +1,5 @@
 """End to end: restarts when a change can't be applied in place, and surviving crashes."""
+
 import os
 import re
 import signal
@@ -11,7 +12,6 @@ from harness.buildouts import value_module
 from harness.http import served
 from harness.ports import port_is_free
 from harness.proc import open_files, wait_for_new_zope, wait_until_gone, zope_pid
-
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.usefixtures("package", "short_grace")]
 STOP_GRACE_MS = 1500

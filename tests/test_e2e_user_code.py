@@ -1,5 +1,6 @@
 """End to end: what the user's code does at import can neither kill nor freeze the watcher,
 and a file written in two steps is reloaded once it is whole."""
+
 import os
 import re
 import time
@@ -76,7 +77,7 @@ def test_an_import_that_hangs_is_reported_with_its_stack_and_restarted(servers, 
     reported = time.monotonic() - saved
     assert TIMEOUT_SECONDS <= reported < TIMEOUT_SECONDS + 5
     assert error.group(1) == "%s:%d, in:" % (views, line_of(hanging, "    _time.sleep(120)"))
-    assert re.search(r'File "%s", line \d+, in <module>' % re.escape(str(views)), server.log()[error.end():])
+    assert re.search(r'File "%s", line \d+, in <module>' % re.escape(str(views)), server.log()[error.end() :])
     server.wait_for_log(r"a process whose import hangs can't be trusted", after=mark, timeout=10)
     served(server, "/@@value", "value=after-hang", restarting=True)
 

@@ -2,6 +2,7 @@
 taken back and run again in the context the file was included from (by file, by package);
 what it can't take back, and a change of includes, reload all ZCML and say why; a broken
 save is reported at the user's file and line and leaves the registrations as they were."""
+
 import textwrap
 
 import pytest
@@ -144,9 +145,7 @@ def test_a_file_included_by_package_resolves_names_in_that_package(live):
 
 
 def test_a_directive_it_cannot_take_back_reloads_all_zcml_and_says_why(live):
-    implements = (
-        '  <class class=".browser.pages.Thing"><implements interface=".browser.pages.IMarked" /></class>\n'
-    )
+    implements = '  <class class=".browser.pages.Thing"><implements interface=".browser.pages.IMarked" /></class>\n'
     line, _ = live.save(live.browser_zcml, BROWSER_FIRST + implements, "all ZCML again: ")
     assert "zope.interface.declarations.classImplements" in line, line
     served(live.server, "/@@first", "page: True")

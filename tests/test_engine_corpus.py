@@ -5,6 +5,7 @@ says it can't (outcome.unsafe: the instance would restart) it must be for exactl
 test_e2e_corpus expects to restart; elsewhere the reloaded package must be the fresh one.
 test_e2e_corpus stays the integration check, through a real Zope.
 """
+
 import pytest
 
 from harness.corpus import CASES, IN_PLACE, page, source
@@ -23,20 +24,28 @@ MORE_CASES = {
         {"views.py": page('class Thing:\n    """after"""\n\ndef show(view):\n    return Thing.__doc__\n')},
     ),
     "annotation": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             def greet(name: str):
                 return name
 
             def show(view):
                 return greet.__annotations__
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             def greet(name: int):
                 return name
 
             def show(view):
                 return greet.__annotations__
-            """))},
+            """)
+            )
+        },
     ),
 }
 # Where the live package differs from the fresh import today (for issue 22).
@@ -80,6 +89,9 @@ def test_a_package_left_as_it_was_is_told_from_the_fresh_import(tmp_path):
     result = edit(tmp_path, without_zope(before), without_zope(after), apply=lambda state, changes: Outcome())
     stale = differences(result.live, result.cold)
     assert [line.split(":")[0] for line in stale] == [
-        "PKG.helpers.text", "PKG.helpers.text (as kept)", "PKG.helpers.text() returns",
-        "PKG.views.Page(context)() returns", "PKG.views.text() returns",
+        "PKG.helpers.text",
+        "PKG.helpers.text (as kept)",
+        "PKG.helpers.text() returns",
+        "PKG.views.Page(context)() returns",
+        "PKG.views.text() returns",
     ], stale

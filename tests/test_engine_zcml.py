@@ -6,6 +6,7 @@ full reload, or a restart) and leave the registry as it was; where the user's ZC
 it must report what a cold start reports, and leave the registry as it was.
 test_e2e_zcml_incremental and test_e2e_registrations stay the integration checks, in Zope.
 """
+
 from dataclasses import dataclass, field
 
 import pytest
@@ -154,14 +155,18 @@ SAME = {
         package(INTERFACE, INCLUDE_MORE, more=configure(INTERFACE)), package(INCLUDE_MORE, ADAPTER)
     ),
     "same-handler-in-two-files": Case(
-        package(HANDLER, INCLUDE_MORE, more=configure(HANDLER)), package(HANDLER, INCLUDE_MORE, UTILITY),
+        package(HANDLER, INCLUDE_MORE, more=configure(HANDLER)),
+        package(HANDLER, INCLUDE_MORE, UTILITY),
         known=SAME_TWICE,
     ),
     "same-handler-removed-from-one-of-two-files": Case(
-        package(HANDLER, INCLUDE_MORE, more=configure(HANDLER)), package(INCLUDE_MORE), known=SAME_TWICE,
+        package(HANDLER, INCLUDE_MORE, more=configure(HANDLER)),
+        package(INCLUDE_MORE),
+        known=SAME_TWICE,
     ),
     "same-subscription-adapter-in-two-files": Case(
-        package(SUBSCRIPTION, INCLUDE_MORE, more=configure(SUBSCRIPTION)), package(SUBSCRIPTION, INCLUDE_MORE, UTILITY),
+        package(SUBSCRIPTION, INCLUDE_MORE, more=configure(SUBSCRIPTION)),
+        package(SUBSCRIPTION, INCLUDE_MORE, UTILITY),
         known=SAME_TWICE,
     ),
     "handlers-of-one-file-keep-their-order": Case(
@@ -169,12 +174,8 @@ SAME = {
     ),
 }
 FALLBACKS = {
-    "include-removed": FallbackCase(
-        package(INCLUDE_MORE, more=configure(HANDLER)), package(), "the includes of"
-    ),
-    "include-added": FallbackCase(
-        package(more=configure(HANDLER)), package(INCLUDE_MORE), "the includes of"
-    ),
+    "include-removed": FallbackCase(package(INCLUDE_MORE, more=configure(HANDLER)), package(), "the includes of"),
+    "include-added": FallbackCase(package(more=configure(HANDLER)), package(INCLUDE_MORE), "the includes of"),
     "include-by-package-of-another-file": FallbackCase(
         package(INCLUDE_SUB, sub=configure(SUB_UTILITY)),
         package(INCLUDE_MORE, more=configure(HANDLER)),
@@ -201,8 +202,7 @@ FALLBACKS = {
 ERRORS = {
     # Two files register the same: the changed one and one the edit left alone.
     "conflict-with-an-unchanged-file": ErrorCase(
-        package(INCLUDE_MORE, INCLUDE_SUB, more=configure(UTILITY),
-                sub=configure(SUB_UTILITY)),
+        package(INCLUDE_MORE, INCLUDE_SUB, more=configure(UTILITY), sub=configure(SUB_UTILITY)),
         {SUB: configure(SUB_UTILITY, SUB_UTILITY_CLASHING)},
         SUB_UTILITY_CLASHING,
         changed=SUB,
@@ -211,14 +211,22 @@ ERRORS = {
     # Raised when the action runs (a subscriber of IRegistered refuses it), after the
     # directives before it ran.
     "fails-when-executed": ErrorCase(
-        package(REFUSE_BROKEN, UTILITY), package(REFUSE_BROKEN, UTILITY_CHANGED, ADAPTER, BROKEN, HANDLER), BROKEN,
+        package(REFUSE_BROKEN, UTILITY),
+        package(REFUSE_BROKEN, UTILITY_CHANGED, ADAPTER, BROKEN, HANDLER),
+        BROKEN,
         kinds=("ConfigurationExecutionError",),
     ),
     "fails-when-parsed": ErrorCase(package(UTILITY), package(ADAPTER, MISSING), MISSING),
-    "not-well-formed": ErrorCase(package(UTILITY), package(ADAPTER, UTILITY.replace(" />", ">")), "</configure>",
-                                 kinds=("ZopeSAXParseException",)),
+    "not-well-formed": ErrorCase(
+        package(UTILITY),
+        package(ADAPTER, UTILITY.replace(" />", ">")),
+        "</configure>",
+        kinds=("ZopeSAXParseException",),
+    ),
     "conflict-within-the-changed-file": ErrorCase(
-        package(UTILITY), package(UTILITY, ADAPTER, UTILITY_CHANGED), UTILITY_CHANGED,
+        package(UTILITY),
+        package(UTILITY, ADAPTER, UTILITY_CHANGED),
+        UTILITY_CHANGED,
         kinds=("ConfigurationConflictError",),
     ),
 }
@@ -281,7 +289,8 @@ def test_the_users_error_is_a_cold_starts_and_changes_nothing(name, tmp_path):
     assert type(result.cold).__name__ in case.kinds, repr(result.cold)
     failure = result.failure
     assert (failure.filename, failure.line) == (
-        str(result.package / case.changed), line_of(case.after[case.changed], case.directive)
+        str(result.package / case.changed),
+        line_of(case.after[case.changed], case.directive),
     ), failure
     assert failure == result.cold_failure
     assert result.live == result.before, "\n".join(differences(result.live, result.before))
@@ -293,8 +302,9 @@ def test_every_case_has_a_name_of_its_own():
 
 def test_a_registry_left_as_it_was_is_told_from_the_cold_starts(tmp_path):
     """The comparison can fail: without a reload, it names what is stale."""
-    result = edit(tmp_path, package(HANDLER, UTILITY), package(HANDLER_CHANGED, UTILITY),
-                  reload=lambda paths: Applied((), 0, 0))
+    result = edit(
+        tmp_path, package(HANDLER, UTILITY), package(HANDLER_CHANGED, UTILITY), reload=lambda paths: Applied((), 0, 0)
+    )
     assert differences(result.live, result.cold) == [
         "only live: handler (PKG.components.IPing) -> - '': PKG.components.on_ping",
         "only live: notify(Ping()) runs: on_ping",
@@ -305,5 +315,6 @@ def test_a_registry_left_as_it_was_is_told_from_the_cold_starts(tmp_path):
 
 def test_handlers_in_another_order_are_told_from_the_cold_starts():
     first, second = "handler (I) -> - '': a", "handler (I) -> - '': b"
-    assert differences([first, second], [second, first]) == ["run order: live %s, cold %s" % (
-        [first, second], [second, first])]
+    assert differences([first, second], [second, first]) == [
+        "run order: live %s, cold %s" % ([first, second], [second, first])
+    ]

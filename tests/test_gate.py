@@ -1,5 +1,6 @@
 """Unit tests of the request gate and the bounded applier, with real threads and short
 patience."""
+
 import logging
 import threading
 import time

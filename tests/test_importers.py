@@ -1,4 +1,5 @@
 """Unit tests of the import statements that copy a module's names by value."""
+
 import os
 import textwrap
 

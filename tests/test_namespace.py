@@ -11,6 +11,7 @@ pkg_resources, as Plone does later, which declares the namespaces of every egg a
 The interpreters: this one (without pkg_resources since setuptools 82) and one with
 setuptools 74 (Plone 6.0's pin, with the real pkg_resources), made by harness.venvs.
 """
+
 import itertools
 import json
 import subprocess
@@ -21,7 +22,6 @@ import pytest
 
 from harness.buildouts import REPO, write
 from harness.venvs import tools_venv
-
 
 CHECK_TIMEOUT = 30
 PKG_RESOURCES_STYLE = textwrap.dedent(
@@ -110,8 +110,9 @@ def assert_ours_imports_in_every_order(python, tmp_path):
         modules = [OURS] + [OTHERS[kind] for kind in order if kind in ("pkg_resources", "pkgutil")]
         report = check(python, [portions[kind] for kind in order], modules, tmp_path)
         # Ours, and the portions every mechanism finds, whatever the order.
-        if any(report[module] != "ok" for module in modules) or str(REPO / "src" / "collective") not in (
-            report["collective.__path__"]
+        if (
+            any(report[module] != "ok" for module in modules)
+            or str(REPO / "src" / "collective") not in (report["collective.__path__"])
         ):
             failures.append((order, report))
     assert not failures, "\n".join("%s: %s" % (" < ".join(order), report) for order, report in failures)

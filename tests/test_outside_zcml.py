@@ -1,5 +1,6 @@
 """runtime.zcml.outside with a fake registry: what the start-up's ZCML execution did not
 register comes back after a full ZCML reload, unless ZCML put something else in its place."""
+
 from types import SimpleNamespace
 
 import pytest

@@ -4,6 +4,7 @@ zc.buildout's develop step uses the buildout's own setuptools, whatever ``[build
 says: the metadata in pyproject.toml must suit the oldest of them.  Each case runs a real
 buildout whose only job is ``develop``, in a venv with those versions (cached in .cache/).
 """
+
 import email.parser
 import textwrap
 
@@ -11,7 +12,6 @@ import pytest
 
 from harness.buildouts import run_buildout
 from harness.venvs import copy_project, tools_venv
-
 
 pytestmark = pytest.mark.buildout
 
@@ -50,6 +50,6 @@ def test_develop_with_old_setuptools_and_buildout(tmp_path, setuptools, buildout
     assert metadata["Version"] == "1.0.0.dev0"
     assert metadata["Requires-Python"] == ">=3.11"
     assert LICENSE in metadata.get_all("Classifier")
-    assert "[zc.buildout]\ndefault = collective.autorestart.recipe:Recipe" in (
-        egg_info / "entry_points.txt"
-    ).read_text()
+    assert (
+        "[zc.buildout]\ndefault = collective.autorestart.recipe:Recipe" in (egg_info / "entry_points.txt").read_text()
+    )

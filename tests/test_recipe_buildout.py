@@ -1,10 +1,10 @@
 """The recipe in a real bin/buildout with plone.recipe.zope2instance and Zope."""
+
 import json
 import os
 import xml.dom.minidom
 
 import pytest
-
 
 pytestmark = pytest.mark.buildout
 
@@ -31,7 +31,8 @@ def test_generates_script_and_slug(buildout, monkeypatch):
     assert str(buildout.directory / "parts/instance/etc/wsgi.ini") in script
     config = slug_config(buildout)
     assert json.loads(config.getAttribute("watch")) == [
-        str(buildout.directory / "my src"), str(buildout.directory / "code#2")
+        str(buildout.directory / "my src"),
+        str(buildout.directory / "code#2"),
     ]
     assert config.getAttribute("debounce") == "25"
     assert config.getAttribute("sound") == "off"

@@ -6,6 +6,7 @@ the recipe gets buildout's own ``Options`` (substitutions, missing sections and 
 zc.recipe.testrunner's tests do.  Nothing is downloaded and no bin/buildout runs: those are
 in test_recipe_buildout.py.
 """
+
 import json
 import os
 import xml.dom.minidom
@@ -14,13 +15,11 @@ import pytest
 import zc.buildout
 import zc.buildout.testing
 
-from collective.autorestart.contract import DEFAULTS
-from collective.autorestart.contract import SLUG_NAME
+from collective.autorestart.contract import DEFAULTS, SLUG_NAME
 from collective.autorestart.recipe import Recipe
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 from harness.recipes import PART, add_part, make_buildout, parse_part
-
 
 pytestmark = pytest.mark.usefixtures("buildout_global_state")
 

@@ -1,4 +1,5 @@
 """watching.roots: the one spelling of "under a watch root"."""
+
 import os
 
 from collective.autorestart.watching.roots import under_roots

@@ -1,6 +1,7 @@
 """Starting the runtime never raises into Zope: a failure is one log line, Zope serves on.
 Staying off is told to the supervisor (``off <reason>``), which says it; without one, the
 runtime says it."""
+
 import logging
 import os
 import signal

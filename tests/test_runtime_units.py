@@ -1,4 +1,5 @@
 """Unit tests of the pure parts of the runtime: filters, batching, planning, reporting."""
+
 import logging
 import os
 import signal
@@ -11,16 +12,15 @@ import pytest
 from collective.autorestart.contract import DEFAULTS
 from collective.autorestart.runtime import threaddump
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
+from collective.autorestart.watching.channel import SupervisorChannel
 from collective.autorestart.watching.cycle import ReloadCycle
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
-from collective.autorestart.watching.channel import SupervisorChannel
 from collective.autorestart.watching.planner import ALL_ZCML, Policy, make_plan
-from collective.autorestart.watching.sound import missing_audio_device
 from collective.autorestart.watching.report import Failure, describe, raced_with_a_request
+from collective.autorestart.watching.sound import missing_audio_device
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
-
 
 DEFAULT_FILTER = PathFilter(DEFAULTS["include"], DEFAULTS["exclude"])
 
@@ -259,9 +259,7 @@ def test_cycle_reports_success_and_plays(caplog):
 
 def test_cycle_failure_is_retried_on_next_save(caplog):
     failure = Failure("/src/pkg/views.py", 3, "SyntaxError: invalid syntax")
-    applier = FakeApplier(
-        [Outcome(failed_modules={"pkg.views": failure}), Outcome(reloaded=["pkg.views", "pkg"])]
-    )
+    applier = FakeApplier([Outcome(failed_modules={"pkg.views": failure}), Outcome(reloaded=["pkg.views", "pkg"])])
     player = FakePlayer()
     cycle = ReloadCycle(FakeIndex(), applier, player)
     with caplog.at_level(logging.INFO, "collective.autorestart"):
@@ -299,7 +297,7 @@ def test_thread_dump_names_threads_and_chains_to_the_previous_handler(tmp_path):
     assert text.count("=== thread dump") == 2
     assert "Thread 'autotest worker' (ident %d daemon)" % worker.ident in text
     assert "Thread 'MainThread'" in text
-    assert 'in wait' in text.split("Thread 'autotest worker'")[1].split("Thread '")[0]
+    assert "in wait" in text.split("Thread 'autotest worker'")[1].split("Thread '")[0]
     assert calls == [signal.SIGUSR1, signal.SIGUSR1]
 
 
@@ -307,9 +305,7 @@ POLICY = Policy(restart_on=("setup.py", "pyproject.toml"), buildout_directory="/
 
 
 def test_plan_restart_on_files():
-    plan = make_plan(
-        {"/src/pkg/views.py": Change.CHANGED, "/src/setup.py": Change.CHANGED}, LOADED, POLICY
-    )
+    plan = make_plan({"/src/pkg/views.py": Change.CHANGED, "/src/setup.py": Change.CHANGED}, LOADED, POLICY)
     assert plan.restart == "/src/setup.py changed"
 
 

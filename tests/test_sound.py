@@ -1,4 +1,5 @@
 """The sound player for real: pygame's mixer on SDL's disk audio driver."""
+
 import os
 import subprocess
 import sys
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from audio import segments
-
 
 SOUNDS = Path(__file__).resolve().parent.parent / "src" / "collective" / "autorestart" / "sounds"
 SRC = Path(__file__).resolve().parent.parent / "src"

@@ -6,6 +6,7 @@ read from ``STUB_PLAN``; it notes what it did in a state file, so that the 1st, 
 instance can behave differently and the test can see what happened.  Every wait is bounded:
 a watchdog sends SIGTERM to a supervisor that does not end on its own.
 """
+
 import dataclasses
 import json
 import logging
@@ -25,7 +26,6 @@ from collective.autorestart import contract
 from collective.autorestart.supervisor import session
 from collective.autorestart.supervisor.session import Supervisor
 from collective.autorestart.watching.batcher import Batch, Change
-
 
 # One instance: takes the next script of STUB_PLAN and plays its steps.  SIGINT (how the
 # supervisor stops an instance) ends it with 0, as it ends Zope after closing the ZODB.
@@ -100,9 +100,7 @@ class Stub:
         self.state = tmp_path / "stub-state"
         self.state.write_text("")
         self.command = [sys.executable, "-c", STUB]
-        self.env = dict(
-            os.environ, STUB_STATE=str(self.state), STUB_PLAN=json.dumps(plan), STUB_PORT=str(port)
-        )
+        self.env = dict(os.environ, STUB_STATE=str(self.state), STUB_PLAN=json.dumps(plan), STUB_PORT=str(port))
 
     def notes(self):
         return self.state.read_text().splitlines()
@@ -365,9 +363,7 @@ def test_instance_killed_by_a_signal_is_128_plus_its_number(tmp_path, config, ca
     assert "Save any file to start it again, or press Ctrl-C: watching %s" % config.watch[0] in error
 
 
-def test_crash_while_another_process_holds_the_port_starts_again_once_it_is_free(
-    tmp_path, config, caplog, monkeypatch
-):
+def test_crash_while_another_process_holds_the_port_starts_again_once_it_is_free(tmp_path, config, caplog, monkeypatch):
     monkeypatch.setattr(session, "WAIT_SECONDS", 0.05)  # how often the port is tried
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
@@ -505,8 +501,7 @@ def test_a_silent_runtime_is_one_error_with_its_cause_once_the_instance_serves(
     [error] = errors(caplog)
     assert error.getMessage() == (
         "autoreload is off: the runtime did not start within 0.4 s of the instance serving on 127.0.0.1:%d,"
-        " and Zope serves without it: the cause (ModuleNotFoundError: No module named 'collective.autorestart')"
-        % port
+        " and Zope serves without it: the cause (ModuleNotFoundError: No module named 'collective.autorestart')" % port
     )
     # The grace counts from serving, not from the start, and the check was run once.
     assert started + 0.3 + 0.4 <= error.created < started + 0.3 + 0.4 + 0.5

@@ -1,6 +1,7 @@
 """Why the runtime never reported in: the check in the instance's interpreter, the slug, the
 instance's own site.zcml.  The interpreter is a stand-in for the one zc.recipe.egg generates
 (parts/instance/bin/interpreter): it puts the instance's eggs first on sys.path and runs -c."""
+
 import subprocess
 import sys
 import textwrap
@@ -101,10 +102,14 @@ SITE_ZCML = """\
 def test_an_own_site_zcml_that_does_not_load_the_slug_is_named(tmp_path, include, loads_it):
     slug = tmp_path / "instance" / "etc" / "package-includes" / contract.SLUG_NAME
     diagnosis = instance(tmp_path, REPO / "src", site_zcml=SITE_ZCML.format(include=include.format(slug=slug)))
-    expected = [] if loads_it else [
-        '%s (site-zcml in buildout.cfg) does not load the ZCML slug: add <include file="%s" /> to it'
-        % (tmp_path / "instance" / "etc" / "site.zcml", slug)
-    ]
+    expected = (
+        []
+        if loads_it
+        else [
+            '%s (site-zcml in buildout.cfg) does not load the ZCML slug: add <include file="%s" /> to it'
+            % (tmp_path / "instance" / "etc" / "site.zcml", slug)
+        ]
+    )
     assert causes(diagnosis) == expected
 
 
@@ -130,6 +135,4 @@ def test_a_check_that_cannot_start_says_so(tmp_path, monkeypatch):
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
     diagnosis = instance(tmp_path, REPO / "src")
-    assert causes(diagnosis) == [
-        "the import check could not start ([Errno 11] Resource temporarily unavailable)"
-    ]
+    assert causes(diagnosis) == ["the import check could not start ([Errno 11] Resource temporarily unavailable)"]

@@ -3,6 +3,7 @@ and when an upgrade removes one, the failure names the package, its version and 
 
 The names themselves are probed here, but for Zope's: Zope is not in the unit tests' venv
 (requirements-engine.txt), and test_e2e_engine probes all of them inside a real Zope."""
+
 import importlib.metadata
 
 import pytest
@@ -15,9 +16,7 @@ PYTEST = importlib.metadata.version("pytest")
 
 def test_a_missing_name_is_named_with_its_package_version_and_user():
     gone = Touchpoint("pytest", "json", "_no_such_name", "runtime/somewhere.py", lambda module: False)
-    assert gone.problem() == (
-        "pytest %s: _no_such_name (it is missing), which runtime/somewhere.py relies on" % PYTEST
-    )
+    assert gone.problem() == ("pytest %s: _no_such_name (it is missing), which runtime/somewhere.py relies on" % PYTEST)
     assert touchpoints.problems((gone,)) == [gone.problem()]
 
 

@@ -1,6 +1,7 @@
 """The engine's unsafe reasons are values tested by kind: what the checked reload reports for
 a class or function it can't update in place, and how the ZCML strategy tells our own
 errors from the user's. In-process, on the packages of requirements-engine.txt."""
+
 import importlib
 import logging
 import sys
@@ -39,23 +40,34 @@ def module(tmp_path, monkeypatch, request):
 
 
 CHANGES = {
-    "slots": ('class Thing:\n    __slots__ = ("a",)\n', 'class Thing:\n    __slots__ = ("a", "b")\n',
-              Unsafe(UnsafeKind.SLOTS_CHANGED, "Thing")),
-    "metaclass": ("class Meta(type):\n    pass\n\n\nclass Thing(metaclass=Meta):\n    pass\n",
-                  "class Meta(type):\n    pass\n\n\nclass Thing:\n    pass\n",
-                  Unsafe(UnsafeKind.METACLASS_CHANGED, "Thing")),
-    "closure": ("def text():\n    return 'a'\n",
-                "import functools\n\n\ndef wrap(function):\n"
-                "    @functools.wraps(function)\n    def wrapper():\n        return function()\n"
-                "    return wrapper\n\n\n"
-                "@wrap\ndef text():\n    return 'b'\n",
-                Unsafe(UnsafeKind.CLOSURE_CHANGED, "text")),
-    "bases": ("class Base:\n    def __init_subclass__(cls, **kw):\n        pass\n\n\nclass Thing:\n    pass\n",
-              "class Base:\n    def __init_subclass__(cls, **kw):\n        pass\n\n\nclass Thing(Base):\n    pass\n",
-              Unsafe(UnsafeKind.BASES_CHANGED, "Thing", "a new base has __init_subclass__")),
-    "enum": ("import enum\n\n\nclass Color(enum.Enum):\n    RED = 1\n",
-             "import enum\n\n\nclass Color(enum.Enum):\n    RED = 1\n    BLUE = 2\n",
-             Unsafe(UnsafeKind.ENUM_MEMBERS_CHANGED, "Color")),
+    "slots": (
+        'class Thing:\n    __slots__ = ("a",)\n',
+        'class Thing:\n    __slots__ = ("a", "b")\n',
+        Unsafe(UnsafeKind.SLOTS_CHANGED, "Thing"),
+    ),
+    "metaclass": (
+        "class Meta(type):\n    pass\n\n\nclass Thing(metaclass=Meta):\n    pass\n",
+        "class Meta(type):\n    pass\n\n\nclass Thing:\n    pass\n",
+        Unsafe(UnsafeKind.METACLASS_CHANGED, "Thing"),
+    ),
+    "closure": (
+        "def text():\n    return 'a'\n",
+        "import functools\n\n\ndef wrap(function):\n"
+        "    @functools.wraps(function)\n    def wrapper():\n        return function()\n"
+        "    return wrapper\n\n\n"
+        "@wrap\ndef text():\n    return 'b'\n",
+        Unsafe(UnsafeKind.CLOSURE_CHANGED, "text"),
+    ),
+    "bases": (
+        "class Base:\n    def __init_subclass__(cls, **kw):\n        pass\n\n\nclass Thing:\n    pass\n",
+        "class Base:\n    def __init_subclass__(cls, **kw):\n        pass\n\n\nclass Thing(Base):\n    pass\n",
+        Unsafe(UnsafeKind.BASES_CHANGED, "Thing", "a new base has __init_subclass__"),
+    ),
+    "enum": (
+        "import enum\n\n\nclass Color(enum.Enum):\n    RED = 1\n",
+        "import enum\n\n\nclass Color(enum.Enum):\n    RED = 1\n    BLUE = 2\n",
+        Unsafe(UnsafeKind.ENUM_MEMBERS_CHANGED, "Color"),
+    ),
 }
 
 

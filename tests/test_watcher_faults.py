@@ -1,5 +1,6 @@
 """Real inotify on temporary trees, under the faults a developer's machine produces: lost
 events, the watch limit, roots swapped under us, symlinked packages, environments."""
+
 import logging
 import os
 import shutil
@@ -9,7 +10,6 @@ import pytest
 
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.watcher import pyinotify
-
 
 QUEUE_LIMIT = "/proc/sys/fs/inotify/max_queued_events"
 

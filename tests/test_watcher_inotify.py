@@ -1,4 +1,5 @@
 """The watcher on real inotify, on temporary trees, with bounded waits."""
+
 import logging
 import os
 import shutil
@@ -182,9 +183,7 @@ def test_change_during_a_reload_is_applied_by_the_next_one(tmp_path):
         else:
             done.set()
 
-    service = WatchService(
-        (str(tmp_path),), PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]), 0.01, slow_reload
-    )
+    service = WatchService((str(tmp_path),), PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]), 0.01, slow_reload)
     service.start()
     try:
         assert service.ready.wait(TIMEOUT)

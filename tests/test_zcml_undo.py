@@ -1,5 +1,6 @@
 """runtime.zcml.undo without Zope: which configuration actions the incremental ZCML reload
 can take back, and when an action it can't take back may stay as it is."""
+
 from collective.autorestart.runtime.zcml.undo import same_effect, why_not_undoable
 
 

@@ -1,6 +1,7 @@
 """The tests' buildout: Zope, a small package under development (autotest.app) and our part,
 with the repository's pins and a shared egg cache. bench/ runs its own config through
 run_buildout()."""
+
 import contextlib
 import re
 import shutil
@@ -66,8 +67,9 @@ def setup_py(name):
 
 def value_module(value, extra=""):
     """The test package's views.py, serving ``value=<value>`` at @@value."""
-    return textwrap.dedent(
-        """\
+    return (
+        textwrap.dedent(
+            """\
         from App.config import getConfiguration
         from Products.Five.browser import BrowserView
 
@@ -81,7 +83,9 @@ def value_module(value, extra=""):
             def __call__(self):
                 return "value={value}"
         """
-    ).format(value=value) + extra
+        ).format(value=value)
+        + extra
+    )
 
 
 # The package autotest.app as write_package() writes it, paths relative to its directory.
@@ -182,8 +186,7 @@ class Buildout:
                 continue
             if path.is_dir():
                 changed.extend(
-                    inner for inner in sorted(path.rglob("*"))
-                    if inner.is_file() and "__pycache__" not in inner.parts
+                    inner for inner in sorted(path.rglob("*")) if inner.is_file() and "__pycache__" not in inner.parts
                 )
                 shutil.rmtree(path)
             else:
@@ -274,10 +277,7 @@ class Buildout:
 
     @property
     def slug(self):
-        return (
-            self.directory
-            / "parts/instance/etc/package-includes/999-collective.autorestart-configure.zcml"
-        )
+        return self.directory / "parts/instance/etc/package-includes/999-collective.autorestart-configure.zcml"
 
     @property
     def script(self):

@@ -5,6 +5,7 @@ Each case lives in a subpackage of its own (autotest.app.corpus.<case>) of the t
 (harness.buildouts) with a page @@case-<case> that shows what the edit changes; no edit
 touches another case's files, so one cold start after all edits stands for every case's.
 """
+
 import re
 import textwrap
 import time
@@ -32,8 +33,10 @@ CASES = {
         {"views.py": page('def show(view):\n    return "after"\n')},
     ),
     "helper-function": (
-        {"helpers.py": 'def text():\n    return "before"\n',
-         "views.py": page("from .helpers import text\n\ndef show(view):\n    return text()\n")},
+        {
+            "helpers.py": 'def text():\n    return "before"\n',
+            "views.py": page("from .helpers import text\n\ndef show(view):\n    return text()\n"),
+        },
         {"helpers.py": 'def text():\n    return "after"\n'},
     ),
     "module-constant": (
@@ -41,22 +44,32 @@ CASES = {
         {"views.py": page("LIMIT = 2\n\ndef show(view):\n    return LIMIT\n")},
     ),
     "constant-imported-by-value": (
-        {"config.py": "TIMEOUT = 1\n",
-         "views.py": page("from .config import TIMEOUT\n\ndef show(view):\n    return TIMEOUT\n")},
+        {
+            "config.py": "TIMEOUT = 1\n",
+            "views.py": page("from .config import TIMEOUT\n\ndef show(view):\n    return TIMEOUT\n"),
+        },
         {"config.py": "TIMEOUT = 2\n"},
     ),
     "constant-derived-at-import": (
-        {"config.py": "TIMEOUT = 1\n",
-         "views.py": page("from .config import TIMEOUT\nDOUBLE = TIMEOUT * 2\n\ndef show(view):\n    return DOUBLE\n")},
+        {
+            "config.py": "TIMEOUT = 1\n",
+            "views.py": page(
+                "from .config import TIMEOUT\nDOUBLE = TIMEOUT * 2\n\ndef show(view):\n    return DOUBLE\n"
+            ),
+        },
         {"config.py": "TIMEOUT = 5\n"},
     ),
     "constant-through-module": (
-        {"config.py": "TIMEOUT = 1\n",
-         "views.py": page("from . import config\n\ndef show(view):\n    return config.TIMEOUT\n")},
+        {
+            "config.py": "TIMEOUT = 1\n",
+            "views.py": page("from . import config\n\ndef show(view):\n    return config.TIMEOUT\n"),
+        },
         {"config.py": "TIMEOUT = 3\n"},
     ),
     "closure-decorator": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             import functools
 
             def logged(function):
@@ -68,8 +81,12 @@ CASES = {
             @logged
             def show(view):
                 return "before"
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             import functools
 
             def logged(function):
@@ -81,10 +98,14 @@ CASES = {
             @logged
             def show(view):
                 return "after"
-            """))},
+            """)
+            )
+        },
     ),
     "classmethod": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             class Maker:
                 @classmethod
                 def make(cls):
@@ -92,8 +113,12 @@ CASES = {
 
             def show(view):
                 return Maker.make()
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             class Maker:
                 @classmethod
                 def make(cls):
@@ -101,10 +126,14 @@ CASES = {
 
             def show(view):
                 return Maker.make()
-            """))},
+            """)
+            )
+        },
     ),
     "staticmethod-and-property": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 @staticmethod
                 def kind():
@@ -116,8 +145,12 @@ CASES = {
 
             def show(view):
                 return Thing.kind(), Thing().label
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 @staticmethod
                 def kind():
@@ -129,10 +162,14 @@ CASES = {
 
             def show(view):
                 return Thing.kind(), Thing().label
-            """))},
+            """)
+            )
+        },
     ),
     "method-removed": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 def kept(self):
                     return "kept"
@@ -142,57 +179,85 @@ CASES = {
 
             def show(view):
                 return sorted(name for name in ("kept", "dropped") if hasattr(Thing, name))
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 def kept(self):
                     return "kept"
 
             def show(view):
                 return sorted(name for name in ("kept", "dropped") if hasattr(Thing, name))
-            """))},
+            """)
+            )
+        },
     ),
     "class-attribute-removed": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 color = "red"
                 size = 1
 
             def show(view):
                 return getattr(Thing, "color", "no color"), Thing.size
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             class Thing:
                 size = 2
 
             def show(view):
                 return getattr(Thing, "color", "no color"), Thing.size
-            """))},
+            """)
+            )
+        },
     ),
     "keyword-only-default": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             def greet(*, greeting="hello"):
                 return greeting
 
             def show(view):
                 return greet()
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             def greet(*, greeting="goodbye"):
                 return greeting
 
             def show(view):
                 return greet()
-            """))},
+            """)
+            )
+        },
     ),
     "base-class-in-another-module": (
-        {"base.py": 'class Base:\n    def greet(self):\n        return "before"\n',
-         "views.py": page("from .base import Base\n\nclass Thing(Base):\n    pass\n\n"
-                          "def show(view):\n    return Thing().greet()\n")},
+        {
+            "base.py": 'class Base:\n    def greet(self):\n        return "before"\n',
+            "views.py": page(
+                "from .base import Base\n\nclass Thing(Base):\n    pass\n\n"
+                "def show(view):\n    return Thing().greet()\n"
+            ),
+        },
         {"base.py": 'class Base:\n    def greet(self):\n        return "after"\n'},
     ),
     "changed-bases": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             class Plain:
                 label = "plain"
 
@@ -204,8 +269,12 @@ CASES = {
 
             def show(view):
                 return Thing.label, [base.__name__ for base in Thing.__mro__]
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             class Plain:
                 label = "plain"
 
@@ -217,10 +286,13 @@ CASES = {
 
             def show(view):
                 return Thing.label, [base.__name__ for base in Thing.__mro__]
-            """))},
+            """)
+            )
+        },
     ),
     "changed-bases-with-interfaces": (
-        {"bases.py": source("""
+        {
+            "bases.py": source("""
             from zope.interface import Interface, implementer
 
             class IPlain(Interface):
@@ -241,7 +313,8 @@ CASES = {
             class Thing(Plain):
                 pass
             """),
-         "views.py": page(source("""
+            "views.py": page(
+                source("""
             from .bases import IFancy, IPlain, Thing
 
             class Sub(Thing):
@@ -252,8 +325,11 @@ CASES = {
                     Sub.label, [base.__name__ for base in Sub.__mro__],
                     [interface.__name__ for interface in (IPlain, IFancy) if interface.providedBy(Sub())],
                 )
-            """))},
-        {"bases.py": source("""
+            """)
+            ),
+        },
+        {
+            "bases.py": source("""
             from zope.interface import Interface, implementer
 
             class IPlain(Interface):
@@ -273,10 +349,13 @@ CASES = {
             @implementer(Interface)
             class Thing(Fancy):
                 pass
-            """)},
+            """)
+        },
     ),
     "dataclass-field-added": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             import dataclasses
 
             @dataclasses.dataclass
@@ -285,8 +364,12 @@ CASES = {
 
             def show(view):
                 return repr(Point()), [field.name for field in dataclasses.fields(Point)]
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             import dataclasses
 
             @dataclasses.dataclass
@@ -296,10 +379,14 @@ CASES = {
 
             def show(view):
                 return repr(Point()), [field.name for field in dataclasses.fields(Point)]
-            """))},
+            """)
+            )
+        },
     ),
     "enum-member-added": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             import enum
 
             class Color(enum.Enum):
@@ -307,8 +394,12 @@ CASES = {
 
             def show(view):
                 return [member.value for member in Color]
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             import enum
 
             class Color(enum.Enum):
@@ -317,10 +408,14 @@ CASES = {
 
             def show(view):
                 return [member.value for member in Color]
-            """))},
+            """)
+            )
+        },
     ),
     "interface-attribute-added": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             from zope.interface import Attribute, Interface
 
             class IThing(Interface):
@@ -328,8 +423,12 @@ CASES = {
 
             def show(view):
                 return sorted(IThing.names())
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             from zope.interface import Attribute, Interface
 
             class IThing(Interface):
@@ -338,10 +437,14 @@ CASES = {
 
             def show(view):
                 return sorted(IThing.names())
-            """))},
+            """)
+            )
+        },
     ),
     "interface-implemented-in-the-same-module": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             from zope.interface import Interface, implementer
 
             class IThing(Interface):
@@ -353,8 +456,12 @@ CASES = {
 
             def show(view):
                 return IThing.providedBy(Thing()), IThing.implementedBy(Thing), Thing.label
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             from zope.interface import Interface, implementer
 
             class IThing(Interface):
@@ -366,17 +473,21 @@ CASES = {
 
             def show(view):
                 return IThing.providedBy(Thing()), IThing.implementedBy(Thing), Thing.label
-            """))},
+            """)
+            )
+        },
     ),
     "schema-field-added": (
-        {"schemas.py": source("""
+        {
+            "schemas.py": source("""
             from zope import schema
             from zope.interface import Interface, invariant
 
             class IThing(Interface):
                 title = schema.TextLine(title="Title")
             """),
-         "views.py": page(source("""
+            "views.py": page(
+                source("""
             from zope.schema import getFieldsInOrder
             from .schemas import IThing
 
@@ -386,8 +497,11 @@ CASES = {
                     [(name, type(field).__name__, field.title, field.interface is IThing) for name, field in fields],
                     IThing.queryTaggedValue("invariants"),
                 )
-            """))},
-        {"schemas.py": source("""
+            """)
+            ),
+        },
+        {
+            "schemas.py": source("""
             from zope import schema
             from zope.interface import Interface, invariant
 
@@ -395,10 +509,12 @@ CASES = {
                 title = schema.TextLine(title="Title")
                 count = schema.Int(title="Count", default=3)
                 summary = schema.Text(title="Summary")
-            """)},
+            """)
+        },
     ),
     "interface-base-changed": (
-        {"schemas.py": source("""
+        {
+            "schemas.py": source("""
             from zope.interface import Attribute, Interface
 
             class INamed(Interface):
@@ -413,13 +529,17 @@ CASES = {
             class IDerived(IThing):
                 pass
             """),
-         "views.py": page(source("""
+            "views.py": page(
+                source("""
             from .schemas import IDerived, ISized, IThing
 
             def show(view):
                 return sorted(IThing.names(all=True)), sorted(IDerived.names(all=True)), IDerived.isOrExtends(ISized)
-            """))},
-        {"schemas.py": source("""
+            """)
+            ),
+        },
+        {
+            "schemas.py": source("""
             from zope.interface import Attribute, Interface
 
             class INamed(Interface):
@@ -433,10 +553,12 @@ CASES = {
 
             class IDerived(IThing):
                 pass
-            """)},
+            """)
+        },
     ),
     "adapter-for-an-edited-interface": (
-        {"schemas.py": source("""
+        {
+            "schemas.py": source("""
             from zope.interface import Attribute, Interface
 
             class IThing(Interface):
@@ -445,7 +567,7 @@ CASES = {
             class ILabel(Interface):
                 pass
             """),
-         "adapters.py": source("""
+            "adapters.py": source("""
             from zope.component import adapter
             from zope.interface import implementer
             from .schemas import ILabel, IThing
@@ -456,10 +578,11 @@ CASES = {
                 def __init__(self, context):
                     self.context = context
             """),
-         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
-                           '  <adapter factory=".adapters.Label" />\n'
-                           "</configure>\n",
-         "views.py": page(source("""
+            "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+            '  <adapter factory=".adapters.Label" />\n'
+            "</configure>\n",
+            "views.py": page(
+                source("""
             from zope.interface import alsoProvides
             from .schemas import ILabel, IThing
 
@@ -470,8 +593,11 @@ CASES = {
                 thing = Thing()
                 alsoProvides(thing, IThing)
                 return type(ILabel(thing, None)).__name__, sorted(IThing.names())
-            """))},
-        {"schemas.py": source("""
+            """)
+            ),
+        },
+        {
+            "schemas.py": source("""
             from zope.interface import Attribute, Interface
 
             class IThing(Interface):
@@ -480,10 +606,12 @@ CASES = {
 
             class ILabel(Interface):
                 pass
-            """)},
+            """)
+        },
     ),
     "utility-instance": (
-        {"utils.py": source("""
+        {
+            "utils.py": source("""
             from zope.interface import Interface, implementer
 
             class IGreeter(Interface):
@@ -496,17 +624,21 @@ CASES = {
 
             greeter = Greeter("hello")
             """),
-         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
-                           '  <utility component=".utils.greeter" provides=".utils.IGreeter" name="corpus" />\n'
-                           "</configure>\n",
-         "views.py": page(source("""
+            "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+            '  <utility component=".utils.greeter" provides=".utils.IGreeter" name="corpus" />\n'
+            "</configure>\n",
+            "views.py": page(
+                source("""
             from zope.component import getUtility
             from .utils import IGreeter
 
             def show(view):
                 return getUtility(IGreeter, name="corpus").text
-            """))},
-        {"utils.py": source("""
+            """)
+            ),
+        },
+        {
+            "utils.py": source("""
             from zope.interface import Interface, implementer
 
             class IGreeter(Interface):
@@ -518,10 +650,12 @@ CASES = {
                     self.text = text
 
             greeter = Greeter("goodbye")
-            """)},
+            """)
+        },
     ),
     "adapter-body": (
-        {"adapters.py": source("""
+        {
+            "adapters.py": source("""
             from zope.component import adapter
             from zope.interface import Interface, implementer
 
@@ -537,17 +671,21 @@ CASES = {
                 def describe(self):
                     return "before"
             """),
-         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
-                           '  <adapter factory=".adapters.Describer" name="corpus" />\n'
-                           "</configure>\n",
-         "views.py": page(source("""
+            "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+            '  <adapter factory=".adapters.Describer" name="corpus" />\n'
+            "</configure>\n",
+            "views.py": page(
+                source("""
             from zope.component import getAdapter
             from .adapters import IDescribed
 
             def show(view):
                 return getAdapter(view.context, IDescribed, name="corpus").describe()
-            """))},
-        {"adapters.py": source("""
+            """)
+            ),
+        },
+        {
+            "adapters.py": source("""
             from zope.component import adapter
             from zope.interface import Interface, implementer
 
@@ -562,10 +700,12 @@ CASES = {
 
                 def describe(self):
                     return "after"
-            """)},
+            """)
+        },
     ),
     "subscriber-body": (
-        {"events.py": source("""
+        {
+            "events.py": source("""
             from zope.interface import Interface, implementer
 
             class IPing(Interface):
@@ -579,10 +719,11 @@ CASES = {
             def on_ping(event):
                 event.heard.append("before")
             """),
-         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
-                           '  <subscriber for=".events.IPing" handler=".events.on_ping" />\n'
-                           "</configure>\n",
-         "views.py": page(source("""
+            "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+            '  <subscriber for=".events.IPing" handler=".events.on_ping" />\n'
+            "</configure>\n",
+            "views.py": page(
+                source("""
             from zope.event import notify
             from .events import Ping
 
@@ -590,8 +731,11 @@ CASES = {
                 ping = Ping()
                 notify(ping)
                 return ping.heard
-            """))},
-        {"events.py": source("""
+            """)
+            ),
+        },
+        {
+            "events.py": source("""
             from zope.interface import Interface, implementer
 
             class IPing(Interface):
@@ -604,10 +748,12 @@ CASES = {
 
             def on_ping(event):
                 event.heard.append("after")
-            """)},
+            """)
+        },
     ),
     "vocabulary": (
-        {"vocabularies.py": source("""
+        {
+            "vocabularies.py": source("""
             from zope.interface import provider
             from zope.schema.interfaces import IVocabularyFactory
             from zope.schema.vocabulary import SimpleVocabulary
@@ -616,17 +762,21 @@ CASES = {
             def colors(context):
                 return SimpleVocabulary.fromValues(["red"])
             """),
-         "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
-                           '  <utility component=".vocabularies.colors" name="corpus.colors" />\n'
-                           "</configure>\n",
-         "views.py": page(source("""
+            "configure.zcml": '<configure xmlns="http://namespaces.zope.org/zope">\n'
+            '  <utility component=".vocabularies.colors" name="corpus.colors" />\n'
+            "</configure>\n",
+            "views.py": page(
+                source("""
             from zope.component import getUtility
             from zope.schema.interfaces import IVocabularyFactory
 
             def show(view):
                 return [term.value for term in getUtility(IVocabularyFactory, "corpus.colors")(None)]
-            """))},
-        {"vocabularies.py": source("""
+            """)
+            ),
+        },
+        {
+            "vocabularies.py": source("""
             from zope.interface import provider
             from zope.schema.interfaces import IVocabularyFactory
             from zope.schema.vocabulary import SimpleVocabulary
@@ -634,22 +784,28 @@ CASES = {
             @provider(IVocabularyFactory)
             def colors(context):
                 return SimpleVocabulary.fromValues(["red", "green"])
-            """)},
+            """)
+        },
     ),
     "package-init": (
-        {"__init__.py": "FLAG = 1\n",
-         "views.py": page(source("""
+        {
+            "__init__.py": "FLAG = 1\n",
+            "views.py": page(
+                source("""
             import importlib
 
             def show(view):
                 package = importlib.import_module(__name__.rpartition(".")[0])
                 return package.FLAG, hasattr(package, "views")
-            """))},
+            """)
+            ),
+        },
         {"__init__.py": "FLAG = 2\n"},
     ),
     "monkey-patch": (
-        {"target.py": 'class Target:\n    def speak(self):\n        return "original"\n',
-         "patches.py": source("""
+        {
+            "target.py": 'class Target:\n    def speak(self):\n        return "original"\n',
+            "patches.py": source("""
             from .target import Target
 
             def speak(self):
@@ -657,24 +813,33 @@ CASES = {
 
             Target.speak = speak
             """),
-         "views.py": page("from . import patches  # noqa\nfrom .target import Target\n\n"
-                          "def show(view):\n    return Target().speak()\n")},
-        {"patches.py": source("""
+            "views.py": page(
+                "from . import patches  # noqa\nfrom .target import Target\n\n"
+                "def show(view):\n    return Target().speak()\n"
+            ),
+        },
+        {
+            "patches.py": source("""
             from .target import Target
 
             def speak(self):
                 return "patched-after"
 
             Target.speak = speak
-            """)},
+            """)
+        },
     ),
     "new-module-imported": (
         {"views.py": page('def show(view):\n    return "no extra"\n')},
-        {"extra.py": 'TEXT = "extra"\n',
-         "views.py": page("from .extra import TEXT\n\ndef show(view):\n    return TEXT\n")},
+        {
+            "extra.py": 'TEXT = "extra"\n',
+            "views.py": page("from .extra import TEXT\n\ndef show(view):\n    return TEXT\n"),
+        },
     ),
     "function-removed": (
-        {"views.py": page(source("""
+        {
+            "views.py": page(
+                source("""
             import sys
 
             def helper():
@@ -682,17 +847,25 @@ CASES = {
 
             def show(view):
                 return hasattr(sys.modules[__name__], "helper")
-            """))},
-        {"views.py": page(source("""
+            """)
+            )
+        },
+        {
+            "views.py": page(
+                source("""
             import sys
 
             def show(view):
                 return hasattr(sys.modules[__name__], "helper")
-            """))},
+            """)
+            )
+        },
     ),
     "function-removed-but-held": (
-        {"holder.py": "KEPT = []\n",
-         "views.py": page(source("""
+        {
+            "holder.py": "KEPT = []\n",
+            "views.py": page(
+                source("""
             from .holder import KEPT
 
             def helper():
@@ -702,37 +875,69 @@ CASES = {
 
             def show(view):
                 return [function.__name__ for function in KEPT]
-            """))},
-        {"views.py": page(source("""
+            """)
+            ),
+        },
+        {
+            "views.py": page(
+                source("""
             from .holder import KEPT
 
             def show(view):
                 return [function.__name__ for function in KEPT]
-            """))},
+            """)
+            )
+        },
     ),
     "template": (
-        {"page.pt": "<p>before</p>\n",
-         "views.py": page(source("""
+        {
+            "page.pt": "<p>before</p>\n",
+            "views.py": page(
+                source("""
             from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 
             template = ViewPageTemplateFile("page.pt")
 
             def show(view):
                 return template(view).strip()
-            """))},
+            """)
+            ),
+        },
         {"page.pt": "<p>after</p>\n"},
     ),
 }
 # A restart per case costs seconds on Plone: these the engine must apply in place (the others
 # it must escalate, in test_e2e_corpus and in test_engine_corpus alike).
 IN_PLACE = {
-    "view-body", "helper-function", "module-constant", "constant-imported-by-value",
-    "constant-derived-at-import", "constant-through-module", "classmethod", "staticmethod-and-property",
-    "method-removed", "class-attribute-removed", "keyword-only-default", "base-class-in-another-module",
-    "dataclass-field-added", "utility-instance", "adapter-body", "subscriber-body", "vocabulary",
-    "package-init", "monkey-patch", "new-module-imported", "function-removed", "interface-attribute-added",
-    "interface-implemented-in-the-same-module", "schema-field-added", "interface-base-changed",
-    "adapter-for-an-edited-interface", "changed-bases", "changed-bases-with-interfaces", "closure-decorator",
+    "view-body",
+    "helper-function",
+    "module-constant",
+    "constant-imported-by-value",
+    "constant-derived-at-import",
+    "constant-through-module",
+    "classmethod",
+    "staticmethod-and-property",
+    "method-removed",
+    "class-attribute-removed",
+    "keyword-only-default",
+    "base-class-in-another-module",
+    "dataclass-field-added",
+    "utility-instance",
+    "adapter-body",
+    "subscriber-body",
+    "vocabulary",
+    "package-init",
+    "monkey-patch",
+    "new-module-imported",
+    "function-removed",
+    "interface-attribute-added",
+    "interface-implemented-in-the-same-module",
+    "schema-field-added",
+    "interface-base-changed",
+    "adapter-for-an-edited-interface",
+    "changed-bases",
+    "changed-bases-with-interfaces",
+    "closure-decorator",
 }
 # Files that no reload follows (Five re-reads a template in debug mode): the tool logs nothing.
 NOT_RELOADED = {"template"}

@@ -1,4 +1,5 @@
 """Saving files the way editors and tools do."""
+
 import os
 import time
 

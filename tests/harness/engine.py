@@ -9,6 +9,7 @@ final sources under another package name and describes that.  The caller compare
 
 Every import of the engine is here, so that moving its modules takes one edit.
 """
+
 import importlib
 import importlib.util
 import inspect
@@ -54,7 +55,7 @@ def without_zope(files):
     plain = {}
     for path, text in files.items():
         if text.startswith(PAGE_HEAD) and text.endswith(PAGE_TAIL):
-            text = text[len(PAGE_HEAD):-len(PAGE_TAIL)] + PLAIN_PAGE_TAIL
+            text = text[len(PAGE_HEAD) : -len(PAGE_TAIL)] + PLAIN_PAGE_TAIL
         plain[path] = text
     return plain
 

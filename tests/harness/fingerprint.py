@@ -8,6 +8,7 @@ A description says what an object is, not where it lives in memory: a function b
 interface by its bases and attributes; what another path also holds, by that path (an
 importer's ``from .m import f`` is the very object of ``m``, on a cold start).
 """
+
 import inspect
 import re
 import types
@@ -117,8 +118,11 @@ class Describer:
             if self.ours(value) and id(value) not in seen:
                 seen.add(id(value))
                 return self.class_header(value) + (
-                    [(key, self.describe(item, depth + 1, seen)) for key, item in sorted(vars(value).items())
-                     if key not in INCIDENTAL_CLASS],
+                    [
+                        (key, self.describe(item, depth + 1, seen))
+                        for key, item in sorted(vars(value).items())
+                        if key not in INCIDENTAL_CLASS
+                    ],
                 )
             return ("class", self.normal("%s.%s" % (value.__module__, value.__qualname__)))
         if inspect.isfunction(value):
@@ -139,7 +143,8 @@ class Describer:
             return ("again", self.normal(type(value).__qualname__))
         seen.add(id(value))
         return (
-            "instance of", self.describe(type(value), depth + 1, seen),
+            "instance of",
+            self.describe(type(value), depth + 1, seen),
             [(key, self.describe(item, depth + 1, seen)) for key, item in sorted(vars(value).items())],
         )
 
@@ -172,8 +177,10 @@ class Describer:
             code.co_varnames,
             code.co_freevars,
             code.co_cellvars,
-            [self.code(const, depth + 1, seen) if isinstance(const, types.CodeType) else self.normal(repr(const))
-             for const in code.co_consts],
+            [
+                self.code(const, depth + 1, seen) if isinstance(const, types.CodeType) else self.normal(repr(const))
+                for const in code.co_consts
+            ],
         )
 
     def interface(self, interface, depth, seen):
@@ -212,7 +219,7 @@ def _lookup(modules, dotted):
     for name in sorted(modules, key=len, reverse=True):
         if dotted.startswith(name + "."):
             value = modules[name]
-            for part in dotted[len(name) + 1:].split("."):
+            for part in dotted[len(name) + 1 :].split("."):
                 value = vars(value).get(part) if hasattr(value, "__dict__") else None
             return value
     return None

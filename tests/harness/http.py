@@ -1,4 +1,5 @@
 """HTTP to our servers: one GET, polling until the new code is served, a kept-alive client."""
+
 import base64
 import http.client
 import time
@@ -76,8 +77,7 @@ def served(server, path, expected, timeout=None, restarting=False, request_timeo
     if arrived is None:
         status, body = last if last is not None else (None, "")
         raise AssertionError(
-            "%s never served %r (last: %s %r); log:\n%s"
-            % (path, expected, status, body[:300], server.log()[-6000:])
+            "%s never served %r (last: %s %r); log:\n%s" % (path, expected, status, body[:300], server.log()[-6000:])
         )
     return arrived - started
 
@@ -97,9 +97,7 @@ class Client:
         """(status, body); raises OSError when nothing listens."""
         for attempt in (1, 2):
             if self._connection is None:
-                self._connection = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=timeout
-                )
+                self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
             try:
                 self._connection.request("GET", path, headers=self.headers)
                 response = self._connection.getresponse()

@@ -1,6 +1,7 @@
 """A Plone site built as a Plone developer builds one: buildout with a release's pins (kept in
 pins/), plone.recipe.zope2instance, the demo add-on (demo/src/demo.hello) under development
 and our part; the site ``Plone`` created by scripts/create_plone_site.py."""
+
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,11 @@ RELEASES = {
         # recipe that plone.recipe.zope2instance requires. Installed beside zc.buildout, built
         # with setuptools 74, it is found.
         Release(
-            "6.0", plone="6.0.13", zope="5.10", buildout_version="3.1.0", setuptools="74.0.0",
+            "6.0",
+            plone="6.0.13",
+            zope="5.10",
+            buildout_version="3.1.0",
+            setuptools="74.0.0",
             tools_extra=("zc.recipe.egg==2.0.7",),
         ),
         Release("6.1", plone="6.1.5", zope="5.14.2", buildout_version="6.0.1", setuptools="80.10.2"),

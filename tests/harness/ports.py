@@ -1,4 +1,5 @@
 """Ports on 127.0.0.1, the only address our servers listen on."""
+
 import socket
 import time
 

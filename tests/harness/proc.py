@@ -1,4 +1,5 @@
 """What /proc says about processes. A zombie (ended, not yet reaped) counts as gone."""
+
 import os
 import time
 from pathlib import Path

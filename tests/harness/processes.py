@@ -1,6 +1,7 @@
 """The servers we start (bin/instance-autoreload, bin/instance fg, ...): each leads a session
 of its own, so that stopping it reaches every process it started, and its output goes to a
 log file."""
+
 import fcntl
 import os
 import re
@@ -130,9 +131,7 @@ class Server:
 
     def check_alive(self):
         if self.process.poll() is not None:
-            raise AssertionError(
-                "server exited with %s; log:\n%s" % (self.process.returncode, self.log()[-LOG_TAIL:])
-            )
+            raise AssertionError("server exited with %s; log:\n%s" % (self.process.returncode, self.log()[-LOG_TAIL:]))
 
     def wait_until_serving(self, path="/", timeout=START_TIMEOUT):
         """The first response at path, whatever its status, once the server listens."""

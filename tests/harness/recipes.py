@@ -1,6 +1,7 @@
 """The recipe on zc.buildout.testing, as zc.recipe.testrunner's tests drive theirs: a real
 ``Buildout`` in a temporary directory with sections added, so that the recipe gets buildout's
 own ``Options``.  Nothing is downloaded and no bin/buildout runs."""
+
 import contextlib
 
 import zc.buildout.easy_install

@@ -1,4 +1,5 @@
 """A stand-in for the reload cycle: collects the batches a WatchService delivers."""
+
 import threading
 import time
 

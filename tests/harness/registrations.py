@@ -1,6 +1,7 @@
 """Saving ZCML step by step into a live instance and comparing its global registrations,
 after each step, with those of a cold start on the same files (zope_side.registry_snapshot
 serves them)."""
+
 import json
 import re
 from dataclasses import dataclass
@@ -43,8 +44,7 @@ def compare_steps(
                 status, _ = server.get(path, timeout=reload_timeout, headers=headers)
                 assert status == 404, (step.name, path, status)
             else:
-                served(server, path, expected, timeout=reload_timeout, request_timeout=reload_timeout,
-                       headers=headers)
+                served(server, path, expected, timeout=reload_timeout, request_timeout=reload_timeout, headers=headers)
         live = snapshot(server, snapshot_path)
         missing = [line for line in step.registered if line not in live]
         assert not missing, (step.name, missing)
@@ -56,7 +56,10 @@ def compare_steps(
         only_cold = sorted(set(cold) - set(live))
         listed = ["\n  " + line for line in only_live[:30]], ["\n  " + line for line in only_cold[:30]]
         assert (only_live, only_cold) == ([], []), "%s: live and cold start differ:\nonly live:%s\nonly cold:%s" % (
-            step.name, "".join(listed[0]), "".join(listed[1]))
+            step.name,
+            "".join(listed[0]),
+            "".join(listed[1]),
+        )
         assert live == cold, "%s: the same registrations, not as many times" % step.name
         if figures is not None:
             figures.append("registrations %s: %d, equal to a cold start's" % (step.name, len(live)))

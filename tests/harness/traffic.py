@@ -1,5 +1,6 @@
 """Steady traffic to a server while something else happens (reloads, restarts): a thread
 that GETs one page in a loop and keeps every answer that was not the expected one."""
+
 import threading
 import time
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """Throwaway virtualenvs with older packaging tools (the setuptools and zc.buildout that a
 Plone release pins), made with pip from PyPI and kept in .cache/venvs/, one per Python and
 versions, so that only the first test run pays for them."""
+
 import fcntl
 import shutil
 import subprocess
@@ -32,9 +33,16 @@ def tools_venv(setuptools, buildout, extra=()):
             subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
             subprocess.run(
                 [
-                    sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
-                    "install", "--quiet", "--disable-pip-version-check",
-                    "setuptools==%s" % setuptools, "zc.buildout==%s" % buildout,
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "setuptools==%s" % setuptools,
+                    "zc.buildout==%s" % buildout,
                 ],
                 check=True,
                 timeout=PIP_TIMEOUT,
@@ -45,9 +53,17 @@ def tools_venv(setuptools, buildout, extra=()):
                 # older pkg_resources does not find.
                 subprocess.run(
                     [
-                        sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
-                        "install", "--quiet", "--disable-pip-version-check",
-                        "--no-build-isolation", "--no-cache-dir", *extra,
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "--python",
+                        str(venv / "bin" / "python"),
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "--no-build-isolation",
+                        "--no-cache-dir",
+                        *extra,
                     ],
                     check=True,
                     timeout=PIP_TIMEOUT,

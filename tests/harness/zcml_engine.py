@@ -9,6 +9,7 @@ executes the final files afresh: the cold start. The caller compares.
 
 Every import of the engine is here, so that moving its modules takes one edit.
 """
+
 import contextlib
 import importlib
 import itertools
@@ -128,7 +129,7 @@ def refuse_broken(event):
     if getattr(event.object, "name", None) == "broken":
         raise ValueError("no utility may be named broken")
 '''
-SUB_THINGS = '''\
+SUB_THINGS = """\
 from ..components import Greeter
 
 
@@ -137,10 +138,10 @@ class SubGreeter(Greeter):
 
 
 sub_greeter = SubGreeter()
-'''
+"""
 # A directive of the package's own (meta.zcml): its action's callable is not one the engine
 # knows how to take back.
-DIRECTIVES = '''\
+DIRECTIVES = """\
 from zope.interface import Interface
 from zope.schema import TextLine
 
@@ -157,13 +158,13 @@ def remember(_context, name):
 
 def note(name):
     REMEMBERED.append(name)
-'''
-META = '''\
+"""
+META = """\
 <configure xmlns:meta="http://namespaces.zope.org/meta">
   <meta:directive namespace="http://namespaces.example.org/pkg" name="remember"
                   schema=".directives.IRemember" handler=".directives.remember" />
 </configure>
-'''
+"""
 # An empty gettext catalog (the magic number, revision 0, no messages), for i18n:registerTranslations.
 EMPTY_MO = struct.pack("<7I", 0x950412DE, 0, 0, 28, 28, 0, 28)
 PACKAGE_CODE = {
@@ -184,9 +185,7 @@ _numbers = itertools.count()
 
 def configure(*directives):
     """A ZCML file holding the directives, one a line, each namespace declared."""
-    declared = " ".join(
-        'xmlns%s="%s"' % (":" + prefix if prefix else "", uri) for prefix, uri in NAMESPACES.items()
-    )
+    declared = " ".join('xmlns%s="%s"' % (":" + prefix if prefix else "", uri) for prefix, uri in NAMESPACES.items())
     return "<configure %s>\n%s</configure>\n" % (declared, "".join("  %s\n" % each for each in directives))
 
 

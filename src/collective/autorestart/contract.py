@@ -7,6 +7,7 @@ buildout options and renders the slug's attributes, the runtime builds the ``aut
 directive's schema, and the runtime and the supervisor decode the attributes.  Adding an
 option of an existing kind is one field here, plus the README and a test.
 """
+
 from __future__ import annotations
 
 import dataclasses

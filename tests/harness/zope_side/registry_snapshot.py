@@ -4,12 +4,12 @@ and ZCML, so that a live process after reloads can be compared with a cold start
 
 Served at @@registry-snapshot (a test package's page), printed by ``bin/instance run``; the
 reload engine's in-process tests (harness.zcml_engine) import it without Zope."""
+
 import json
 import re
 import types
 
 from zope.component import getGlobalSiteManager
-
 
 # z3c.form names the interfaces it makes for ``for_=object`` after their id().
 GENERATED = re.compile(r"(IGeneratedForObject_)\d+")

@@ -3,14 +3,14 @@
 Generates ``bin/<script>`` (the supervisor that runs the instance with autoreload switched
 on) and a ZCML slug in the instance's ``etc/package-includes`` carrying the watch config.
 """
+
 import logging
 import os
 
 import zc.buildout.easy_install
 import zc.recipe.egg
 
-from collective.autorestart.contract import SLUG_NAME
-from collective.autorestart.contract import SUPERVISOR_MODULE
+from collective.autorestart.contract import SLUG_NAME, SUPERVISOR_MODULE
 from collective.autorestart.recipe import options as parsing
 from collective.autorestart.recipe.templates import render_slug
 
@@ -41,7 +41,7 @@ class Recipe:
         if self.settings["site-zcml"]:
             self.log.warning(
                 "[%s] instance part [%s] has its own site-zcml, which does not load"
-                " etc/package-includes: add <include file=\"%s\" /> to it, or Zope will"
+                ' etc/package-includes: add <include file="%s" /> to it, or Zope will'
                 " run without autoreload.",
                 self.name,
                 self.settings["instance"],
@@ -64,10 +64,14 @@ class Recipe:
     def _write_script(self):
         location = self.settings["instance-location"]
         baked = [
-            "--instance-home", location,
-            "--interpreter", os.path.join(location, "bin", "interpreter"),
-            "--wsgi-ini", os.path.join(location, "etc", "wsgi.ini"),
-            "--slug", self.slug_path,
+            "--instance-home",
+            location,
+            "--interpreter",
+            os.path.join(location, "bin", "interpreter"),
+            "--wsgi-ini",
+            os.path.join(location, "etc", "wsgi.ini"),
+            "--slug",
+            self.slug_path,
             "--",
         ]
         _, working_set = self.egg.working_set()

@@ -6,6 +6,7 @@ option is an error unless buildout or zc.recipe.egg put it there (``FOREIGN_OPTI
 typo would otherwise be ignored without a word.  Every problem becomes a
 ``zc.buildout.UserError`` that names the part, the option, the value and how to fix it.
 """
+
 import difflib
 import functools
 import glob
@@ -14,10 +15,7 @@ import re
 
 import zc.buildout
 
-from collective.autorestart.contract import OPTION_FIELDS
-from collective.autorestart.contract import PACKAGE
-from collective.autorestart.contract import Kind
-
+from collective.autorestart.contract import OPTION_FIELDS, PACKAGE, Kind
 
 INSTANCE_RECIPE = "plone.recipe.zope2instance"
 COMMENT = re.compile(r"\s#")
@@ -81,6 +79,7 @@ class Context:
 
 # Parsers of the contract's kinds: (context, value or None, field) -> value.
 
+
 def parse_switch(context, value, field):
     if value is None:
         return field.spec.default
@@ -89,9 +88,7 @@ def parse_switch(context, value, field):
         return True
     if word in FALSE_WORDS:
         return False
-    raise context.error(
-        field.option, value, "not a boolean", "Use on or off (also true/false, yes/no, 1/0)."
-    )
+    raise context.error(field.option, value, "not a boolean", "Use on or off (also true/false, yes/no, 1/0).")
 
 
 def parse_choice(context, value, field):
@@ -101,9 +98,7 @@ def parse_choice(context, value, field):
     by_word = {choice.lower(): choice for choice in spec.choices}
     choice = by_word.get(value.strip().lower())
     if choice is None:
-        listed = (
-            " or ".join(spec.choices) if len(spec.choices) == 2 else "one of " + ", ".join(spec.choices)
-        )
+        listed = " or ".join(spec.choices) if len(spec.choices) == 2 else "one of " + ", ".join(spec.choices)
         raise context.error(
             field.option, value, "unknown " + spec.choice_of, "Use %s (default %s)." % (listed, spec.default)
         )
@@ -206,9 +201,7 @@ def parse_directories(context, value, field):
     for root in roots:
         path = context.path(root)
         if os.path.exists(path) and not os.path.isdir(path):
-            raise context.error(
-                field.option, root, "%s is not a directory" % path, "Name the directory that holds it."
-            )
+            raise context.error(field.option, root, "%s is not a directory" % path, "Name the directory that holds it.")
         if not os.path.isdir(path):
             raise context.error(
                 field.option,
@@ -267,9 +260,7 @@ def parse_script_name(context, value):
 
 # Every option the part takes but instance, which names the part that the others need.
 OPTIONS = {"script": parse_script_name}
-OPTIONS.update(
-    (field.option, functools.partial(PARSERS[field.spec.kind], field=field)) for field in OPTION_FIELDS
-)
+OPTIONS.update((field.option, functools.partial(PARSERS[field.spec.kind], field=field)) for field in OPTION_FIELDS)
 
 
 # The options the user writes: ours, and zc.recipe.egg's that reach the working set the
@@ -348,9 +339,7 @@ def instance_section(error, buildout, name):
     try:
         section = buildout[name]
     except (KeyError, zc.buildout.buildout.MissingSection):
-        raise error(
-            "instance", name, "there is no such part", "Name your plone.recipe.zope2instance part."
-        ) from None
+        raise error("instance", name, "there is no such part", "Name your plone.recipe.zope2instance part.") from None
     recipe = section.get("recipe", "")
     if recipe.split(":")[0].split("[")[0].strip() != INSTANCE_RECIPE:
         raise error(

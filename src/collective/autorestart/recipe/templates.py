@@ -3,10 +3,10 @@
 The slug defines the ``autorestart:config`` directive itself (``meta:directive``) and then
 uses it once; its attributes are the fields of the contract, encoded by it.
 """
+
 from xml.sax.saxutils import quoteattr
 
 from collective.autorestart import contract
-
 
 SLUG_TEMPLATE = """\
 <configure

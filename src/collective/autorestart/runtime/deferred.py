@@ -6,6 +6,7 @@ imported meanwhile by one of our threads (pygame, pyinotify's lazy imports) ends
 with "dictionary changed size during iteration". So our threads start only once the main
 thread has left ``notify``.
 """
+
 from __future__ import annotations
 
 import logging

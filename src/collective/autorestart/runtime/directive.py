@@ -2,6 +2,7 @@
 
 ZCML reloads execute the slug again, so registering the same config twice is harmless.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ A readers-writer gate: each request holds it shared while it is published, a rel
 alone.  Both waits are bounded, because a developer's request that hangs in a debugger must
 not hold reloads back forever, and a reload that hangs must not freeze the site for good.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -4,6 +4,7 @@ what each holds, where it sits, and how to register or unregister one again.
 Neutral ground: the Python engine looks for replaced objects here, the ZCML engine takes
 back what changed files registered and keeps what code registered outside ZCML.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,17 +55,26 @@ def register(registry, kind: str, registration) -> None:
         )
     elif kind == ADAPTER:
         registry.registerAdapter(
-            registration.factory, registration.required, registration.provided, registration.name,
-            registration.info, event=False,
+            registration.factory,
+            registration.required,
+            registration.provided,
+            registration.name,
+            registration.info,
+            event=False,
         )
     elif kind == SUBSCRIPTION_ADAPTER:
         registry.registerSubscriptionAdapter(
-            registration.factory, registration.required, registration.provided, registration.name,
-            registration.info, event=False,
+            registration.factory,
+            registration.required,
+            registration.provided,
+            registration.name,
+            registration.info,
+            event=False,
         )
     else:
-        registry.registerHandler(registration.handler, registration.required, registration.name, registration.info,
-                                 event=False)
+        registry.registerHandler(
+            registration.handler, registration.required, registration.name, registration.info, event=False
+        )
 
 
 def unregister(registry, kind: str, registration) -> None:

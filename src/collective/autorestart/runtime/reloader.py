@@ -1,5 +1,6 @@
 """Apply a plan inside Zope: the Python engine, then the ZCML engine, then what the registry
 still holds of the objects the Python reload replaced or removed."""
+
 from __future__ import annotations
 
 from collective.autorestart.runtime.python.batch import PythonReloader

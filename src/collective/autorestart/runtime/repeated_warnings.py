@@ -4,6 +4,7 @@ A full reload re-runs every directive of Zope, Plone and the add-ons, and each r
 same warnings ("Conflicting security declarations", deprecations) that the developer can do
 nothing about.  Lines that name one of the watched files always pass: those are theirs.
 """
+
 from __future__ import annotations
 
 import contextlib

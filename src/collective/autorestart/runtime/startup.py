@@ -1,4 +1,5 @@
 """Start the runtime from Zope's process-starting event, once, and only when asked to."""
+
 from __future__ import annotations
 
 import atexit

@@ -3,6 +3,7 @@
 The seed's deadlock debugger, from the standard library.  We chain to a Python handler
 already installed for SIGUSR1; the default action (terminate) is not chained to.
 """
+
 from __future__ import annotations
 
 import datetime

@@ -7,6 +7,7 @@ Zope), so that an upgrade which removes one fails a test that names the package,
 and the name, instead of breaking a reload in a way that looks like the user's mistake.
 Nothing is imported here at module level: the list must be readable without Zope.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -76,7 +77,11 @@ class Touchpoint:
         except Exception as error:  # noqa: B902 - whatever the probe meets, it is the answer
             why = "probing it failed (%s: %s)" % (type(error).__name__, error)
         return "%s %s: %s (%s), which %s relies on" % (
-            self.package, _version(self.package), self.name, why, self.used_in
+            self.package,
+            _version(self.package),
+            self.name,
+            why,
+            self.used_in,
         )
 
 
@@ -115,34 +120,83 @@ def _machine(module):
 
 CONFIGURATION = "zope.configuration.config"
 TOUCHPOINTS = (
-    Touchpoint("zope.configuration", CONFIGURATION, "ConfigurationMachine()." + DIRECTIVES,
-               "runtime/touchpoints.py machine_like (the incremental ZCML reload)", _in_vars(DIRECTIVES, _machine)),
-    Touchpoint("zope.configuration", CONFIGURATION, "ConfigurationMachine()." + DIRECTIVE_DOCS,
-               "runtime/touchpoints.py machine_like (the incremental ZCML reload)",
-               _in_vars(DIRECTIVE_DOCS, _machine)),
-    Touchpoint("zope.configuration", CONFIGURATION, "ConfigurationMachine()." + FEATURES,
-               "runtime/touchpoints.py machine_like (the incremental ZCML reload)", _in_vars(FEATURES, _machine)),
-    Touchpoint("zope.configuration", CONFIGURATION, "ConfigurationMachine()." + SEEN_FILES,
-               "runtime/zcml/actions.py and the incremental ZCML reload", _in_vars(SEEN_FILES, _machine)),
-    Touchpoint("zope.interface", "zope.interface.interface", "InterfaceClass()." + INTERFACE_ATTRIBUTES,
-               "runtime/python/checked_reload.py _update_interface", _in_vars(INTERFACE_ATTRIBUTES, _interface)),
-    Touchpoint("zope.interface", "zope.interface.interface", "InterfaceClass()." + TAGGED_VALUES,
-               "runtime/python/checked_reload.py _update_interface", _in_vars(TAGGED_VALUES, _interface)),
-    Touchpoint("zope.i18n", "zope.i18n.gettextmessagecatalog", "GettextMessageCatalog()." + CATALOG_FILE,
-               "runtime/zcml/undo.py same_effect (an unchanged i18n:registerTranslations)",
-               _in_vars(CATALOG_FILE, _catalog)),
-    Touchpoint("plone.reload", "plone.reload.code", "MOD_TIMES", "runtime/touchpoints.py record_mtime",
-               lambda module: isinstance(getattr(module, "MOD_TIMES", None), dict)),
+    Touchpoint(
+        "zope.configuration",
+        CONFIGURATION,
+        "ConfigurationMachine()." + DIRECTIVES,
+        "runtime/touchpoints.py machine_like (the incremental ZCML reload)",
+        _in_vars(DIRECTIVES, _machine),
+    ),
+    Touchpoint(
+        "zope.configuration",
+        CONFIGURATION,
+        "ConfigurationMachine()." + DIRECTIVE_DOCS,
+        "runtime/touchpoints.py machine_like (the incremental ZCML reload)",
+        _in_vars(DIRECTIVE_DOCS, _machine),
+    ),
+    Touchpoint(
+        "zope.configuration",
+        CONFIGURATION,
+        "ConfigurationMachine()." + FEATURES,
+        "runtime/touchpoints.py machine_like (the incremental ZCML reload)",
+        _in_vars(FEATURES, _machine),
+    ),
+    Touchpoint(
+        "zope.configuration",
+        CONFIGURATION,
+        "ConfigurationMachine()." + SEEN_FILES,
+        "runtime/zcml/actions.py and the incremental ZCML reload",
+        _in_vars(SEEN_FILES, _machine),
+    ),
+    Touchpoint(
+        "zope.interface",
+        "zope.interface.interface",
+        "InterfaceClass()." + INTERFACE_ATTRIBUTES,
+        "runtime/python/checked_reload.py _update_interface",
+        _in_vars(INTERFACE_ATTRIBUTES, _interface),
+    ),
+    Touchpoint(
+        "zope.interface",
+        "zope.interface.interface",
+        "InterfaceClass()." + TAGGED_VALUES,
+        "runtime/python/checked_reload.py _update_interface",
+        _in_vars(TAGGED_VALUES, _interface),
+    ),
+    Touchpoint(
+        "zope.i18n",
+        "zope.i18n.gettextmessagecatalog",
+        "GettextMessageCatalog()." + CATALOG_FILE,
+        "runtime/zcml/undo.py same_effect (an unchanged i18n:registerTranslations)",
+        _in_vars(CATALOG_FILE, _catalog),
+    ),
+    Touchpoint(
+        "plone.reload",
+        "plone.reload.code",
+        "MOD_TIMES",
+        "runtime/touchpoints.py record_mtime",
+        lambda module: isinstance(getattr(module, "MOD_TIMES", None), dict),
+    ),
     # The request gate replaces load_app: publish_module must look it up at each request.
-    Touchpoint("Zope", "ZPublisher.WSGIPublisher", "load_app, looked up by publish_module",
-               "runtime/gate.py install",
-               lambda module: callable(getattr(module, "load_app", None))
-               and "load_app" in module.publish_module.__code__.co_names),
-    Touchpoint("Zope", "Zope2", "DB", "runtime/zcml/full.py minimize_zodb_caches",
-               lambda module: hasattr(module, "DB")),
+    Touchpoint(
+        "Zope",
+        "ZPublisher.WSGIPublisher",
+        "load_app, looked up by publish_module",
+        "runtime/gate.py install",
+        lambda module: (
+            callable(getattr(module, "load_app", None)) and "load_app" in module.publish_module.__code__.co_names
+        ),
+    ),
+    Touchpoint(
+        "Zope", "Zope2", "DB", "runtime/zcml/full.py minimize_zodb_caches", lambda module: hasattr(module, "DB")
+    ),
     # Replaced while a module's new source runs, to keep its interfaces (see checked_reload).
-    Touchpoint("Python", "builtins", "__build_class__", "runtime/python/checked_reload.py _reload",
-               lambda module: callable(getattr(module, "__build_class__", None))),
+    Touchpoint(
+        "Python",
+        "builtins",
+        "__build_class__",
+        "runtime/python/checked_reload.py _reload",
+        lambda module: callable(getattr(module, "__build_class__", None)),
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 The generated script calls ``main()`` with the paths baked in by the recipe, then ``--``
 and the user's own arguments, which are passed on to Zope's WSGI server.
 """
+
 import argparse
 import logging
 import os
@@ -10,7 +11,6 @@ import sys
 
 from collective.autorestart.contract import SWITCH_VALUE, SWITCH_VARIABLE, ConfigError
 from collective.autorestart.watching.config import read_slug
-
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7.7s [%(name)s][supervisor] %(message)s"
 
@@ -63,8 +63,7 @@ def main(argv=None):
         config = read_slug(arguments.slug)
     except (OSError, ConfigError) as error:
         print(
-            "collective.autorestart: cannot read %s (%s); run bin/buildout again."
-            % (arguments.slug, error),
+            "collective.autorestart: cannot read %s (%s); run bin/buildout again." % (arguments.slug, error),
             file=sys.stderr,
         )
         return 2

@@ -6,12 +6,12 @@ stays in the terminal's process group, or ``breakpoint()`` in a view would stop 
 SIGTTIN; the terminal then delivers Ctrl-C to both of us and we wait it out.  Without a
 terminal the child gets a group of its own so that stopping it reaches its children too.
 """
+
 import ctypes
 import os
 import signal
 import subprocess
 import sys
-
 
 # What stop-grace is by default; the session passes the configured one.
 GRACE_SECONDS = 10.0

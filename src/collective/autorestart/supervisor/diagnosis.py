@@ -6,6 +6,7 @@ shadows it), the ZCML slug is missing, or the instance's own ``site.zcml`` does 
 Whether the package imports is found out by the instance's interpreter, in a subprocess that
 the supervisor starts once and reads without waiting for it.
 """
+
 import fnmatch
 import json
 import os
@@ -78,7 +79,7 @@ class Check:
         for line in reversed(output.splitlines()):
             if line.startswith(MARKER):
                 try:
-                    return json.loads(line[len(MARKER):])
+                    return json.loads(line[len(MARKER) :])
                 except ValueError:
                     break
         if timed_out:
@@ -135,9 +136,9 @@ class Diagnosis:
                 pattern = element.getAttribute(attribute)
                 if pattern and fnmatch.fnmatchcase(slug, os.path.normpath(os.path.join(here, pattern))):
                     return None
-        return (
-            "%s (site-zcml in buildout.cfg) does not load the ZCML slug: add"
-            ' <include file="%s" /> to it' % (site, self.slug)
+        return '%s (site-zcml in buildout.cfg) does not load the ZCML slug: add <include file="%s" /> to it' % (
+            site,
+            self.slug,
         )
 
 

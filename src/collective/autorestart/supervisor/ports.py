@@ -1,5 +1,6 @@
 """Whose is the port the instance wants: a crash at start-up is often no fault of the code
 but another process (an instance left running, another project) holding the port."""
+
 import configparser
 import os
 import socket

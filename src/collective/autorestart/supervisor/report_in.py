@@ -7,6 +7,7 @@ supervisor looks for the cause (``diagnosis``) and says it in one ERROR line.  N
 blocks: the supervisor's loop calls ``tick()`` and waits at most ``wait_seconds()`` for the
 next call.
 """
+
 import logging
 
 from collective.autorestart.supervisor.ports import ServingProbe

@@ -5,6 +5,7 @@ One loop in the main thread waits on a single wake-up pipe, written by signal ha
 control pipe.  Our own process is not Zope, so installing signal handlers here is fine.
 While the instance runs, ``report_in`` makes sure that autoreload is never silently off.
 """
+
 import logging
 import os
 import selectors
@@ -105,9 +106,7 @@ class Supervisor:
     def _run_child(self, restarting):
         control_read, control_write = os.pipe2(os.O_CLOEXEC)
         self.child_started = time.time()
-        env = dict(
-            self.env, **{FD_VARIABLE: str(control_write), STARTED_VARIABLE: repr(self.child_started)}
-        )
+        env = dict(self.env, **{FD_VARIABLE: str(control_write), STARTED_VARIABLE: repr(self.child_started)})
         started = time.monotonic()
         try:
             child = Child(self.command, env, pass_fds=(control_write,), grace=self.config.stop_grace / 1000)
@@ -236,8 +235,7 @@ class Supervisor:
             who = "PID %d (%s)" % holder if holder is not None else "another process"
             return (
                 "%s: port %d on %s is in use by %s. Stop that process, and the instance starts"
-                " again once the port is free, or change http-address in buildout.cfg"
-                % (status, port, host, who)
+                " again once the port is free, or change http-address in buildout.cfg" % (status, port, host, who)
             )
         return status + ". Fix the error above and save"
 

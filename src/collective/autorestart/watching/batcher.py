@@ -1,4 +1,5 @@
 """Coalesce bursts of changes: flush after a quiet period, never later than a cap."""
+
 from __future__ import annotations
 
 import enum

@@ -1,6 +1,7 @@
 """Apply a plan within a time bound, so that the user's code can neither freeze nor kill the
 watcher: an import that blocks, or raises what is not an Exception, is reported and the
 watcher goes on."""
+
 from __future__ import annotations
 
 import logging

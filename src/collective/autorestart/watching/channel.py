@@ -4,6 +4,7 @@ One line per message (``contract.READY``, ``RESTART``, ``OFF``): ``ready`` once 
 runs, ``restart <reason>`` when a change can't be applied in place (the supervisor then stops
 us cleanly and starts a new process), ``off <reason>`` when the runtime stays off.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Inside Zope the same attributes reach ``Config.from_attributes`` through the
 ``autorestart:config`` directive (``runtime/directive.py``).
 """
+
 from __future__ import annotations
 
 import xml.dom.minidom
@@ -14,7 +15,5 @@ def read_slug(path: str) -> Config:
     document = xml.dom.minidom.parse(path)
     elements = document.getElementsByTagNameNS(NAMESPACE, DIRECTIVE)
     if len(elements) != 1:
-        raise ConfigError(
-            "%s holds %d autorestart:%s directives, not 1" % (path, len(elements), DIRECTIVE)
-        )
+        raise ConfigError("%s holds %d autorestart:%s directives, not 1" % (path, len(elements), DIRECTIVE))
     return Config.from_attributes(dict(elements[0].attributes.items()))

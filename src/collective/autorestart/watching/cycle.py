@@ -1,4 +1,5 @@
 """One batch of changes: plan it, apply it, report it, remember what to retry."""
+
 from __future__ import annotations
 
 import logging
@@ -8,8 +9,8 @@ from typing import Protocol
 
 from collective.autorestart.watching.batcher import Batch
 from collective.autorestart.watching.modules import ModuleIndex
-from collective.autorestart.watching.planner import Policy, make_plan
 from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.planner import Policy, make_plan
 from collective.autorestart.watching.sound import FAILURE, SUCCESS
 from collective.autorestart.watching.unsafe import Unsafe
 

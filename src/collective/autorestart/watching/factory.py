@@ -1,4 +1,5 @@
 """The one wiring of a watch service from the config, for the runtime and the supervisor."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """Which paths matter: include by file name, exclude by name, basename glob or path."""
+
 from __future__ import annotations
 
 import fnmatch

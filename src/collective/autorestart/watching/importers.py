@@ -2,6 +2,7 @@
 from their import statements: a reloaded module's new values never reach those copies by
 themselves.  Found by source, not by object identity, since small ints and interned strings
 are shared by unrelated modules."""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """Which loaded modules come from files under the watch roots, kept up to date cheaply."""
+
 from __future__ import annotations
 
 import os

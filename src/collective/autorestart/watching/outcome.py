@@ -1,4 +1,5 @@
 """What a reload did: the modules and ZCML it reloaded, and what failed where."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

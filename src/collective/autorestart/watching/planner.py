@@ -1,4 +1,5 @@
 """Decide what a batch of changes needs.  Pure: no I/O, no imports of what it plans."""
+
 from __future__ import annotations
 
 import fnmatch

@@ -1,4 +1,5 @@
 """Turn a failure into "file:line: message", the way a developer reads it in a terminal."""
+
 from __future__ import annotations
 
 import os
@@ -107,7 +108,9 @@ def _conflict_message(error: BaseException, reported: tuple[str, int]) -> str | 
         if (filename, int(line)) != reported and location not in others:
             others.append(location)
     return "Conflicting configuration actions: %s registers the same as %s" % (
-        "this directive", ", ".join(others) or "another directive")
+        "this directive",
+        ", ".join(others) or "another directive",
+    )
 
 
 def _zcml_message(error: BaseException) -> str:

@@ -1,4 +1,5 @@
 """Whether a path is under a watch root: the one place that says how a root is spelled."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The watcher thread: inotify events -> batcher -> one reload cycle per batch."""
+
 from __future__ import annotations
 
 import logging
@@ -44,9 +45,7 @@ class WatchService:
         # Guards the wake pipe: once the thread has closed it, its fd numbers may be reused.
         self._wake_lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe()
-        self._thread = threading.Thread(
-            target=self._run, name="collective.autorestart watcher", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="collective.autorestart watcher", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

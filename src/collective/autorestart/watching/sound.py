@@ -3,6 +3,7 @@
 pygame is optional (``collective.autorestart[sound]``); without it, without an audio device
 or with ``sound = off`` we log one line saying why it is silent and carry on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,9 +41,7 @@ class PygamePlayer:
     def __init__(self, files: dict[str, str], start: bool = True) -> None:
         self._files = files
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._run, name="collective.autorestart sound", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="collective.autorestart sound", daemon=True)
         if start:
             self._thread.start()
 

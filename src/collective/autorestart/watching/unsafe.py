@@ -1,6 +1,7 @@
 """Why a reload may not give what a cold start gives: a value (kind, subject, detail), which
 control flow and tests compare by kind, and whose text is the one the logs and the restart
 line show. No Zope here: the cycle reads it, the runtime makes it."""
+
 from __future__ import annotations
 
 import enum

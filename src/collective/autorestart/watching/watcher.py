@@ -3,6 +3,7 @@
 The caller owns the loop: it polls ``fileno()`` (beside its own wake-up pipe, so that
 stopping never waits for a poll timeout) and calls ``read()`` when it is readable.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
-
 
 with warnings.catch_warnings():
     # On 3.11 pyinotify's import of asyncore warns; bin/instance fg turns warnings on.

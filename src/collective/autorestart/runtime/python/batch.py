@@ -1,5 +1,6 @@
 """The Python half of a batch: the changed modules reloaded in place, with the modules that
 imported their names by value, and what they no longer define that something may still hold."""
+
 from __future__ import annotations
 
 import dataclasses

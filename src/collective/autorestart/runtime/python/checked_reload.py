@@ -10,6 +10,7 @@ place as their class statements run, so that everything refers to the one object
 start would have; class bodies, classmethods and function details are updated in place; a
 changed closure, bases, metaclass, slots or enum members are reported as unsafe.
 """
+
 from __future__ import annotations
 
 import builtins

@@ -1,6 +1,7 @@
 """Swap objects a reload replaced (a module-level utility instance, a factory that is not a
 class) in the global component registry, as a cold start would have registered the new ones.
 What ZCML registered from a module attribute is looked up there once, at start-up."""
+
 from __future__ import annotations
 
 from zope.component import getGlobalSiteManager

@@ -7,6 +7,7 @@ taken and extended from the xreload Guido van Rossum posted to edu-sig in Februa
 (http://mail.python.org/pipermail/edu-sig/2007-February/007787.html). Only what we use is
 here: its in-place updates of classes and functions are rewritten in checked_reload.
 """
+
 from __future__ import annotations
 
 import types

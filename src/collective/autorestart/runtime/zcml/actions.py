@@ -5,6 +5,7 @@ only be undone while it is known. So each execution of the site's ZCML (the star
 every full reload's, as each parses our slug again) is recorded: the machine, which knows
 the directives and the files it read, and the actions in the order they ran.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The full ZCML reload, made to survive the requests served while it runs."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ parsed again in the context they were included from, and their new actions run, 
 conflicts against the actions that remain. What can't be shown to give what a cold start
 gives raises Fallback, and the caller reloads all ZCML instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,18 @@ from collective.autorestart.runtime.zcml.undo import (
 )
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
-INCLUDES = frozenset(["include", "includeOverrides", "exclude", "includeDependencies", "includePlugins",
-                      "includePluginsOverrides", "autoIncludePlugins", "autoIncludePluginsOverrides"])
+INCLUDES = frozenset(
+    [
+        "include",
+        "includeOverrides",
+        "exclude",
+        "includeDependencies",
+        "includePlugins",
+        "includePluginsOverrides",
+        "autoIncludePlugins",
+        "autoIncludePluginsOverrides",
+    ]
+)
 META_NAMESPACE = "http://namespaces.zope.org/meta"
 CONDITION = "{http://namespaces.zope.org/zcml}condition"
 log = logging.getLogger("collective.autorestart")
@@ -122,7 +133,9 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
     executed.texts.update(zcml_actions.read_texts_of(changed))
     log.debug(
         "incremental ZCML reload: parsed and checked in %.1f ms, took back in %.1f ms, ran in %.1f ms",
-        (prepared - started) * 1000, (taken_back - prepared) * 1000, (time.perf_counter() - taken_back) * 1000,
+        (prepared - started) * 1000,
+        (taken_back - prepared) * 1000,
+        (time.perf_counter() - taken_back) * 1000,
     )
     return Applied(tuple(changed), len(old), len(to_run))
 

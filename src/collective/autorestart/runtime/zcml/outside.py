@@ -9,6 +9,7 @@ after it) to tell which registrations ZCML made; what the process had at its sta
 those is registered again after each full reload, unless ZCML registered something else in
 its place.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -5,6 +5,7 @@ and on each full reload's, as each parses our slug again. Each execution feeds b
 the ZCML engine keeps: the actions it ran (actions, for the incremental reload) and, the
 first time, what it registered (outside, to keep what code registered across full reloads).
 """
+
 from __future__ import annotations
 
 from zope.configuration.config import resolveConflicts

@@ -1,5 +1,6 @@
 """How a batch's changed ZCML is applied: only the changed files' directives where that is
 shown to be safe (incremental), else all ZCML again (full)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -75,5 +76,5 @@ class ZcmlReloader:
     def _relative(self, path: str) -> str:
         for prefix in self.prefixes:
             if path.startswith(prefix):
-                return path[len(prefix):]
+                return path[len(prefix) :]
         return path

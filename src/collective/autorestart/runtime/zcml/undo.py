@@ -4,6 +4,7 @@ An incremental ZCML reload takes back what the actions of the changed files did,
 their new actions. That is only as good as its knowledge of each action's callable: one it
 does not know may have done anything, so the reload falls back to the full one.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -39,8 +40,10 @@ def same_effect(old: dict, new: dict) -> bool:
     """Whether the new action does what the old one did, so that the old one's effect can
     stay as it is. Parsing makes new objects for some arguments (i18n's message catalogs,
     GenericSetup's upgrade steps): those of one type are compared by their attributes."""
-    return old.get("callable") is new.get("callable") and _alike(old.get("args"), new.get("args")) and _alike(
-        old.get("kw"), new.get("kw")
+    return (
+        old.get("callable") is new.get("callable")
+        and _alike(old.get("args"), new.get("args"))
+        and _alike(old.get("kw"), new.get("kw"))
     )
 
 
