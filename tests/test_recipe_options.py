@@ -314,6 +314,30 @@ def test_install_returns_the_paths_it_created(tmp_path):
     assert repr(["--slug", str(slug), "--"])[1:-1] in text
 
 
+def test_the_runtime_options_end_up_in_the_slug_alone(tmp_path):
+    """The script is the same whatever they say: a test may set them by rewriting the slug
+    (harness.buildouts.Buildout.configured) instead of running bin/buildout."""
+    script = tmp_path / "bin" / PART
+    installable(tmp_path).install()
+    plain_script, plain_slug = script.read_text(), render_slug(PART, installable(tmp_path).settings)
+    changed = dict(
+        debounce="25",
+        sound="off",
+        stop_grace="1500",
+        reload_timeout="3000",
+        on_zcml_change="restart",
+        on_reload_error="restart",
+        on_unsafe_change="warn",
+        log_level="DEBUG",
+        restart_on="",
+        include="*.py",
+    )
+    recipe = installable(tmp_path, **changed)
+    recipe.install()
+    assert script.read_text() == plain_script
+    assert render_slug(PART, recipe.settings) != plain_slug
+
+
 def test_a_custom_script_name_is_the_script_installed(tmp_path):
     paths = installable(tmp_path, script="zope-live").install()
     assert paths[1:] == [str(tmp_path / "bin" / "zope-live")]
