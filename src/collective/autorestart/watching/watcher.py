@@ -97,23 +97,27 @@ class Watcher:
         during the walk is seen one way or the other."""
         started = time.perf_counter()
         directories = files = changed = 0
-        limit_reached = False
+        at_limit: list[str] = []
+
+        def add(directory: str) -> bool:
+            if self._add(directory):
+                return True
+            at_limit.append(directory)
+            return False
+
         for root in self.roots:
-            for directory, filenames in self._walk(root):
-                if not self._add(directory):
-                    limit_reached = True
-                    break
+            for directory, filenames in self._walk(root, add):
                 directories += 1
                 files += len(filenames)
                 if changed_since is not None:
                     changed += self._report_modified(directory, filenames, changed_since)
-            if limit_reached:
+            if at_limit:
                 break
         return WatchStats(
             directories,
             files,
             time.perf_counter() - started,
-            limit_reached,
+            bool(at_limit),
             changed,
             tuple(self.followed),
         )
@@ -198,9 +202,7 @@ class Watcher:
         self.on_change(path, change)
 
     def _watch_tree(self, top: str, add: bool = True) -> None:
-        for directory, filenames in self._walk(top):
-            if add and not self._add(directory):
-                return
+        for directory, filenames in self._walk(top, self._add if add else None):
             for name in filenames:
                 path = os.path.join(directory, name)
                 if not self.filter.path_excluded(path):
@@ -209,11 +211,13 @@ class Watcher:
     def _watch_unwatched(self) -> None:
         """After lost events: a directory created meanwhile has no watch yet."""
         watched = {watch.path for watch in self._manager.watches.values()}
+
+        def add_unwatched(directory: str) -> bool:
+            return directory in watched or self._add(directory)
+
         for top in self._tops():
-            for directory, filenames in self._walk(top):
+            for directory, filenames in self._walk(top, add_unwatched):
                 if directory not in watched:
-                    if not self._add(directory):
-                        return
                     for name in filenames:
                         self.on_change(os.path.join(directory, name), Change.CHANGED)
 
@@ -264,17 +268,24 @@ class Watcher:
         log.info("following the symlinked directory %s to %s", path, real)
         return real
 
-    def _walk(self, top: str) -> Iterator[tuple[str, list[str]]]:
+    def _walk(self, top: str, add: Callable[[str], bool] | None = None) -> Iterator[tuple[str, list[str]]]:
         """Each directory below top that is not excluded, with the names of its files that
         pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat.
         A Python environment (a directory holding pyvenv.cfg) is never code we edit; a
-        root inside the tree is walked as a root of its own."""
+        root inside the tree is walked as a root of its own.
+
+        add(directory) is called before the directory is listed, so that a file created
+        meanwhile is listed, or its event comes, or both: listed first, a file created
+        between the listing and the watch would be lost.  The walk ends where add returns
+        False (the watch limit)."""
         excludes_directory = self.filter.excludes_directory
         accepts_name = self.filter.accepts_name
         roots = self.roots
         pending = [top]
         while pending:
             directory = pending.pop()
+            if add is not None and not add(directory):
+                return
             names = []
             below = []
             environment = False
@@ -302,9 +313,20 @@ class Watcher:
                             break
             except OSError:
                 continue  # deleted while we walked, or unreadable: nothing to watch
-            if not environment:
-                pending.extend(below)
-                yield directory, names
+            if environment:
+                if add is not None:
+                    self._unwatch(directory)
+                continue
+            pending.extend(below)
+            yield directory, names
+
+    def _unwatch(self, directory: str) -> None:
+        wd = self._manager.get_wd(directory)
+        if wd is not None:
+            try:
+                self._manager.rm_watch(wd, quiet=False)
+            except pyinotify.WatchManagerError:
+                pass  # gone with its directory
 
     def close(self) -> None:
         try:
