@@ -50,6 +50,11 @@ CHANGES = {
         "class Meta(type):\n    pass\n\n\nclass Thing:\n    pass\n",
         Unsafe(UnsafeKind.METACLASS_CHANGED, "Thing"),
     ),
+    "metaclass-gained": (
+        "class Meta(type):\n    pass\n\n\nclass Thing:\n    pass\n",
+        "class Meta(type):\n    pass\n\n\nclass Thing(metaclass=Meta):\n    pass\n",
+        Unsafe(UnsafeKind.METACLASS_CHANGED, "Thing"),
+    ),
     "closure": (
         "def text():\n    return 'a'\n",
         "import functools\n\n\ndef wrap(function):\n"

@@ -135,6 +135,9 @@ class CheckedReloader:
         ours = getattr(newobj, "__module__", None) == self.mod.__name__
         if not ours or not isinstance(oldobj, type(newobj)):
             # Imported from elsewhere, or no longer of the same type: the new object.
+            if ours and inspect.isclass(oldobj) and inspect.isclass(newobj):
+                # A plain class that gained a metaclass: its instances keep the old class.
+                self.unsafe.append(Unsafe(UnsafeKind.METACLASS_CHANGED, newobj.__name__))
             return newobj
         if isinstance(newobj, Specification) and isinstance(oldobj, Specification):
             if oldobj is not newobj and _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
