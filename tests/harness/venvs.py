@@ -31,45 +31,24 @@ def tools_venv(setuptools, buildout, extra=()):
             shutil.rmtree(venv, ignore_errors=True)  # what an interrupted run left
             base = getattr(sys, "_base_executable", sys.executable)
             subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "--python",
-                    str(venv / "bin" / "python"),
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "setuptools==%s" % setuptools,
-                    "zc.buildout==%s" % buildout,
-                ],
-                check=True,
-                timeout=PIP_TIMEOUT,
-            )
+            _pip_install(venv, "setuptools==%s" % setuptools, "zc.buildout==%s" % buildout)
             if extra:
                 # Built with the venv's own setuptools, as that release's users have it: pip's
                 # isolated build takes the newest, whose normalised names (zc_recipe_egg) an
                 # older pkg_resources does not find.
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pip",
-                        "--python",
-                        str(venv / "bin" / "python"),
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--no-build-isolation",
-                        "--no-cache-dir",
-                        *extra,
-                    ],
-                    check=True,
-                    timeout=PIP_TIMEOUT,
-                )
+                _pip_install(venv, "--no-build-isolation", "--no-cache-dir", *extra)
             (venv / ".complete").write_text("")
     return venv
+
+
+def _pip_install(venv, *arguments):
+    """This Python's pip, installing into venv (made without pip)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+        + ["--disable-pip-version-check", *arguments],
+        check=True,
+        timeout=PIP_TIMEOUT,
+    )
 
 
 def copy_project(destination):

@@ -53,17 +53,9 @@ def register(registry, kind: str, registration) -> None:
         registry.registerUtility(
             registration.component, registration.provided, registration.name, registration.info, event=False
         )
-    elif kind == ADAPTER:
-        registry.registerAdapter(
-            registration.factory,
-            registration.required,
-            registration.provided,
-            registration.name,
-            registration.info,
-            event=False,
-        )
-    elif kind == SUBSCRIPTION_ADAPTER:
-        registry.registerSubscriptionAdapter(
+    elif kind in (ADAPTER, SUBSCRIPTION_ADAPTER):
+        add = registry.registerAdapter if kind == ADAPTER else registry.registerSubscriptionAdapter
+        add(
             registration.factory,
             registration.required,
             registration.provided,
