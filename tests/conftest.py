@@ -24,9 +24,9 @@ FIGURES = pytest.StashKey[list]()
 PLONE_PYTHON = (3, 11)
 PLONE_DESELECTED = pytest.StashKey[int]()
 # The whole end-to-end set runs on this Python; on the others the unit tests and the tests
-# marked smoke (what differs between Pythons: the reload engine, signals, the recipe), unless
-# this variable is set.  Half the time of a run, and no behaviour of ours depends on the
-# Python version outside what the smoke set covers.
+# marked smoke (what can differ between Pythons: the reload engine, signals, the recipe),
+# unless this variable is set: the rest is the same code on the same stdlib, at half the
+# time of a run.
 FULL_E2E_PYTHON = (3, 11)
 FULL_E2E_VARIABLE = "AUTORESTART_FULL_E2E"
 E2E_DESELECTED = pytest.StashKey[int]()
