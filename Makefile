@@ -22,7 +22,7 @@ find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/p
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
 	@echo "            (make demo PLONE=6.2: in a Plone 6.2 site, http://127.0.0.1:8080/Plone/@@hello)"
-	@echo "make test   run the test suite on Python $(TEST_PYTHONS)"
+	@echo "make test   the linters, then the test suite on Python $(TEST_PYTHONS) (all of it on 3.11, a smoke set elsewhere)"
 	@echo "make check  the linters (make lint), then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 	@echo "make format sort the imports and format the code with ruff"
 
