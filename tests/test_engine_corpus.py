@@ -11,6 +11,8 @@ import pytest
 from harness.corpus import CASES, IN_PLACE, page, source
 from harness.engine import Outcome, edit, without_zope
 from harness.fingerprint import differences
+from harness.more_corpus import CASES as MORE_CORPUS
+from harness.more_corpus import RESTARTS as MORE_RESTARTS
 
 # Cases that need Zope itself, tested end to end only.
 E2E_ONLY = {
@@ -56,6 +58,8 @@ KNOWN_DIFFERENCES = {
     " old one updated in place: two functions where a cold start has one (they behave the same)",
 }
 ALL_CASES = dict(CASES, **MORE_CASES)
+assert not set(ALL_CASES) & set(MORE_CORPUS), set(ALL_CASES) & set(MORE_CORPUS)
+ALL_CASES.update(MORE_CORPUS)
 
 
 def cases():
@@ -76,6 +80,14 @@ def test_the_reloaded_package_is_the_fresh_import(name, tmp_path):
     assert not result.outcome.failed_modules, result.outcome.failed_modules
     if name in CASES and name not in IN_PLACE:
         assert result.outcome.unsafe, "the engine applied in place what must restart: %s" % name
+        return
+    if name in MORE_RESTARTS:
+        reasons = "; ".join(str(why) for why in result.outcome.unsafe)
+        assert MORE_RESTARTS[name] in reasons, "%s: expected a restart because of %r, the engine said %r" % (
+            name,
+            MORE_RESTARTS[name],
+            reasons,
+        )
         return
     assert not result.outcome.unsafe, result.outcome.unsafe
     assert result.before != result.cold["PKG.views.Page(context)() returns"], "the edit changes nothing shown"
