@@ -106,3 +106,19 @@ def test_a_failure_that_restarts_with_on_reload_error_restart_says_so(package, c
     assert "keeps serving" not in caplog.text and "the restart loads the saved code" in caplog.text
     # What the restart makes moot is not also warned of.
     assert "may still use the old code" not in caplog.text
+
+
+def test_a_saved_profile_gets_a_line_saying_what_applies_it(package, caplog):
+    profile = package / "profiles" / "default"
+    profile.mkdir(parents=True)
+    (profile / "metadata.xml").write_text("<metadata><version>1001</version></metadata>\n")
+    (profile / "types").mkdir()
+    (profile / "types" / "Thing.xml").write_text("<object />\n")
+    changes = {str(profile / "metadata.xml"): Change.CHANGED, str(profile / "types" / "Thing.xml"): Change.CHANGED}
+    reasons = []
+    outcome = _run(_cycle(package, reasons), Batch(changes), caplog)
+    assert outcome is None and reasons == []  # nothing reloaded, nothing restarted
+    [line] = [record.getMessage() for record in caplog.records]
+    assert line.startswith("%s (and 1 more) changed: no reload applies a GenericSetup profile" % sorted(changes)[0])
+    assert "import the profile %s:default again in the site's portal_setup" % PACKAGE in line, line
+    assert "upgrade step" in line

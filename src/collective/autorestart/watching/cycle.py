@@ -66,6 +66,12 @@ class ReloadCycle:
         )
         for path in plan.buildout_files:
             log.warning("%s changed: run bin/buildout to apply it, then start again", path)
+        for profile, paths in plan.profiles.items():
+            log.warning(
+                "%s changed: no reload applies a GenericSetup profile; %s",
+                _some(paths),
+                _applies_profile(profile),
+            )
         if plan.restart is not None and self.restart is not None:
             self.restart(plan.restart)
             return None
@@ -138,3 +144,17 @@ class ReloadCycle:
 
 def _where(failure: Failure) -> str:
     return failure.filename if failure.line is None else "%s:%d" % (failure.filename, failure.line)
+
+
+def _some(paths: tuple[str, ...]) -> str:
+    return paths[0] if len(paths) == 1 else "%s (and %d more)" % (paths[0], len(paths) - 1)
+
+
+def _applies_profile(profile: str) -> str:
+    """What does apply it: the profile's steps imported again in the site, or an upgrade
+    step for the sites that have it installed."""
+    which = "the profile %s" % profile if ":" in profile else "the profile in %s" % profile
+    return (
+        "import %s again in the site's portal_setup (Import tab: select it, Import all steps),"
+        " or write an upgrade step and run it (Add-ons control panel)" % which
+    )
