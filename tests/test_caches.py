@@ -35,7 +35,7 @@ def test_a_reload_with_nothing_cached_says_nothing_of_caches(tmp_path):
 
 
 def test_libraries_not_loaded_are_not_imported(tmp_path, monkeypatch):
-    for name in ("zope.ramcache.ram", "plone.memoize.forever"):
+    for name in ("zope.ramcache.ram", "plone.memoize.forever", "plone.supermodel"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     assert CacheClearer((str(tmp_path) + "/",)).clear([]) is None
     assert "zope.ramcache.ram" not in sys.modules and "plone.memoize.forever" not in sys.modules
@@ -71,7 +71,7 @@ def test_a_container_the_import_fills_is_left_alone(tmp_path):
     )
     try:
         user.f()
-        assert CacheClearer((str(tmp_path) + "/",)).clear([user.__name__]) == "cleared 1 memo of the package's"
+        assert CacheClearer((str(tmp_path) + "/",)).clear([user.__name__]) == "cleared 1 package memo dict"
         assert memo.RESULTS == {} and memo.SEEDED == {"kept": 1, (): 1}
     finally:
         for module in (memo, user):
@@ -94,3 +94,12 @@ def test_persistent_objects_keep_their_cached_properties(tmp_path):
         assert "label" not in vars(thing) and vars(stored) == {"label": "before"}
     finally:
         del sys.modules[things.__name__]
+
+
+def test_library_dicts_are_emptied_and_counted(tmp_path, monkeypatch):
+    """plone.supermodel's parsed models (faked: it needs more than the engine's tests have)."""
+    supermodel = types.ModuleType("plone.supermodel")
+    supermodel._model_cache = {"/src/pkg/models/a.xml": object(), "/src/pkg/models/b.xml": object()}
+    monkeypatch.setitem(sys.modules, "plone.supermodel", supermodel)
+    assert CacheClearer((str(tmp_path) + "/",)).clear([]) == "cleared 2 parsed supermodel files"
+    assert supermodel._model_cache == {}

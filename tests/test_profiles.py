@@ -27,7 +27,7 @@ def test_profile_files_are_watched(path, accepted):
 
 
 def test_the_start_up_line_says_profiles_are_watched():
-    assert repr(FILTER).endswith(", told of=profiles/**/*.xml)")
+    assert repr(FILTER).endswith(", profiles=profiles/**/*.xml)")
 
 
 def test_profile_files_are_planned_by_profile_and_reload_nothing():

@@ -10,7 +10,9 @@ Which ones, and why these:
 - zope.ramcache's storages (``zope.ramcache.ram.caches``): every RAMCache, global or
   persistent, keeps its entries there, per process; plone.memoize.ram's decorators store in
   them.  Results of any code, so all of them.
-- plone.memoize.forever's module-level memo dict.
+- Module-level dicts of libraries (``MODULE_DICTS``): plone.memoize.forever's memos, and
+  plone.supermodel's parsed XML models, which a reloaded schema's ``model.load()`` would
+  otherwise take from before the model file was edited.
 - The module-level containers a decorator of the watched code writes to when the functions
   it wraps are called (a memoize of the package's own storing in ``RESULTS = {}``): where
   the import makes them empty, a cold start has them empty.  Found in the bytecode of the
@@ -61,8 +63,8 @@ class CacheClearer:
         counts = {
             "functools cache": _clear_functools(self._functools_wrappers(names)),
             "RAM cache": _clear_ram_caches(),
-            "plone.memoize.forever memo": _clear_forever(),
-            "memo of the package's": _clear_package_memos(modules, self.prefixes),
+            **{what: _clear_module_dict(module, name) for module, name, what in MODULE_DICTS},
+            "package memo dict": _clear_package_memos(modules, self.prefixes),
             "cached_property value": _clear_cached_properties(modules),
         }
         said = ["%d %s%s" % (count, what, "s" if count > 1 else "") for what, count in counts.items() if count]
@@ -130,13 +132,21 @@ def _clear_ram_caches() -> int:
     return cleared
 
 
-def _clear_forever() -> int:
-    forever = sys.modules.get("plone.memoize.forever")
-    memos = getattr(forever, "_memos", None)
-    if not memos:
+# (module, its dict, what the log line calls it)
+MODULE_DICTS = (
+    ("plone.memoize.forever", "_memos", "plone.memoize.forever memo"),
+    ("plone.supermodel", "_model_cache", "parsed supermodel file"),
+)
+
+
+def _clear_module_dict(module_name: str, name: str) -> int:
+    """How many entries it had."""
+    found = getattr(sys.modules.get(module_name), name, None)
+    if not isinstance(found, dict) or not found:
         return 0
-    memos.clear()
-    return 1
+    count = len(found)
+    found.clear()
+    return count
 
 
 def _clear_package_memos(modules: Iterable[types.ModuleType], prefixes: tuple[str, ...]) -> int:

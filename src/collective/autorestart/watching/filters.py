@@ -42,7 +42,7 @@ class PathFilter:
         return "PathFilter(include=%s, exclude=%s%s)" % (
             " ".join(self.include),
             " ".join(self.exclude),
-            ", told of=%s" % PROFILE_FILES if self.profiles else "",
+            ", profiles=%s" % PROFILE_FILES if self.profiles else "",
         )
 
     def excludes_directory(self, path: str) -> bool:
