@@ -249,6 +249,21 @@ def test_broken_zcml_keeps_the_site_working(live):
     assert server.get("/@@added") == (200, "added-view")
 
 
+def test_a_saved_generic_setup_profile_says_what_applies_it(live):
+    """No reload applies a profile: the log says so, and what does, and the site goes on."""
+    buildout, server = live
+    metadata = buildout.code / "profiles" / "default" / "metadata.xml"
+    mark = len(server.log())
+    write(metadata, "<?xml version='1.0'?>\n<metadata><version>1001</version></metadata>\n")
+    line = server.wait_for_log(
+        r"WARNING .*metadata\.xml changed: no reload applies a GenericSetup profile; (.*)", after=mark
+    )
+    assert "import the profile autotest.app:default again in the site's portal_setup" in line.group(1)
+    after = server.log()[mark:]
+    assert "reloaded " not in after and "restart requested" not in after and "restarting" not in after, after
+    assert server.get("/@@value") == (200, "value=0")
+
+
 def test_package_created_after_start_then_edited(live):
     buildout, server = live
     later = buildout.code / "later"

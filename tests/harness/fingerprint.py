@@ -142,6 +142,14 @@ class Describer:
         if id(value) in seen:
             return ("again", self.normal(type(value).__qualname__))
         seen.add(id(value))
+        if callable(getattr(value, "cache_info", None)):
+            # A functools cache: what it holds was computed by some code, a cold start's holds
+            # nothing yet (both are described before anything is called).
+            return (
+                "functools cache of",
+                self.describe(getattr(value, "__wrapped__", None), depth + 1, seen),
+                value.cache_info().currsize,
+            )
         return (
             "instance of",
             self.describe(type(value), depth + 1, seen),

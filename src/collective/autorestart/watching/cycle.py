@@ -11,8 +11,8 @@ from collective.autorestart.watching.batcher import Batch
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.planner import Policy, make_plan
+from collective.autorestart.watching.report import Failure
 from collective.autorestart.watching.sound import FAILURE, SUCCESS
-from collective.autorestart.watching.unsafe import Unsafe
 
 log = logging.getLogger("collective.autorestart")
 DEFAULT_POLICY = Policy()
@@ -66,6 +66,12 @@ class ReloadCycle:
         )
         for path in plan.buildout_files:
             log.warning("%s changed: run bin/buildout to apply it, then start again", path)
+        for profile, paths in plan.profiles.items():
+            log.warning(
+                "%s changed: no reload applies a GenericSetup profile; %s",
+                _some(paths),
+                _applies_profile(profile),
+            )
         if plan.restart is not None and self.restart is not None:
             self.restart(plan.restart)
             return None
@@ -83,30 +89,35 @@ class ReloadCycle:
             # It stopped part-way: what it did not reach, and what it left half done.
             self.retry_modules.update(plan.modules)
         self.retry_zcml = () if outcome.zcml_reloaded else plan.zcml
-        self._report(outcome, finished - started, finished - batch.first_seen)
+        # Decided before anything is said: the lines must not promise that the previous code
+        # keeps serving when a restart follows at once.
+        restart = self._restart_reason(outcome)
+        self._report(outcome, finished - started, finished - batch.first_seen, restarting=restart is not None)
         if outcome.hung is not None:
             hung = outcome.hung
-            where = hung.filename if hung.line is None else "%s:%d" % (hung.filename, hung.line)
-            self.untrusted = "a reload hung at %s" % where
-            if self.restart is not None:
-                self.restart("%s, stuck at %s: a process whose import hangs can't be trusted" % (hung.message, where))
-            return outcome
-        if outcome.unsafe and self._escalate(outcome.unsafe):
-            return outcome
-        if not outcome.ok and self.restart_on_error and self.restart is not None:
-            self.restart("reload failed: %s" % outcome.failures[0])
+            self.untrusted = "a reload hung at %s" % _where(hung)
+        if restart is not None and self.restart is not None:
+            self.restart(restart)
+        elif outcome.unsafe:
+            why = "; ".join(map(str, outcome.unsafe))
+            log.warning("%s: registrations or imports may still use the old code until a restart", why)
         return outcome
 
-    def _escalate(self, unsafe: list[Unsafe]) -> bool:
-        """Whether a restart was asked for."""
-        why = "; ".join(map(str, unsafe))
-        if self.restart_on_unsafe and self.restart is not None:
-            self.restart("%s: what still holds the old code can't be updated in place" % why)
-            return True
-        log.warning("%s: registrations or imports may still use the old code until a restart", why)
-        return False
+    def _restart_reason(self, outcome: Outcome) -> str | None:
+        """Why this outcome restarts the process, or None when it does not."""
+        if self.restart is None:
+            return None
+        if outcome.hung is not None:
+            hung = outcome.hung
+            return "%s, stuck at %s: a process whose import hangs can't be trusted" % (hung.message, _where(hung))
+        if outcome.unsafe and self.restart_on_unsafe:
+            why = "; ".join(map(str, outcome.unsafe))
+            return "%s: what still holds the old code can't be updated in place" % why
+        if not outcome.ok and self.restart_on_error:
+            return "reload failed: %s" % outcome.failures[0]
+        return None
 
-    def _report(self, outcome: Outcome, took: float, since_save: float) -> None:
+    def _report(self, outcome: Outcome, took: float, since_save: float, restarting: bool) -> None:
         what = list(outcome.reloaded)
         if outcome.zcml_reloaded:
             what.append("ZCML")
@@ -117,14 +128,33 @@ class ReloadCycle:
             log.info("reloaded %s %s", ", ".join(what), timing)
             self.player.play(SUCCESS)
             return
+        # What follows a failure: the restart (whose line says why), or the previous code.
+        then = (
+            "the restart loads the saved code" if restarting else "the previous code keeps serving; save again to retry"
+        )
         for failure in outcome.failures:
-            log.error(
-                "%s -- reload failed, the previous code keeps serving; save again to retry",
-                failure,
-            )
+            log.error("%s -- reload failed, %s", failure, then)
         log.info(
             "reload failed %s%s",
             timing,
             "; reloaded anyway: %s" % ", ".join(what) if what else "",
         )
         self.player.play(FAILURE)
+
+
+def _where(failure: Failure) -> str:
+    return failure.filename if failure.line is None else "%s:%d" % (failure.filename, failure.line)
+
+
+def _some(paths: tuple[str, ...]) -> str:
+    return paths[0] if len(paths) == 1 else "%s (and %d more)" % (paths[0], len(paths) - 1)
+
+
+def _applies_profile(profile: str) -> str:
+    """What does apply it: the profile's steps imported again in the site, or an upgrade
+    step for the sites that have it installed."""
+    which = "the profile %s" % profile if ":" in profile else "the profile in %s" % profile
+    return (
+        "import %s again in the site's portal_setup (Import tab: select it, Import all steps),"
+        " or write an upgrade step and run it (Add-ons control panel)" % which
+    )

@@ -13,22 +13,36 @@ def _one_regex(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join("(?:%s)" % fnmatch.translate(p) for p in patterns))
 
 
+# GenericSetup profiles: what a Plone add-on's site is set up from (profiles/default/
+# metadata.xml, types/*.xml, registry.xml, ...).  No reload applies them; a save gets a line
+# saying what does.
+PROFILES_DIRECTORY = "profiles"
+PROFILE_FILES = "%s/**/*.xml" % PROFILES_DIRECTORY
+
+
+def is_profile_file(path: str) -> bool:
+    return path.endswith(".xml") and PROFILES_DIRECTORY in path.split(os.sep)[:-1]
+
+
 class PathFilter:
     """Exclude patterns without a slash match any single path component (a directory name
     such as ``node_modules`` or a file name such as ``*.pyc``); patterns with a slash are
-    absolute paths or path globs that exclude everything below what they match."""
+    absolute paths or path globs that exclude everything below what they match.
+    ``profiles``: whether the files of GenericSetup profiles count too (by path, not name)."""
 
-    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...], profiles: bool = False) -> None:
         self.include = tuple(include)
         self.exclude = tuple(exclude)
+        self.profiles = profiles
         self._include = _one_regex(list(include))
         self._excluded_names = _one_regex([p for p in exclude if "/" not in p])
         self._excluded_paths = _one_regex([p.rstrip("/") for p in exclude if "/" in p])
 
     def __repr__(self) -> str:
-        return "PathFilter(include=%s, exclude=%s)" % (
+        return "PathFilter(include=%s, exclude=%s%s)" % (
             " ".join(self.include),
             " ".join(self.exclude),
+            ", profiles=%s" % PROFILE_FILES if self.profiles else "",
         )
 
     def excludes_directory(self, path: str) -> bool:
@@ -45,7 +59,12 @@ class PathFilter:
         return self._excluded_names is None or not self._excluded_names.match(name)
 
     def accepts_file(self, path: str) -> bool:
-        return self.accepts_name(os.path.basename(path)) and not self.path_excluded(path)
+        name = os.path.basename(path)
+        if self.profiles and is_profile_file(path):
+            accepted = self._excluded_names is None or not self._excluded_names.match(name)
+        else:
+            accepted = self.accepts_name(name)
+        return accepted and not self.path_excluded(path)
 
     def path_excluded(self, path: str) -> bool:
         """Whether path or one of its parents matches an exclude pattern with a slash."""
@@ -61,6 +80,7 @@ class PathFilter:
 
 
 def watch_filter(include: tuple[str, ...], restart_on: tuple[str, ...], exclude: tuple[str, ...]) -> PathFilter:
-    """What is watched: the included files, the files that restart, and buildout's cfg files
-    (a change to one gets a line saying that it needs a buildout run)."""
-    return PathFilter(tuple(dict.fromkeys(include + restart_on + ("*.cfg",))), exclude)
+    """What is watched: the included files, the files that restart, buildout's cfg files (a
+    change to one gets a line saying that it needs a buildout run) and GenericSetup profiles
+    (a line saying what applies them)."""
+    return PathFilter(tuple(dict.fromkeys(include + restart_on + ("*.cfg",))), exclude, profiles=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from collective.autorestart.watching.batcher import Change
+from collective.autorestart.watching.filters import PROFILES_DIRECTORY, is_profile_file
 
 # In a plan's zcml: not one file but all ZCML (after lost events).
 ALL_ZCML = "*"
@@ -28,6 +29,9 @@ class Plan:
     vanished: tuple[str, ...] = ()  # loaded modules whose file was deleted
     restart: str | None = None  # why the process must restart instead of reloading
     buildout_files: tuple[str, ...] = ()  # need a buildout run, which we can't do
+    # GenericSetup profiles changed, by profile ("package:name", or the profile's directory
+    # where no loaded package is its parent): what applies them is an import or an upgrade.
+    profiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def needs_reload(self) -> bool:
@@ -54,6 +58,7 @@ def make_plan(
     vanished = []
     restart_causes = []
     buildout_files = []
+    profiles: dict[str, list[str]] = {}
     if everything:
         modules.update(loaded.values())
     for path, change in changes.items():
@@ -64,6 +69,8 @@ def make_plan(
             buildout_files.append(path)
         elif path.endswith(".zcml"):
             zcml.add(path)
+        elif is_profile_file(path):
+            profiles.setdefault(_profile(path, loaded), []).append(path)
         elif path in loaded:
             if change is Change.DELETED:
                 vanished.append(loaded[path])
@@ -87,4 +94,18 @@ def make_plan(
         vanished=tuple(sorted(vanished)),
         restart=restart,
         buildout_files=tuple(sorted(buildout_files)),
+        profiles={profile: tuple(sorted(paths)) for profile, paths in sorted(profiles.items())},
     )
+
+
+def _profile(path: str, loaded: Mapping[str, str]) -> str:
+    """The profile a file belongs to: "package:name" as portal_setup lists it, the package
+    being the loaded one whose directory holds profiles/ (the innermost)."""
+    parts = path.split(os.sep)
+    at = len(parts) - 2 - parts[-2::-1].index(PROFILES_DIRECTORY)
+    directory = os.sep.join(parts[:at])
+    package = loaded.get(os.path.join(directory, "__init__.py"))
+    name = parts[at + 1] if at + 2 < len(parts) else ""
+    if package is None or not name:
+        return os.sep.join(parts[: at + 2])
+    return "%s:%s" % (package, name)
