@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
 from collective.autorestart.runtime.python.registrations import registered_among
-from collective.autorestart.watching.importers import STAR, ImportIndex
+from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
 from collective.autorestart.watching.roots import under_roots
@@ -118,32 +118,53 @@ class PythonReloader:
                 yield name, module, filename
 
     def _update_importers(self, name: str, changed: dict, notes: list[str]) -> list[str]:
-        """Give the modules that imported changed names of ``name`` by value what a cold
-        start gives them: the new value, or a run of their own code where they used the old
-        one while being imported.  Returns the modules to run again."""
-        if not changed:
-            return []
-        again = []
-        for importer, module, filename in self._watched_modules():
-            if importer == name:
+        """Give the modules that used names of ``name`` what a cold start gives them: a new
+        binding of a value they copied (``from m import X``, used only in function bodies),
+        or a run of their own code where they used a changed name while being imported,
+        through whatever reference (importers.to_run_again).  changed: the names whose
+        values were replaced or removed; the functions and classes updated in place are
+        those whose statements differ from the version parsed before.  Returns the modules
+        to run again, dependencies first."""
+        watched = list(self._watched_modules())
+        uses = {
+            importer: self.imports.of(filename, importer, getattr(module, "__package__", None) or "")
+            for importer, module, filename in watched
+        }
+        own = next((filename for importer, _, filename in watched if importer == name), None)
+        in_place = None if own is None else self.imports.changed_definitions(own)
+        if in_place is None:
+            # Never parsed before this save: any of its definitions may have changed.
+            in_place = set(uses[name].definitions) if name in uses else set()
+        replaced = {key for key, (old, new) in changed.items() if not _same_plain_value(old, new)}
+        again = to_run_again(uses, name, replaced, in_place, [importer for importer, _, _ in watched])
+        chosen = {rerun.module for rerun in again}
+        paths = {importer: filename for importer, _, filename in watched}
+        for rerun in again:
+            self.imports.ran_again(paths[rerun.module])
+            origin, used = rerun.uses
+            notes.append("reloaded %s too: it uses %s of %s at import" % (rerun.module, used, origin))
+        for importer, module, _ in watched:
+            if importer == name or importer in chosen:
                 continue
-            package = getattr(module, "__package__", None) or ""
-            for binding in self.imports.of(filename, package).get(name, ()):
-                if binding.source == STAR:
-                    hit = any(not key.startswith("_") for key in changed)
-                else:
-                    hit = binding.source in changed
-                if not hit:
-                    continue
-                old, new = changed.get(binding.source, (MISSING, MISSING))
-                if binding.used_at_import or new is MISSING:
-                    again.append(importer)
-                    notes.append("reloaded %s too: it uses %s of %s at import" % (importer, binding.local, name))
+            for binding in uses[importer].bindings.get(name, ()):
+                if importer in chosen:
                     break
-                if vars(module).get(binding.local, MISSING) is old:
-                    setattr(module, binding.local, new)
-                    notes.append("rebound %s in %s" % (binding.local, importer))
-        return again
+                keys = [key for key in changed if not key.startswith("_")] if binding.source == STAR else [binding.source]
+                for key in keys:
+                    old, new = changed.get(key, (MISSING, MISSING))
+                    local = key if binding.source == STAR else binding.local
+                    if old is MISSING or vars(module).get(local, MISSING) is not old:
+                        continue
+                    if new is MISSING:
+                        # Removed: a cold start fails to import it; running it again says so.
+                        again.append(Rerun(importer, (name, key)))
+                        chosen.add(importer)
+                        self.imports.ran_again(paths[importer])
+                        notes.append("reloaded %s too: it imports %s of %s, which is gone" % (importer, key, name))
+                        break
+                    setattr(module, local, new)
+                    notes.append("rebound %s in %s" % (local, importer))
+        return [rerun.module for rerun in again]
 
     def still_held(
         self, removed: dict[tuple[str, str], object], registry_rebuilt: bool, registry_updated: bool = False
@@ -210,6 +231,12 @@ class PythonReloader:
 
 def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
     return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
+
+
+def _same_plain_value(old: object, new: object) -> bool:
+    """A constant the new run made again equal (a string is a new object each time): no
+    importer needs it again."""
+    return type(old) is type(new) and isinstance(old, PLAIN_VALUES) and old == new
 
 
 def _definitions(module: object) -> dict[str, object]:
