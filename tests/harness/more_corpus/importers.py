@@ -17,6 +17,7 @@ HELPERS = source("""
         return "before"
     """)
 HELPERS_AFTER = HELPERS.replace('"before"', '"after"')
+B_CYCLE = "from . import a\n\ndef title():\n    return 'before'\n\ndef both():\n    return a.TITLE + title()\n"
 
 
 def _decorated(imports, decorator):
@@ -113,7 +114,9 @@ CASES = {
     "module-level-call-through-module": (
         {
             "helpers.py": HELPERS,
-            "views.py": page("from . import helpers\n\nTITLE = helpers.make_title()\n\ndef show(view):\n    return TITLE\n"),
+            "views.py": page(
+                "from . import helpers\n\nTITLE = helpers.make_title()\n\ndef show(view):\n    return TITLE\n"
+            ),
         },
         {"helpers.py": HELPERS_AFTER},
     ),
@@ -190,7 +193,9 @@ CASES = {
     "class-attribute-through-module": (
         {
             "config.py": "class Settings:\n    timeout = 10\n",
-            "views.py": page("from . import config\n\nTIMEOUT = config.Settings.timeout\n\ndef show(view):\n    return TIMEOUT\n"),
+            "views.py": page(
+                "from . import config\n\nTIMEOUT = config.Settings.timeout\n\ndef show(view):\n    return TIMEOUT\n"
+            ),
         },
         {"config.py": "class Settings:\n    timeout = 30\n"},
     ),
@@ -220,10 +225,10 @@ CASES = {
     "import-cycle": (
         {
             "a.py": "from . import b\n\nTITLE = b.title()\n",
-            "b.py": "from . import a\n\ndef title():\n    return 'before'\n\ndef both():\n    return a.TITLE + title()\n",
+            "b.py": B_CYCLE,
             "views.py": page("from . import b\n\ndef show(view):\n    return b.both()\n"),
         },
-        {"b.py": "from . import a\n\ndef title():\n    return 'after'\n\ndef both():\n    return a.TITLE + title()\n"},
+        {"b.py": B_CYCLE.replace("before", "after")},
     ),
     # Plone's shape: @implementer(interfaces.IThing) holds the interface itself, which the
     # reload updates in place: nothing to run again, and the page shows the new field.

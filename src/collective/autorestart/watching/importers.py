@@ -261,7 +261,7 @@ def _bound_by(node: ast.stmt) -> list[str]:
         targets = list(node.targets)
     elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
         targets = [node.target]
-    names = []
+    names: list[str] = []
     for target in targets:
         names.extend(child.id for child in ast.walk(target) if isinstance(child, ast.Name))
     return names
@@ -355,9 +355,7 @@ def parse(source: str, module: str, package: str, filename: str = "<unknown>") -
             Binding(
                 binding.local,
                 binding.source,
-                binding.local == STAR
-                or binding.local in at_import.read
-                or at_import.bound.get(binding.local, 0) > 1,
+                binding.local == STAR or binding.local in at_import.read or at_import.bound.get(binding.local, 0) > 1,
             )
             for binding in bindings_
         ]

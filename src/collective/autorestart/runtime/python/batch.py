@@ -149,7 +149,9 @@ class PythonReloader:
             for binding in uses[importer].bindings.get(name, ()):
                 if importer in chosen:
                     break
-                keys = [key for key in changed if not key.startswith("_")] if binding.source == STAR else [binding.source]
+                keys = (
+                    [key for key in changed if not key.startswith("_")] if binding.source == STAR else [binding.source]
+                )
                 for key in keys:
                     old, new = changed.get(key, (MISSING, MISSING))
                     local = key if binding.source == STAR else binding.local
