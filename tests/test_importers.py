@@ -12,6 +12,7 @@ from collective.autorestart.watching.importers import (
     CALL,
     VALUE,
     Binding,
+    Graph,
     ImportIndex,
     bindings,
     parse,
@@ -205,7 +206,8 @@ def _modules(**sources):
 
 
 def _again(modules, origin, replaced=(), in_place=()):
-    return [rerun.module for rerun in to_run_again(modules, origin, set(replaced), set(in_place), list(modules))]
+    graph = Graph().update(modules)
+    return [rerun.module for rerun in to_run_again(graph, origin, set(replaced), set(in_place), list(modules))]
 
 
 def test_a_function_updated_in_place_runs_again_only_its_callers_at_import():
@@ -313,3 +315,29 @@ def test_an_import_cycle_runs_each_module_once(tmp_path):
     before, after = CASES["import-cycle"]
     outcome = edit(tmp_path, without_zope(before), without_zope(after)).outcome
     assert [name.rpartition(".")[2] for name in outcome.reloaded] == ["b", "a"]
+
+
+def test_the_graph_forgets_what_a_module_parsed_again_no_longer_uses():
+    modules = _modules(
+        helpers="def make_title():\n    return 'x'\n", views="from . import helpers\nT = helpers.make_title()\n"
+    )
+    graph = Graph().update(modules)
+    assert [rerun.module for rerun in to_run_again(graph, "acme.helpers", set(), {"make_title"}, list(modules))] == [
+        "acme.views"
+    ]
+    modules["acme.views"] = parse(
+        "from . import helpers\ndef later():\n    return helpers.make_title()\n", "acme.views", "acme"
+    )
+    graph.update(modules)
+    assert to_run_again(graph, "acme.helpers", set(), {"make_title"}, list(modules)) == []
+    del modules["acme.views"]
+    assert "acme.views" not in graph.update(modules).modules
+
+
+def test_a_class_of_the_module_subclassed_at_import_runs_no_method_body():
+    text = (
+        "from . import helpers\n\nclass Base:\n    def __call__(self):\n        return helpers.convert(self)\n\n"
+        "class Derived(Base):\n    pass\n"
+    )
+    assert ("acme.helpers", "convert") not in at_import(text)
+    assert at_import(text + "\nINSTANCE = Derived()\n")[("acme.helpers", "convert")] == {CALL}

@@ -310,6 +310,7 @@ def parse(source: str, module: str, package: str, filename: str = "<unknown>") -
         and any(alias.name == "annotations" for alias in node.names)
         for node in tree.body
     )
+    lines = source.splitlines()
     statements = list(_module_level(tree.body))
     scope, found = _scope_of(statements, module, package)
     uses = ModuleUses(bindings=found)
@@ -332,7 +333,7 @@ def parse(source: str, module: str, package: str, filename: str = "<unknown>") -
             continue
         whole = _Uses(scope, into_bodies=True, annotations=annotations)
         whole.visit(node)
-        digest = ast.dump(node, include_attributes=False)
+        digest = _statement_text(lines, node)
         for name in names:
             uses.refers.setdefault(name, set()).update(whole.found)
             digests.setdefault(name, []).append(digest)
@@ -362,6 +363,15 @@ def parse(source: str, module: str, package: str, filename: str = "<unknown>") -
     return uses
 
 
+def _statement_text(lines: list[str], node: ast.stmt) -> str:
+    """The statement's source without blank and comment lines, decorators included: what
+    says whether it changed, wherever it moved (ast.dump would too, at three times the cost
+    of parsing)."""
+    first = min([node.lineno] + [decorator.lineno for decorator in getattr(node, "decorator_list", ())])
+    last = node.end_lineno or node.lineno
+    return "\n".join(line for line in lines[first - 1 : last] if line.strip() and not line.lstrip().startswith("#"))
+
+
 def _keys(scope: _Scope, node: ast.expr) -> set[Key]:
     chain = _chain(node)
     return set() if chain is None else {key for key, _ in scope.resolve(chain[0], chain[1], VALUE)}
@@ -369,13 +379,17 @@ def _keys(scope: _Scope, node: ast.expr) -> set[Key]:
 
 def _add_own_calls(uses: ModuleUses, module: str, bodies: dict[str, dict[Key, set[str]]]) -> None:
     """A function of the module called while it is imported (``_setup()``, a class of it
-    instantiated) runs its body then: what that body uses is used at import."""
+    instantiated, or subclassed where that runs its __init_subclass__ or metaclass) runs its
+    body then: what that body uses is used at import."""
     done: set[str] = set()
     while True:
         called = [
             name
             for (origin, name), kinds in uses.at_import.items()
-            if origin == module and name in uses.definitions and kinds & {CALL, BASE} and name not in done
+            if origin == module
+            and name in uses.definitions
+            and name not in done
+            and (CALL in kinds or (BASE in kinds and name in uses.hooks))
         ]
         if not called:
             return
@@ -383,6 +397,11 @@ def _add_own_calls(uses: ModuleUses, module: str, bodies: dict[str, dict[Key, se
             done.add(name)
             for key, kinds in bodies.get(name, {}).items():
                 uses.at_import.setdefault(key, set()).update(kinds)
+            if CALL in uses.at_import[(module, name)]:
+                # An instance of a class runs what its bases of this module define too.
+                for base in uses.bases.get(name, ()):
+                    if base[0] == module:
+                        uses.at_import.setdefault(base, set()).add(CALL)
 
 
 def bindings(source: str, package: str, filename: str = "<unknown>") -> dict[str, list[Binding]]:
@@ -404,6 +423,8 @@ class ImportIndex:
 
     def __init__(self) -> None:
         self._cache: dict[str, _Entry] = {}
+        # The watched modules' uses as a graph, brought up to date by the caller.
+        self.graph = Graph()
 
     def of(self, path: str, module: str, package: str) -> ModuleUses:
         try:
@@ -451,68 +472,82 @@ class Rerun:
     uses: Key
 
 
-def to_run_again(
-    modules: dict[str, ModuleUses], origin: str, replaced: set[str], in_place: set[str], order: list[str]
-) -> list[Rerun]:
+class Graph:
+    """Who refers to and who uses at import each (module, name) of the watched modules,
+    kept up to date by update(), which redoes only the modules parsed again: a save's
+    question then costs what it reaches, not the size of the tree."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleUses] = {}
+        # (module, name) -> the module-level names whose statements refer to it.
+        self.referrers: dict[Key, set[Key]] = {}
+        # (module, name) -> the modules that use it at import, and how.
+        self.users: dict[Key, dict[str, set[str]]] = {}
+
+    def update(self, modules: dict[str, ModuleUses]) -> Graph:
+        for name in [name for name in self.modules if name not in modules]:
+            self._drop(name)
+        for name, uses in modules.items():
+            if self.modules.get(name) is not uses:
+                self._drop(name)
+                self._add(name, uses)
+        return self
+
+    def _add(self, name: str, uses: ModuleUses) -> None:
+        self.modules[name] = uses
+        for own, keys in uses.refers.items():
+            for key in keys:
+                self.referrers.setdefault(key, set()).add((name, own))
+        for key, kinds in uses.at_import.items():
+            self.users.setdefault(key, {})[name] = kinds
+
+    def _drop(self, name: str) -> None:
+        uses = self.modules.pop(name, None)
+        if uses is None:
+            return
+        for own, keys in uses.refers.items():
+            for key in keys:
+                self.referrers.get(key, set()).discard((name, own))
+        for key in uses.at_import:
+            self.users.get(key, {}).pop(name, None)
+
+
+def to_run_again(graph: Graph, origin: str, replaced: set[str], in_place: set[str], order: list[str]) -> list[Rerun]:
     """The modules whose import-time code a cold start would run differently now that origin
     replaced the values of ``replaced`` and updated ``in_place`` in place (same objects, new
     code), in the order a cold start imports them (dependencies first).
 
     Transitive: a function whose body calls a changed name behaves differently too, so an
     importer that called it at import runs again; so does one that copied a value computed
-    by a module that runs again.  modules: the watched modules' uses, by name; order: their
-    names in sys.modules order, to break ties."""
+    by a module that runs again.  order: the watched modules in sys.modules order, to break
+    ties."""
     replaced_keys = {(origin, name) for name in replaced}
-    changed = _behaving_differently(modules, replaced_keys | {(origin, name) for name in in_place})
+    changed = _behaving_differently(graph, replaced_keys | {(origin, name) for name in in_place})
+    # (key, whether any use of it counts): a new object, or only a use of its code.
+    pending = [(key, True) for key in replaced_keys] + [(key, False) for key in changed - replaced_keys]
     again: dict[str, Key] = {}
-    pending = [name for name in order if name != origin]
-    while True:
-        found = False
-        for importer in pending:
-            if importer in again:
+    while pending:
+        key, any_use = pending.pop(0)
+        for importer, kinds in graph.users.get(key, {}).items():
+            if importer == origin or importer in again:
                 continue
-            uses = modules.get(importer)
-            if uses is None:
-                continue
-            hit = _first_hit(modules, uses, replaced_keys, changed, again)
-            if hit is not None:
-                again[importer] = hit
-                found = True
-        if not found:
-            break
-    return [Rerun(name, again[name]) for name in _dependencies_first(modules, set(again), order)]
+            if any_use or kinds & RUNS_CODE or (BASE in kinds and _hooked(graph.modules, key, set())):
+                again[importer] = key
+                uses = graph.modules[importer]
+                # What it computes at import is made anew: whoever copied it needs it again.
+                pending.extend(((importer, name), True) for name in uses.digests if _computed(uses, name))
+    return [Rerun(name, again[name]) for name in _dependencies_first(graph.modules, set(again), order)]
 
 
-def _behaving_differently(modules: dict[str, ModuleUses], seeds: set[Key]) -> set[Key]:
+def _behaving_differently(graph: Graph, seeds: set[Key]) -> set[Key]:
     """seeds, and every module-level name whose statements refer to one of them."""
-    referrers: dict[Key, list[Key]] = {}
-    for name, uses in modules.items():
-        for own, keys in uses.refers.items():
-            for key in keys:
-                referrers.setdefault(key, []).append((name, own))
     changed, pending = set(seeds), list(seeds)
     while pending:
-        for referrer in referrers.get(pending.pop(), ()):
+        for referrer in graph.referrers.get(pending.pop(), ()):
             if referrer not in changed:
                 changed.add(referrer)
                 pending.append(referrer)
     return changed
-
-
-def _first_hit(
-    modules: dict[str, ModuleUses], uses: ModuleUses, replaced: set[Key], changed: set[Key], again: dict[str, Key]
-) -> Key | None:
-    for key, kinds in uses.at_import.items():
-        if key in replaced:
-            return key
-        if key[0] in again and _computed(modules[key[0]], key[1]):
-            # A value the module computes at import: running it again makes a new one.
-            return key
-        if key not in changed:
-            continue
-        if kinds & RUNS_CODE or (BASE in kinds and _hooked(modules, key, set())):
-            return key
-    return None
 
 
 def _computed(uses: ModuleUses, name: str) -> bool:

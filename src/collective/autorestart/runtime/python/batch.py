@@ -136,7 +136,8 @@ class PythonReloader:
             # Never parsed before this save: any of its definitions may have changed.
             in_place = set(uses[name].definitions) if name in uses else set()
         replaced = {key for key, (old, new) in changed.items() if not _same_plain_value(old, new)}
-        again = to_run_again(uses, name, replaced, in_place, [importer for importer, _, _ in watched])
+        graph = self.imports.graph.update(uses)
+        again = to_run_again(graph, name, replaced, in_place, [importer for importer, _, _ in watched])
         chosen = {rerun.module for rerun in again}
         paths = {importer: filename for importer, _, filename in watched}
         for rerun in again:
