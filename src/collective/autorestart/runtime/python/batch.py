@@ -126,16 +126,22 @@ class PythonReloader:
         those whose statements differ from the version parsed before.  Returns the modules
         to run again, dependencies first."""
         watched = list(self._watched_modules())
+        own = next(((module, filename) for importer, module, filename in watched if importer == name), None)
+        in_place: set[str] | None = set()
+        if own is not None:
+            self.imports.of(own[1], name, getattr(own[0], "__package__", None) or "")
+            in_place = self.imports.changed_definitions(own[1])
+        replaced = {key for key, (old, new) in changed.items() if not _same_plain_value(old, new)}
+        if not replaced and in_place == set():
+            # Run again for its imports and made the same: nothing of it reaches further.
+            return []
         uses = {
             importer: self.imports.of(filename, importer, getattr(module, "__package__", None) or "")
             for importer, module, filename in watched
         }
-        own = next((filename for importer, _, filename in watched if importer == name), None)
-        in_place = None if own is None else self.imports.changed_definitions(own)
         if in_place is None:
             # Never parsed before this save: any of its definitions may have changed.
-            in_place = set(uses[name].definitions) if name in uses else set()
-        replaced = {key for key, (old, new) in changed.items() if not _same_plain_value(old, new)}
+            in_place = set(uses[name].definitions)
         graph = self.imports.graph.update(uses)
         again = to_run_again(graph, name, replaced, in_place, [importer for importer, _, _ in watched])
         chosen = {rerun.module for rerun in again}
@@ -239,7 +245,12 @@ def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
 def _same_plain_value(old: object, new: object) -> bool:
     """A constant the new run made again equal (a string is a new object each time): no
     importer needs it again."""
-    return type(old) is type(new) and isinstance(old, PLAIN_VALUES) and old == new
+    if type(old) is not type(new) or not isinstance(old, PLAIN_VALUES):
+        return False
+    try:
+        return bool(old == new)
+    except Exception:  # noqa: B902 - a tuple's items compare with the user's __eq__
+        return False
 
 
 def _definitions(module: object) -> dict[str, object]:
