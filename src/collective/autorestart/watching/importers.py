@@ -445,6 +445,17 @@ class ImportIndex:
         self._cache[path] = _Entry(key, found, None if cached is None else cached.uses.digests)
         return found
 
+    def remember(self, path: str, module: str, package: str, source: bytes) -> None:
+        """The source path's module was imported from (PythonReloader.remember_sources has
+        it): what its first reload compares with, so that even the first save of a module
+        runs again only the importers of what it changed."""
+        try:
+            found = parse(source.decode("utf-8", errors="replace"), module, package, path)
+        except (SyntaxError, ValueError):
+            return
+        # No key: the next of() parses the file as it is then, keeping these digests.
+        self._cache[path] = _Entry((-1, -1), found, None)
+
     def changed_definitions(self, path: str) -> set[str] | None:
         """The module-level names whose statements differ from the version of path that last
         ran (parsed before its last change, or marked by ran_again); None when no earlier
