@@ -371,3 +371,16 @@ def test_once_the_old_source_is_known_only_the_users_of_what_changed_run_again(t
     changed = {"deco.py": DECO_AFTER + other}
     outcome = edit(tmp_path / "three", before, changed, apply=_remembering(before)).outcome
     assert [name.rpartition(".")[2] for name in outcome.reloaded] == ["deco", "views"], outcome.notes
+
+
+def test_a_remembered_source_read_with_its_stat_is_not_parsed_again(tmp_path):
+    path = tmp_path / "views.py"
+    path.write_text("def f():\n    return 1\n")
+    index = ImportIndex()
+    index.remember(str(path), "acme.views", "acme", path.read_bytes(), os.stat(path))
+    remembered = index.of(str(path), "acme.views", "acme")
+    assert remembered.definitions == {"f"}
+    path.write_text("def f():\n    return 2\n\ndef g():\n    return 1\n")
+    os.utime(path, ns=(1, 1))
+    assert index.of(str(path), "acme.views", "acme") is not remembered
+    assert index.changed_definitions(str(path)) == {"f", "g"}

@@ -445,16 +445,17 @@ class ImportIndex:
         self._cache[path] = _Entry(key, found, None if cached is None else cached.uses.digests)
         return found
 
-    def remember(self, path: str, module: str, package: str, source: bytes) -> None:
-        """The source path's module was imported from (PythonReloader.remember_sources has
+    def remember(self, path: str, module: str, package: str, source: bytes, stat: os.stat_result | None = None) -> None:
+        """The source path's module was imported from (PythonReloader.remember_sources reads
         it): what its first reload compares with, so that even the first save of a module
-        runs again only the importers of what it changed."""
+        runs again only the importers of what it changed.  stat: the file's, as read (then
+        the first scan does not parse it again while it stays so)."""
         try:
             found = parse(source.decode("utf-8", errors="replace"), module, package, path)
         except (SyntaxError, ValueError):
             return
-        # No key: the next of() parses the file as it is then, keeping these digests.
-        self._cache[path] = _Entry((-1, -1), found, None)
+        key = (-1, -1) if stat is None else (stat.st_mtime_ns, stat.st_size)
+        self._cache[path] = _Entry(key, found, None)
 
     def changed_definitions(self, path: str) -> set[str] | None:
         """The module-level names whose statements differ from the version of path that last
