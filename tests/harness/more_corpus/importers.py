@@ -110,6 +110,17 @@ CASES = {
         {"deco.py": DECO, "views.py": _decorated("from .deco import *  # noqa", "tag")},
         {"deco.py": DECO_AFTER},
     ),
+    # A name the module gains reaches its star importers, as on a cold start.  (A constant:
+    # harness.engine's "as kept" paths say a function added by an edit is missing.)
+    "star-import-gains-a-name": (
+        {
+            "helpers.py": HELPERS,
+            "views.py": page(
+                "from .helpers import *  # noqa\n\ndef show(view):\n    return sorted(k for k in globals() if 'TITLE' in k)\n"
+            ),
+        },
+        {"helpers.py": HELPERS + "\n\nSUBTITLE = 'new'\n"},
+    ),
     # TITLE = helpers.make_title(): a module-level call of a function whose body changed.
     "module-level-call-through-module": (
         {

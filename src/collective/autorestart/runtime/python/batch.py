@@ -173,6 +173,8 @@ class PythonReloader:
                         break
                     setattr(module, local, new)
                     notes.append("rebound %s in %s" % (local, importer))
+                if binding.source == STAR and importer not in chosen:
+                    _bind_new_exports(sys.modules.get(name), module, set(changed), notes)
         return [rerun.module for rerun in again]
 
     def still_held(
@@ -240,6 +242,18 @@ class PythonReloader:
 
 def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
     return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
+
+
+def _bind_new_exports(exporter: object, importer: types.ModuleType, known: set[str], notes: list[str]) -> None:
+    """What ``from exporter import *`` gives a cold start that the importer lacks: the names
+    the exporter's new code added."""
+    namespace = vars(exporter) if exporter is not None else {}
+    exported = namespace.get("__all__")
+    names = list(exported) if isinstance(exported, (list, tuple)) else [key for key in namespace if key[:1] != "_"]
+    for key in names:
+        if key not in known and key in namespace and key not in vars(importer):
+            setattr(importer, key, namespace[key])
+            notes.append("bound %s in %s" % (key, importer.__name__))
 
 
 def _same_plain_value(old: object, new: object) -> bool:
