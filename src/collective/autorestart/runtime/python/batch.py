@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
 from collective.autorestart.runtime.python.registrations import registered_among
-from collective.autorestart.watching.importers import STAR, ImportIndex
+from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
 from collective.autorestart.watching.roots import under_roots
@@ -118,32 +118,64 @@ class PythonReloader:
                 yield name, module, filename
 
     def _update_importers(self, name: str, changed: dict, notes: list[str]) -> list[str]:
-        """Give the modules that imported changed names of ``name`` by value what a cold
-        start gives them: the new value, or a run of their own code where they used the old
-        one while being imported.  Returns the modules to run again."""
-        if not changed:
+        """Give the modules that used names of ``name`` what a cold start gives them: a new
+        binding of a value they copied (``from m import X``, used only in function bodies),
+        or a run of their own code where they used a changed name while being imported,
+        through whatever reference (importers.to_run_again).  changed: the names whose
+        values were replaced or removed; the functions and classes updated in place are
+        those whose statements differ from the version parsed before.  Returns the modules
+        to run again, dependencies first."""
+        watched = list(self._watched_modules())
+        own = next(((module, filename) for importer, module, filename in watched if importer == name), None)
+        in_place: set[str] | None = set()
+        if own is not None:
+            self.imports.of(own[1], name, getattr(own[0], "__package__", None) or "")
+            in_place = self.imports.changed_definitions(own[1])
+        replaced = {key for key, (old, new) in changed.items() if not _same_plain_value(old, new)}
+        if not replaced and in_place == set():
+            # Run again for its imports and made the same: nothing of it reaches further.
             return []
-        again = []
-        for importer, module, filename in self._watched_modules():
-            if importer == name:
+        uses = {
+            importer: self.imports.of(filename, importer, getattr(module, "__package__", None) or "")
+            for importer, module, filename in watched
+        }
+        if in_place is None:
+            # Never parsed before this save: any of its definitions may have changed.
+            in_place = set(uses[name].definitions)
+        graph = self.imports.graph.update(uses)
+        again = to_run_again(graph, name, replaced, in_place, [importer for importer, _, _ in watched])
+        chosen = {rerun.module for rerun in again}
+        paths = {importer: filename for importer, _, filename in watched}
+        for rerun in again:
+            self.imports.ran_again(paths[rerun.module])
+            origin, used = rerun.uses
+            notes.append("reloaded %s too: it uses %s of %s at import" % (rerun.module, used, origin))
+        for importer, module, _ in watched:
+            if importer == name or importer in chosen:
                 continue
-            package = getattr(module, "__package__", None) or ""
-            for binding in self.imports.of(filename, package).get(name, ()):
-                if binding.source == STAR:
-                    hit = any(not key.startswith("_") for key in changed)
-                else:
-                    hit = binding.source in changed
-                if not hit:
-                    continue
-                old, new = changed.get(binding.source, (MISSING, MISSING))
-                if binding.used_at_import or new is MISSING:
-                    again.append(importer)
-                    notes.append("reloaded %s too: it uses %s of %s at import" % (importer, binding.local, name))
+            for binding in uses[importer].bindings.get(name, ()):
+                if importer in chosen:
                     break
-                if vars(module).get(binding.local, MISSING) is old:
-                    setattr(module, binding.local, new)
-                    notes.append("rebound %s in %s" % (binding.local, importer))
-        return again
+                keys = (
+                    [key for key in changed if not key.startswith("_")] if binding.source == STAR else [binding.source]
+                )
+                for key in keys:
+                    old, new = changed.get(key, (MISSING, MISSING))
+                    local = key if binding.source == STAR else binding.local
+                    if old is MISSING or vars(module).get(local, MISSING) is not old:
+                        continue
+                    if new is MISSING:
+                        # Removed: a cold start fails to import it; running it again says so.
+                        again.append(Rerun(importer, (name, key)))
+                        chosen.add(importer)
+                        self.imports.ran_again(paths[importer])
+                        notes.append("reloaded %s too: it imports %s of %s, which is gone" % (importer, key, name))
+                        break
+                    setattr(module, local, new)
+                    notes.append("rebound %s in %s" % (local, importer))
+                if binding.source == STAR and importer not in chosen:
+                    _bind_new_exports(sys.modules.get(name), module, set(changed), notes)
+        return [rerun.module for rerun in again]
 
     def still_held(
         self, removed: dict[tuple[str, str], object], registry_rebuilt: bool, registry_updated: bool = False
@@ -210,6 +242,29 @@ class PythonReloader:
 
 def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
     return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
+
+
+def _bind_new_exports(exporter: object, importer: types.ModuleType, known: set[str], notes: list[str]) -> None:
+    """What ``from exporter import *`` gives a cold start that the importer lacks: the names
+    the exporter's new code added."""
+    namespace = vars(exporter) if exporter is not None else {}
+    exported = namespace.get("__all__")
+    names = list(exported) if isinstance(exported, (list, tuple)) else [key for key in namespace if key[:1] != "_"]
+    for key in names:
+        if key not in known and key in namespace and key not in vars(importer):
+            setattr(importer, key, namespace[key])
+            notes.append("bound %s in %s" % (key, importer.__name__))
+
+
+def _same_plain_value(old: object, new: object) -> bool:
+    """A constant the new run made again equal (a string is a new object each time): no
+    importer needs it again."""
+    if type(old) is not type(new) or not isinstance(old, PLAIN_VALUES):
+        return False
+    try:
+        return bool(old == new)
+    except Exception:  # noqa: B902 - a tuple's items compare with the user's __eq__
+        return False
 
 
 def _definitions(module: object) -> dict[str, object]:
