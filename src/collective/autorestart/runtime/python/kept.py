@@ -1,0 +1,188 @@
+"""The objects a reload kept, and what refers to the ones it discarded.
+
+A reload updates a module's classes, functions and interfaces in place: the old objects stay
+(importers, instances, the registry hold them) and the ones the new code made are dropped.
+But the new code's other objects were made referring to the new ones: a method's
+``__class__`` cell (what ``super()`` reads), a closure, a default, ``__wrapped__``, a class
+attribute, an instance the module made at import (``greeter = Greeter()``), a list of
+classes.  A cold start has one object where the reload would have two; relink() gives each
+such reference the kept object instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable
+
+from collective.autorestart.runtime.python.journal import Journal
+
+# How far into containers and the module's own instances relink() looks (module-level
+# values are depth 0): enough for a dict of lists of instances with their attributes.
+DEPTH = 4
+# Functions and containers one relink() goes through, at most (code that builds thousands).
+MAX_VISITS = 20000
+
+
+class Kept:
+    """new object -> the old object updated in place to be it."""
+
+    def __init__(self) -> None:
+        # id(new) -> (new, old): new is held so that its id is not reused meanwhile.
+        self._pairs: dict[int, tuple[object, object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def add(self, new: object, old: object) -> None:
+        if new is not old:
+            self._pairs[id(new)] = (new, old)
+
+    def get(self, new: object, default: object = None) -> object:
+        pair = self._pairs.get(id(new))
+        return default if pair is None else pair[1]
+
+    def olds(self) -> list[object]:
+        return [old for _, old in self._pairs.values()]
+
+
+class Relinker:
+    """One pass over what the reloaded module holds, giving kept objects where it holds
+    discarded ones.  module: the module's name (whose instances it looks into);
+    refused(path, error): an instance whose class can't be the kept one."""
+
+    def __init__(self, kept: Kept, journal: Journal, module: str, refused: Callable[[str, Exception], None]) -> None:
+        self.kept = kept
+        self.journal = journal
+        self.module = module
+        self.refused = refused
+        self.seen: set[int] = set()
+
+    def relink(self, namespace: dict) -> None:
+        for old in self.kept.olds():
+            if inspect.isclass(old):
+                self._class(old)
+            elif inspect.isfunction(old):
+                self._function(old)
+        for name, value in list(namespace.items()):
+            if name.startswith("__") and name.endswith("__"):
+                continue
+            kept = self._value(value, 0, name)
+            if kept is not value:
+                self.journal.setitem(namespace, name, kept)
+
+    def _first_visit(self, value: object) -> bool:
+        if id(value) in self.seen or len(self.seen) > MAX_VISITS:
+            return False
+        self.seen.add(id(value))
+        return True
+
+    def _class(self, cls: type) -> None:
+        if not self._first_visit(cls):
+            return
+        for name, value in list(vars(cls).items()):
+            if name in ("__dict__", "__weakref__", "__module__", "__doc__"):
+                continue
+            kept = self._value(value, 1, "%s.%s" % (cls.__qualname__, name))
+            if kept is not value:
+                self.journal.setattr(cls, name, kept)
+
+    def _function(self, function: types.FunctionType) -> None:
+        if not self._first_visit(function):
+            return
+        for cell in function.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # not assigned yet
+                continue
+            kept = self._value(value, 1, function.__qualname__)
+            if kept is not value:
+                self.journal.set_cell(cell, kept)
+        for slot in ("__defaults__", "__kwdefaults__"):
+            value = getattr(function, slot)
+            kept = self._value(value, 1, function.__qualname__)
+            if kept is not value:
+                self.journal.setattr(function, slot, kept)
+        attributes = vars(function)
+        for name, value in list(attributes.items()):
+            kept = self._value(value, 1, function.__qualname__)
+            if kept is not value:
+                self.journal.setitem(attributes, name, kept)
+
+    def _value(self, value: object, depth: int, path: str) -> object:
+        """value, or the kept object in its place; what it holds relinked in place (a
+        tuple or frozenset holding a discarded object is made again)."""
+        kept = self.kept.get(value, value)
+        if kept is not value:
+            return kept
+        if inspect.isfunction(value):
+            self._function(value)
+        elif isinstance(value, (classmethod, staticmethod)):
+            self._value(value.__func__, depth, path)
+        elif isinstance(value, property):
+            for part in (value.fget, value.fset, value.fdel):
+                self._value(part, depth, path)
+        elif inspect.isclass(value):
+            if getattr(value, "__module__", None) == self.module:
+                self._class(value)  # a class the reload added: its methods may use the kept ones
+        elif depth < DEPTH:
+            return self._held(value, depth, path)
+        return value
+
+    def _held(self, value: object, depth: int, path: str) -> object:
+        if isinstance(value, (str, bytes, int, float, type(None))) or not self._first_visit(value):
+            return value
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                kept = self._value(item, depth + 1, path)
+                if kept is not item:
+                    self.journal.setitem(value, index, kept)
+        elif isinstance(value, tuple) and type(value) is tuple:
+            items = tuple(self._value(item, depth + 1, path) for item in value)
+            if any(new is not old for new, old in zip(items, value)):
+                return items
+        elif isinstance(value, (set, frozenset)) and type(value) in (set, frozenset):
+            return self._set(value, depth, path)
+        elif type(value) is dict:
+            self._dict(value, depth, path)
+        elif getattr(type(value), "__module__", None) == self.module:
+            self._instance(value, depth, path)
+        return value
+
+    def _set(self, items: set | frozenset, depth: int, path: str) -> object:
+        kept = {self._value(item, depth + 1, path) for item in items}
+        if kept == items:  # (their members compare by identity, as classes and functions do)
+            return items
+        if isinstance(items, frozenset):
+            return frozenset(kept)
+        self.journal.keep_set(items)
+        items.clear()
+        items.update(kept)
+        return items
+
+    def _dict(self, mapping: dict, depth: int, path: str) -> None:
+        items = [
+            (self._value(key, depth + 1, path), self._value(item, depth + 1, path)) for key, item in mapping.items()
+        ]
+        if any(new[0] is not old[0] for new, old in zip(items, mapping.items())):
+            self.journal.keep_dict(mapping)  # a key changes: the dict again, in its order
+            mapping.clear()
+            mapping.update(items)
+            return
+        for (key, new), old in zip(items, mapping.values()):
+            if new is not old:
+                self.journal.setitem(mapping, key, new)
+
+    def _instance(self, instance: object, depth: int, path: str) -> None:
+        """An instance the module made of its own class: of the kept class, as its other
+        instances are, and so are what its attributes hold."""
+        kept = self.kept.get(type(instance))
+        if inspect.isclass(kept):
+            try:
+                self.journal.setattr(instance, "__class__", kept)
+            except TypeError as error:
+                self.refused(path, error)
+                return
+        attributes = getattr(instance, "__dict__", None)
+        if type(attributes) is dict:
+            self._dict(attributes, depth, path)
