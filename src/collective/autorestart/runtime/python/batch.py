@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
+from collective.autorestart.runtime.python.journal import Journal
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
@@ -49,6 +50,9 @@ class PythonReloader:
         # The sources modules were imported from, until their first reload: what their class
         # bodies defined, which start-up code may have added to since.
         self.sources: dict[str, bytes] = {}
+        # The modules of a batch taken back because another of its modules failed: reloaded
+        # with the next batch, whatever it changes (their files changed all the same).
+        self.taken_back: set[str] = set()
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -67,19 +71,74 @@ class PythonReloader:
         # to the import system's cached directory listing.
         importlib.invalidate_caches()
         reloaded = Reloaded()
-        pending = list(modules)
+        pending = self._import_order(list(modules) + sorted(self.taken_back - set(modules)))
         done: set[str] = set()
-        while pending:
-            name = pending.pop(0)
-            if name in done or name not in sys.modules:
-                continue
-            done.add(name)
-            for importer in self._reload_one(name, outcome, reloaded.removed, reloaded.replaced):
-                if importer not in done and importer not in pending:
-                    pending.append(importer)
+        journal = Journal()
+        sources = dict(self.sources)
+        try:
+            while pending:
+                name = pending.pop(0)
+                if name in done or name not in sys.modules:
+                    continue
+                done.add(name)
+                for importer in self._reload_one(name, outcome, reloaded.removed, reloaded.replaced, journal):
+                    if importer not in done and importer not in pending:
+                        pending.append(importer)
+        except BaseException:  # noqa: B902 - taken back, then raised again
+            # Stopped part-way (KeyboardInterrupt, SystemExit raised by the user's code...).
+            self._take_back(journal, sources, outcome, reloaded)
+            raise
+        if outcome.failed_modules:
+            self._take_back(journal, sources, outcome, reloaded)
+            return Reloaded()
+        self.taken_back.clear()
+        for name in outcome.reloaded:
+            module = sys.modules[name]
+            self._record_mtime(os.path.abspath(module.__file__ or name), module)
         return reloaded
 
-    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict) -> list[str]:
+    def _import_order(self, names: list[str]) -> list[str]:
+        """names, each after those of them it imports from, as a cold start runs them (a
+        package's __init__ doing ``from .patches import applied`` runs after the new
+        patches); otherwise, and within import cycles, in the order given."""
+        needs = {name: self._imported_from(name) & set(names) - {name} for name in names}
+        ordered: list[str] = []
+        while len(ordered) < len(names):
+            ready = [name for name in names if name not in ordered and not needs[name] - set(ordered)]
+            if not ready:  # a cycle: the first left, as given
+                ready = [next(name for name in names if name not in ordered)]
+            ordered.append(ready[0])
+        return ordered
+
+    def _imported_from(self, name: str) -> set[str]:
+        """The modules name imports names from at module level (``from . import patches``:
+        the submodule, not the package)."""
+        module = sys.modules.get(name)
+        filename = getattr(module, "__file__", None)
+        if not filename:
+            return set()
+        found = set()
+        for origin, names in self.imports.of(filename, getattr(module, "__package__", None) or "").items():
+            for binding in names:
+                submodule = "%s.%s" % (origin, binding.source)
+                found.add(submodule if submodule in sys.modules else origin)
+        return found
+
+    def _take_back(self, journal: Journal, sources: dict[str, bytes], outcome: Outcome, reloaded: Reloaded) -> None:
+        """The process as it was before the batch: a module of it failed, and half a batch is
+        a process no cold start ever makes (a module's new code calling what another's old
+        code still defines)."""
+        journal.rollback()
+        self.sources = sources
+        if outcome.reloaded:
+            outcome.notes.append("took back the reload of %s" % ", ".join(outcome.reloaded))
+        self.taken_back.update(outcome.reloaded)
+        outcome.reloaded.clear()
+        outcome.unsafe.clear()
+        reloaded.removed.clear()
+        reloaded.replaced.clear()
+
+    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict, journal: Journal) -> list[str]:
         """Reload one module into outcome; add what it no longer defines to removed, what it
         replaced to replaced.  Returns the importers to run again.  A method of its own so
         that no reference to the old objects outlives it (see _unreferenced)."""
@@ -87,7 +146,7 @@ class PythonReloader:
         filename = os.path.abspath(getattr(module, "__file__", "") or name)
         linecache.checkcache(filename)
         defined = _definitions(module)
-        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None))
+        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None), journal)
         try:
             reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
@@ -98,7 +157,6 @@ class PythonReloader:
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
-        self._record_mtime(filename, module)
         namespace = vars(module)
         removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
         changed = {
@@ -109,7 +167,7 @@ class PythonReloader:
         for key, (value, new) in changed.items():
             if new is not MISSING and not isinstance(value, PLAIN_VALUES):
                 replaced[id(value)] = (value, new, "%s.%s" % (name, key))
-        return self._update_importers(name, changed, outcome.notes)
+        return self._update_importers(name, changed, outcome.notes, journal)
 
     def _watched_modules(self):
         for name, module in list(sys.modules.items()):
@@ -117,7 +175,7 @@ class PythonReloader:
             if filename.endswith(".py") and filename.startswith(self.prefixes):
                 yield name, module, filename
 
-    def _update_importers(self, name: str, changed: dict, notes: list[str]) -> list[str]:
+    def _update_importers(self, name: str, changed: dict, notes: list[str], journal: Journal) -> list[str]:
         """Give the modules that imported changed names of ``name`` by value what a cold
         start gives them: the new value, or a run of their own code where they used the old
         one while being imported.  Returns the modules to run again."""
@@ -141,7 +199,7 @@ class PythonReloader:
                     notes.append("reloaded %s too: it uses %s of %s at import" % (importer, binding.local, name))
                     break
                 if vars(module).get(binding.local, MISSING) is old:
-                    setattr(module, binding.local, new)
+                    journal.setitem(vars(module), binding.local, new)
                     notes.append("rebound %s in %s" % (binding.local, importer))
         return again
 
