@@ -621,5 +621,89 @@ CASES = {
             return Report.build(), Report.build.__kwdefaults__["formatter"] is Formatter
         """,
     ),
+    "added-function-uses-a-class-of-the-module": _views(
+        """
+        class Widget:
+            pass
+
+        class Form:
+            pass
+
+        def show(view):
+            return "before"
+        """,
+        """
+        class Widget:
+            pass
+
+        class Form:
+            def make(self):
+                return Widget()
+
+        def helper():
+            return Widget()
+
+        def show(view):
+            return isinstance(Form().make(), Widget), isinstance(helper(), Widget)
+        """,
+    ),
+    "lru-cached-function-uses-a-class-of-the-module": _views(
+        """
+        import functools
+
+        class Widget:
+            pass
+
+        @functools.lru_cache(maxsize=None)
+        def shared():
+            return Widget()
+
+        def show(view):
+            return "before"
+        """,
+        """
+        import functools
+
+        class Widget:
+            def label(self):
+                return "widget"
+
+        @functools.lru_cache(maxsize=None)
+        def shared():
+            return Widget()
+
+        def show(view):
+            return isinstance(shared(), Widget), shared().label()
+        """,
+    ),
+    "set-and-frozenset-of-classes": _views(
+        """
+        class Folder:
+            pass
+
+        class Document:
+            pass
+
+        CONTAINERS = {Folder}
+        KINDS = frozenset([Folder, Document])
+
+        def show(view):
+            return Folder in CONTAINERS, Document in KINDS
+        """,
+        """
+        class Folder:
+            pass
+
+        class Document:
+            def title(self):
+                return "after"
+
+        CONTAINERS = {Folder, Document}
+        KINDS = frozenset([Folder, Document])
+
+        def show(view):
+            return Folder in CONTAINERS, Document in CONTAINERS, Document in KINDS, len(KINDS)
+        """,
+    ),
 }
 RESTARTS: dict = {}

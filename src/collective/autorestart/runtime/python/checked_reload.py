@@ -123,7 +123,7 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
-        Relinker(self.kept, self.journal, module_name, self._refused).relink(namespace)
+        Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
         return self.mod
 
     def _refused(self, path: str, error: Exception) -> None:

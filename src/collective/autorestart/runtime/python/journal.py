@@ -26,8 +26,7 @@ class Journal:
     def setattr(self, owner: object, name: str, value: object) -> None:
         """setattr(owner, name, value); undone by setting back what getattr gave, or by
         deleting the attribute where a class did not have it itself (it inherited it)."""
-        slot = inspect.isdatadescriptor(getattr(type(owner), name, None))  # __bases__, __code__, ...
-        if isinstance(owner, type) and not slot and name not in vars(owner):
+        if isinstance(owner, type) and not _slot(owner, name) and name not in vars(owner):
             self._undo.append(lambda: _delattr_if_there(owner, name))
         else:
             before = getattr(owner, name)
@@ -89,6 +88,12 @@ class Journal:
                 error = error or raised
         if error is not None:
             raise error
+
+
+def _slot(owner: object, name: str) -> bool:
+    """Whether name is a data descriptor of owner's type (a class's __bases__), which
+    getattr(type(owner), name) can't tell: on a metaclass it gives the metaclass's own."""
+    return any(inspect.isdatadescriptor(vars(klass).get(name)) for klass in type(owner).__mro__)
 
 
 def _delattr_if_there(owner: object, name: str) -> None:

@@ -7,6 +7,12 @@ But the new code's other objects were made referring to the new ones: a method's
 attribute, an instance the module made at import (``greeter = Greeter()``), a list of
 classes.  A cold start has one object where the reload would have two; relink() gives each
 such reference the kept object instead.
+
+And the new code's functions that stay (a function or method the edit added, one that
+could not be updated in place) were made with the scratch namespace the new code ran in as
+their globals, where every name is the discarded new object (``isinstance(x, Widget)``
+would be False for the module's Widget), and that no later reload updates: relink() gives
+them the module's namespace, as copies (a function's globals are read-only).
 """
 
 from __future__ import annotations
@@ -51,14 +57,24 @@ class Relinker:
     discarded ones.  module: the module's name (whose instances it looks into);
     refused(path, error): an instance whose class can't be the kept one."""
 
-    def __init__(self, kept: Kept, journal: Journal, module: str, refused: Callable[[str, Exception], None]) -> None:
+    def __init__(
+        self,
+        kept: Kept,
+        journal: Journal,
+        module: types.ModuleType,
+        scratch: dict,
+        refused: Callable[[str, Exception], None],
+    ) -> None:
         self.kept = kept
         self.journal = journal
-        self.module = module
+        self.module = module.__name__
+        self.namespace = vars(module)
+        self.scratch = scratch
         self.refused = refused
         self.seen: set[int] = set()
 
-    def relink(self, namespace: dict) -> None:
+    def relink(self) -> None:
+        namespace = self.namespace
         for old in self.kept.olds():
             if inspect.isclass(old):
                 self._class(old)
@@ -70,6 +86,9 @@ class Relinker:
             kept = self._value(value, 0, name)
             if kept is not value:
                 self.journal.setitem(namespace, name, kept)
+        # What the new code's functions that could not be given the namespace (held by a C
+        # object: functools.lru_cache, partial) find there: the module's objects, for now.
+        self.scratch.update(namespace)
 
     def _first_visit(self, value: object) -> bool:
         if id(value) in self.seen or len(self.seen) > MAX_VISITS:
@@ -116,6 +135,8 @@ class Relinker:
         if kept is not value:
             return kept
         if inspect.isfunction(value):
+            if value.__globals__ is self.scratch:
+                return self._rehomed(value)
             self._function(value)
         elif isinstance(value, (classmethod, staticmethod)):
             self._value(value.__func__, depth, path)
@@ -128,6 +149,21 @@ class Relinker:
         elif depth < DEPTH:
             return self._held(value, depth, path)
         return value
+
+    def _rehomed(self, function: types.FunctionType) -> types.FunctionType:
+        """A copy of function (made by the new code) whose globals are the module's."""
+        copy = types.FunctionType(
+            function.__code__, self.namespace, function.__name__, function.__defaults__, function.__closure__
+        )
+        copy.__kwdefaults__ = function.__kwdefaults__
+        copy.__qualname__ = function.__qualname__
+        copy.__doc__ = function.__doc__
+        copy.__annotations__ = function.__annotations__
+        copy.__module__ = function.__module__
+        vars(copy).update(vars(function))
+        self.kept.add(function, copy)
+        self._function(copy)
+        return copy
 
     def _held(self, value: object, depth: int, path: str) -> object:
         if isinstance(value, (str, bytes, int, float, type(None))) or not self._first_visit(value):
