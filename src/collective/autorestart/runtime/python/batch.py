@@ -101,6 +101,8 @@ class PythonReloader:
         """names, each after those of them it imports from, as a cold start runs them (a
         package's __init__ doing ``from .patches import applied`` runs after the new
         patches); otherwise, and within import cycles, in the order given."""
+        if len(names) < 2:
+            return names
         needs = {name: self._imported_from(name) & set(names) - {name} for name in names}
         ordered: list[str] = []
         while len(ordered) < len(names):

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
-from collective.autorestart.runtime.python.journal import Journal
+from collective.autorestart.runtime.python.journal import FUNCTION_SLOTS, Journal
 from collective.autorestart.runtime.python.kept import Kept, Relinker
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
 from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
@@ -359,13 +359,12 @@ def _updated_in_place(old, new, kept: Kept, journal: Journal) -> bool:
         if previous is value or _updated_in_place(previous, value, kept, journal):
             continue
         journal.set_cell(old_cell, value)
-    for slot in ("__code__", "__defaults__", "__kwdefaults__", "__doc__", "__annotations__"):
-        journal.setattr(old, slot, getattr(new, slot))
+    journal.keep_function(old)
+    for slot in FUNCTION_SLOTS:
+        setattr(old, slot, getattr(new, slot))
     # What decorators set as function attributes (functools.wraps's __wrapped__, @provider's
     # declarations), with the functions among them that were kept.
-    attributes = vars(old)
-    for key, value in vars(new).items():
-        journal.setitem(attributes, key, kept.get(value, value))
+    vars(old).update({key: kept.get(value, value) for key, value in vars(new).items()})
     return True
 
 

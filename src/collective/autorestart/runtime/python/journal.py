@@ -14,6 +14,8 @@ import types
 from collections.abc import Callable, MutableMapping, MutableSequence
 
 MISSING = object()
+# What a reload updates of a function in place, besides its cells and attributes.
+FUNCTION_SLOTS = ("__code__", "__defaults__", "__kwdefaults__", "__doc__", "__annotations__")
 
 
 class Journal:
@@ -45,6 +47,20 @@ class Journal:
             before = container[key]
             self._undo.append(lambda: container.__setitem__(key, before))
         container[key] = value
+
+    def keep_function(self, function: types.FunctionType) -> None:
+        """Undone by giving function back its code, defaults, docstring, annotations and
+        attributes as they are now (one record where a reload changes them all)."""
+        slots = {name: getattr(function, name) for name in FUNCTION_SLOTS}
+        attributes = dict(vars(function))
+
+        def restore() -> None:
+            for name, value in slots.items():
+                setattr(function, name, value)
+            vars(function).clear()
+            vars(function).update(attributes)
+
+        self._undo.append(restore)
 
     def set_cell(self, cell: types.CellType, value: object) -> None:
         try:

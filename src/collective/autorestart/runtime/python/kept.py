@@ -26,6 +26,8 @@ from collective.autorestart.runtime.python.journal import Journal
 # How far into containers and the module's own instances relink() looks (module-level
 # values are depth 0): enough for a dict of lists of instances with their attributes.
 DEPTH = 4
+# Values that hold no object of the module.
+PLAIN = frozenset({str, bytes, int, float, bool, type(None)})
 # Functions and containers one relink() goes through, at most (code that builds thousands).
 MAX_VISITS = 20000
 
@@ -102,7 +104,7 @@ class Relinker:
         for name, value in list(vars(cls).items()):
             if name in ("__dict__", "__weakref__", "__module__", "__doc__"):
                 continue
-            kept = self._value(value, 1, "%s.%s" % (cls.__qualname__, name))
+            kept = self._value(value, 1, cls.__qualname__)
             if kept is not value:
                 self.journal.setattr(cls, name, kept)
 
@@ -131,6 +133,8 @@ class Relinker:
     def _value(self, value: object, depth: int, path: str) -> object:
         """value, or the kept object in its place; what it holds relinked in place (a
         tuple or frozenset holding a discarded object is made again)."""
+        if type(value) in PLAIN:
+            return value
         kept = self.kept.get(value, value)
         if kept is not value:
             return kept
@@ -166,7 +170,7 @@ class Relinker:
         return copy
 
     def _held(self, value: object, depth: int, path: str) -> object:
-        if isinstance(value, (str, bytes, int, float, type(None))) or not self._first_visit(value):
+        if not self._first_visit(value):
             return value
         if isinstance(value, list):
             for index, item in enumerate(value):
