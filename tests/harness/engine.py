@@ -104,10 +104,12 @@ def edit(directory, before, after, apply=production_apply, fresh=None):
         final = dict(before)
         final.update(after if fresh is None else fresh)
         cold_modules = _load(cold_root, cold_name, final)
-        # As kept: what was defined before the edit (a name the edit adds was never kept).
+        # As kept, and made before the edit: of what was defined before it (a class the edit
+        # adds has no instance made before it).
         was = {path.replace(live_name, cold_name, 1) for path in held}
         definitions = {path: value for path, value in _definitions(cold_modules).items() if path in was}
-        cold = _snapshot(cold_modules, cold_name, _instances(cold_modules), definitions)
+        made = {path: value for path, value in _instances(cold_modules).items() if path in was}
+        cold = _snapshot(cold_modules, cold_name, made, definitions)
         return Edit(outcome, page_before, live, cold)
     finally:
         cleanUp()

@@ -705,5 +705,241 @@ CASES = {
             return Folder in CONTAINERS, Document in CONTAINERS, Document in KINDS, len(KINDS)
         """,
     ),
+    "interface-invariant-and-constraint": _views(
+        """
+        from zope.interface import Attribute, Interface, invariant, Invalid
+
+        def is_short(value):
+            return len(value) < 5
+
+        class IItem(Interface):
+            title = Attribute("t")
+
+            @invariant
+            def check(obj):
+                if not is_short(obj.title):
+                    raise Invalid("long")
+
+        class Item:
+            title = "x"
+
+        def show(view):
+            try:
+                IItem.validateInvariants(Item())
+                return "ok"
+            except Invalid as e:
+                return "invalid"
+        """,
+        """
+        from zope.interface import Attribute, Interface, invariant, Invalid
+
+        def is_short(value):
+            return len(value) < 5
+
+        class Marker:
+            pass
+
+        class IItem(Interface):
+            title = Attribute("t")
+            more = Attribute("m")
+
+            @invariant
+            def check(obj):
+                if not is_short(obj.title) or isinstance(obj, Marker):
+                    raise Invalid("long")
+
+        class Item:
+            title = "x"
+
+        def show(view):
+            try:
+                IItem.validateInvariants(Item())
+                return "ok", sorted(IItem.names())
+            except Invalid as e:
+                return "invalid"
+        """,
+    ),
+    "nested-class-super": _views(
+        """
+        class Outer:
+            class Inner(dict):
+                def keys(self):
+                    return sorted(super().keys())
+
+        def show(view):
+            return Outer.Inner(a=1).keys()
+        """,
+        """
+        class Outer:
+            class Inner(dict):
+                def keys(self):
+                    return sorted(super().keys()) + ["after"]
+
+        def show(view):
+            return Outer.Inner(a=1).keys()
+        """,
+    ),
+    "enum-method-super": _views(
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            def label(self):
+                return "red"
+
+        def show(view):
+            return Color.RED.label()
+        """,
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            def label(self):
+                return "red after " + super().__str__()
+
+        def show(view):
+            return Color.RED.label()
+        """,
+    ),
+    "class-decorator-registry": _views(
+        """
+        REGISTRY = {}
+
+        def register(cls):
+            REGISTRY[cls.__name__] = cls
+            return cls
+
+        @register
+        class Tool:
+            def run(self):
+                return "before"
+
+        def show(view):
+            return REGISTRY["Tool"]().run(), REGISTRY["Tool"] is Tool
+        """,
+        """
+        REGISTRY = {}
+
+        def register(cls):
+            REGISTRY[cls.__name__] = cls
+            return cls
+
+        @register
+        class Tool:
+            def run(self):
+                return "after"
+
+        def show(view):
+            return REGISTRY["Tool"]().run(), REGISTRY["Tool"] is Tool
+        """,
+    ),
+    "module-docstring-and-class-doc-decorated": _views(
+        '''
+        """Module before."""
+        from zope.interface import implementer, Interface
+
+        class IX(Interface):
+            pass
+
+        @implementer(IX)
+        class Thing:
+            """Thing before."""
+
+        def show(view):
+            return __doc__, Thing.__doc__
+        ''',
+        '''
+        """Module after."""
+        from zope.interface import implementer, Interface
+
+        class IX(Interface):
+            pass
+
+        @implementer(IX)
+        class Thing:
+            """Thing after."""
+
+        def show(view):
+            return __doc__, Thing.__doc__
+        ''',
+    ),
+    "partial-of-a-class": _views(
+        """
+        import functools
+
+        class Widget:
+            def __init__(self, size):
+                self.size = size
+
+        make_big = functools.partial(Widget, 10)
+
+        def show(view):
+            return isinstance(make_big(), Widget)
+        """,
+        """
+        import functools
+
+        class Widget:
+            def __init__(self, size):
+                self.size = size * 2
+
+        make_big = functools.partial(Widget, 10)
+
+        def show(view):
+            return isinstance(make_big(), Widget), make_big().size
+        """,
+    ),
+    "property-setter-super": _views(
+        """
+        class Base:
+            def __init__(self, context=None):
+                self._title = "t"
+
+            @property
+            def title(self):
+                return self._title
+
+            @title.setter
+            def title(self, value):
+                self._title = value
+
+        class Child(Base):
+            @Base.title.setter
+            def title(self, value):
+                Base.title.fset(self, value.upper())
+
+        def show(view):
+            child = Child()
+            child.title = "x"
+            return child.title
+        """,
+        """
+        class Base:
+            def __init__(self, context=None):
+                self._title = "t"
+
+            @property
+            def title(self):
+                return self._title
+
+            @title.setter
+            def title(self, value):
+                self._title = value
+
+        class Child(Base):
+            @Base.title.setter
+            def title(self, value):
+                super(Child, type(self)).title.fset(self, value.upper() + "!")
+
+        def show(view):
+            child = Child()
+            child.title = "x"
+            return child.title
+        """,
+    ),
 }
 RESTARTS: dict = {}

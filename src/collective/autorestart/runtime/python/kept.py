@@ -17,9 +17,11 @@ them the module's namespace, as copies (a function's globals are read-only).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 from collections.abc import Callable
+from typing import Any
 
 from collective.autorestart.runtime.python.journal import Journal
 
@@ -185,6 +187,8 @@ class Relinker:
             return self._set(value, depth, path)
         elif type(value) is dict:
             self._dict(value, depth, path)
+        elif type(value) is functools.partial:
+            self._partial(value, depth, path)
         elif getattr(type(value), "__module__", None) == self.module:
             self._instance(value, depth, path)
         return value
@@ -199,6 +203,20 @@ class Relinker:
         items.clear()
         items.update(kept)
         return items
+
+    def _partial(self, partial: functools.partial, depth: int, path: str) -> None:
+        """functools.partial(Widget, 10): what it calls and with what, the kept objects."""
+        # (func, args, keywords, __dict__): what partial's __setstate__ takes.
+        reduced: Any = partial.__reduce__()
+        state = reduced[2]
+        function, arguments, keywords, attributes = state
+        if keywords:
+            self._dict(keywords, depth, path)
+        kept = (self._value(function, depth + 1, path), self._value(arguments, depth + 1, path))
+        if kept[0] is not function or kept[1] is not arguments:
+            setstate = getattr(partial, "__setstate__")
+            self.journal.on_undo(lambda: setstate(state))
+            setstate(kept + (keywords, attributes))
 
     def _dict(self, mapping: dict, depth: int, path: str) -> None:
         items = [
