@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 from collective.autorestart.runtime.python.batch import PythonReloader
+from collective.autorestart.runtime.python.journal import Journal
 from collective.autorestart.watching.outcome import Outcome
 from harness.corpus import page, source
 from harness.engine import edit, without_zope
@@ -145,4 +146,31 @@ def test_the_next_batch_reloads_what_was_taken_back(tmp_path, monkeypatch):
         assert views.show() == ["after"]
     finally:
         for name in [name for name in sys.modules if name.startswith("batch_retry_pkg")]:
+            del sys.modules[name]
+
+
+def test_a_batch_that_cant_be_taken_back_asks_for_a_restart(tmp_path, monkeypatch):
+    """A class whose own code refuses an undo leaves the batch half applied: said as unsafe,
+    which restarts the instance."""
+    package = tmp_path / "batch_refused_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text("def show():\n    return 'before'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        importlib.import_module("batch_refused_pkg.views")
+        (package / "views.py").write_text("def show():\n    return 'after'\n\nundefined\n")
+
+        def refused(journal):
+            raise TypeError("can't set attributes of this class")
+
+        monkeypatch.setattr(Journal, "rollback", refused)
+        outcome = Outcome()
+        PythonReloader((str(tmp_path),)).reload(("batch_refused_pkg.views",), outcome)
+        assert list(outcome.failed_modules) == ["batch_refused_pkg.views"]
+        assert [str(why) for why in outcome.unsafe] == [
+            "the batch could not be updated in place (taking it back: TypeError: can't set attributes of this class)"
+        ]
+    finally:
+        for name in [name for name in sys.modules if name.startswith("batch_refused_pkg")]:
             del sys.modules[name]

@@ -941,5 +941,69 @@ CASES = {
             return child.title
         """,
     ),
+    "frozen-dataclass-instance": _views(
+        """
+        import dataclasses
+
+        @dataclasses.dataclass(frozen=True)
+        class Settings:
+            size: int = 1
+
+            def double(self):
+                return self.size * 2
+
+        DEFAULTS = Settings()
+
+        def show(view):
+            return DEFAULTS.double()
+        """,
+        """
+        import dataclasses
+
+        @dataclasses.dataclass(frozen=True)
+        class Settings:
+            size: int = 1
+
+            def double(self):
+                return self.size * 3
+
+        DEFAULTS = Settings()
+
+        def show(view):
+            return DEFAULTS.double(), isinstance(DEFAULTS, Settings)
+        """,
+    ),
+    "enum-member-at-module-level": _views(
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            def label(self):
+                return "red"
+
+        DEFAULT = Color.RED
+        BY_NAME = {"red": Color.RED}
+
+        def show(view):
+            return DEFAULT.label()
+        """,
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            def label(self):
+                return "red after"
+
+        DEFAULT = Color.RED
+        BY_NAME = {"red": Color.RED}
+
+        def show(view):
+            return DEFAULT.label(), DEFAULT is Color.RED, BY_NAME["red"] is Color.RED
+        """,
+    ),
 }
 RESTARTS: dict = {}

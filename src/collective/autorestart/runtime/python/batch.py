@@ -23,7 +23,7 @@ from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
 from collective.autorestart.watching.roots import under_roots
-from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
 log = logging.getLogger("collective.autorestart")
 MISSING = object()
@@ -130,13 +130,18 @@ class PythonReloader:
         """The process as it was before the batch: a module of it failed, and half a batch is
         a process no cold start ever makes (a module's new code calling what another's old
         code still defines)."""
-        journal.rollback()
+        # Taking back what a class's own code refused leaves a half batch: only a restart is sure.
+        failed: list[Unsafe] = []
+        try:
+            journal.rollback()
+        except Exception as error:  # noqa: B902 - whatever a class does on setattr
+            failed.append(Unsafe(UnsafeKind.NOT_UPDATABLE, "the batch", "taking it back: %s" % error_detail(error)))
         self.sources = sources
         if outcome.reloaded:
             outcome.notes.append("took back the reload of %s" % ", ".join(outcome.reloaded))
         self.taken_back.update(outcome.reloaded)
         outcome.reloaded.clear()
-        outcome.unsafe.clear()
+        outcome.unsafe[:] = failed
         reloaded.removed.clear()
         reloaded.replaced.clear()
 

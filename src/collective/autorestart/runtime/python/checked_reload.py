@@ -123,7 +123,10 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
-        Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
+        try:
+            Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
+        except Exception as error:  # noqa: B902 - whatever the module's objects do
+            self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, module_name, error_detail(error)))
         return self.mod
 
     def _refused(self, path: str, error: Exception) -> None:
@@ -276,6 +279,8 @@ class CheckedReloader:
         ]:
             self.unsafe.append(Unsafe(UnsafeKind.ENUM_MEMBERS_CHANGED, new.__name__))
             return new
+        for name, member in new.__members__.items():
+            self.kept.add(member, old.__members__[name])  # DEFAULT = Color.RED: the kept member
         for name, value in new.__dict__.items():
             current = old.__dict__.get(name)
             if not (inspect.isfunction(value) and inspect.isfunction(current)):

@@ -48,6 +48,12 @@ class Journal:
             self._undo.append(lambda: container.__setitem__(key, before))
         container[key] = value
 
+    def set_class(self, instance: object, cls: type) -> None:
+        """instance.__class__ = cls, past a __setattr__ of the class (a frozen dataclass)."""
+        before = type(instance)
+        object.__setattr__(instance, "__class__", cls)
+        self._undo.append(lambda: object.__setattr__(instance, "__class__", before))
+
     def keep_function(self, function: types.FunctionType) -> None:
         """Undone by giving function back its code, defaults, docstring, annotations and
         attributes as they are now (one record where a reload changes them all)."""

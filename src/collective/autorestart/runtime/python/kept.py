@@ -237,7 +237,7 @@ class Relinker:
         kept = self.kept.get(type(instance))
         if inspect.isclass(kept):
             try:
-                self.journal.setattr(instance, "__class__", kept)
+                self.journal.set_class(instance, kept)
             except TypeError as error:
                 self.refused(path, error)
                 return
