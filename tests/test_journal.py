@@ -126,3 +126,34 @@ def test_a_reload_taken_back_leaves_the_module_as_it_was(module):
     journal.rollback()
     assert live.Child is child and live.ITEMS is items and child().label() == "base one"
     assert items[0].label() == "base one"
+
+
+def test_an_invariant_an_edit_gave_an_interface_sees_the_next_edits(module):
+    """The interface is updated in place with the new code's invariant; a later edit of a
+    constant alone (the interface unchanged, kept as it is) reaches that invariant."""
+    interface = """
+        from zope.interface import Attribute, Interface, Invalid, invariant
+
+        LIMIT = {limit}
+
+        class IItem(Interface):
+            title = Attribute("the title"){more}
+
+            @invariant
+            def short(item):
+                if len(item.title) > LIMIT:
+                    raise Invalid("too long")
+
+        class Item:
+            title = "four"
+
+        def valid():
+            try:
+                IItem.validateInvariants(Item())
+            except Invalid:
+                return False
+            return True
+        """
+    module(interface.format(limit=10, more=""))
+    assert module(interface.format(limit=10, more='\n            summary = Attribute("the summary")')).valid()
+    assert not module(interface.format(limit=3, more='\n            summary = Attribute("the summary")')).valid()

@@ -23,7 +23,10 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from zope.interface.interface import InterfaceClass
+
 from collective.autorestart.runtime.python.journal import Journal
+from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
 
 # How far into containers and the module's own instances relink() looks (module-level
 # values are depth 0): enough for a dict of lists of instances with their attributes.
@@ -84,6 +87,8 @@ class Relinker:
                 self._class(old)
             elif inspect.isfunction(old):
                 self._function(old)
+            elif isinstance(old, InterfaceClass):
+                self._interface(old)
         for name, value in list(namespace.items()):
             if name.startswith("__") and name.endswith("__"):
                 continue
@@ -109,6 +114,19 @@ class Relinker:
             kept = self._value(value, 1, cls.__qualname__)
             if kept is not value:
                 self.journal.setattr(cls, name, kept)
+
+    def _interface(self, interface: InterfaceClass) -> None:
+        """Its invariants and tagged values, and what its fields hold (a constraint, a
+        default factory): made by the new code when the interface was updated in place."""
+        state = vars(interface)
+        path = interface.__name__
+        tagged = state.get(TAGGED_VALUES)
+        if type(tagged) is dict:
+            self._dict(tagged, 1, path)
+        for attribute in (state.get(INTERFACE_ATTRIBUTES) or {}).values():
+            attributes = getattr(attribute, "__dict__", None)
+            if type(attributes) is dict and self._first_visit(attribute):
+                self._dict(attributes, 1, path)
 
     def _function(self, function: types.FunctionType) -> None:
         if not self._first_visit(function):
