@@ -17,7 +17,6 @@ import itertools
 import os
 import sys
 import time
-import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,10 +76,11 @@ def production_apply(root, changes):
     return reloader.apply(plan.modules, plan.zcml)
 
 
-def edit(directory, before, after, apply=production_apply):
+def edit(directory, before, after, apply=production_apply, fresh=None):
     """before: the files (path relative to the package -> text); after: those the edit
     saves.  apply(state, changes) -> Outcome reloads; the tests of this harness pass one
-    that does nothing."""
+    that does nothing.  fresh: the files of the fresh import to compare with, when not the
+    final sources (a batch that fails is taken back: compared with before)."""
     number = next(_numbers)
     live_root, cold_root = Path(directory) / "live", Path(directory) / "cold"
     live_name, cold_name = "engine_live_%d" % number, "engine_cold_%d" % number
@@ -97,19 +97,19 @@ def edit(directory, before, after, apply=production_apply):
         index.refresh()
         reloader.remember_sources(time.time())
         changes = _write(live_root / live_name, after)
-        with warnings.catch_warnings():
-            # As Python's default filters do (the tests turn warnings into errors): the
-            # reload runs the module's code without __package__ and __spec__, so relative
-            # imports fall back on __name__ with an ImportWarning.
-            warnings.simplefilter("ignore", ImportWarning)
-            outcome = apply((reloader, index), changes)
+        outcome = apply((reloader, index), changes)
         kept = {path: ref() for path, ref in held.items() if ref() is not None}
         live = _snapshot(_package_modules(live_name), live_name, instances, kept)
         cleanUp()
         final = dict(before)
-        final.update(after)
+        final.update(after if fresh is None else fresh)
         cold_modules = _load(cold_root, cold_name, final)
-        cold = _snapshot(cold_modules, cold_name, _instances(cold_modules), _definitions(cold_modules))
+        # As kept, and made before the edit: of what was defined before it (a class the edit
+        # adds has no instance made before it).
+        was = {path.replace(live_name, cold_name, 1) for path in held}
+        definitions = {path: value for path, value in _definitions(cold_modules).items() if path in was}
+        made = {path: value for path, value in _instances(cold_modules).items() if path in was}
+        cold = _snapshot(cold_modules, cold_name, made, definitions)
         return Edit(outcome, page_before, live, cold)
     finally:
         cleanUp()
@@ -140,7 +140,9 @@ def _load(root, name, files):
     for path in sorted(files):
         if path.endswith(".py"):
             module = path[: -len(".py")].replace("/", ".")
-            importlib.import_module(name if module == "__init__" else "%s.%s" % (name, module))
+            if module == "__init__" or module.endswith(".__init__"):  # a package: its own name
+                module = module[: -len("__init__")].rstrip(".")
+            importlib.import_module("%s.%s" % (name, module) if module else name)
     if "configure.zcml" in files:
         xmlconfig.string(ZCML % name)
     return _package_modules(name)

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
+from collective.autorestart.runtime.python.journal import Journal
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
 from collective.autorestart.watching.roots import under_roots
-from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
+from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
 log = logging.getLogger("collective.autorestart")
 MISSING = object()
@@ -49,6 +50,9 @@ class PythonReloader:
         # The sources modules were imported from, until their first reload: what their class
         # bodies defined, which start-up code may have added to since.
         self.sources: dict[str, bytes] = {}
+        # The modules of a batch taken back because another of its modules failed: reloaded
+        # with the next batch, whatever it changes (their files changed all the same).
+        self.taken_back: set[str] = set()
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -67,19 +71,82 @@ class PythonReloader:
         # to the import system's cached directory listing.
         importlib.invalidate_caches()
         reloaded = Reloaded()
-        pending = list(modules)
+        pending = self._import_order(list(modules) + sorted(self.taken_back - set(modules)))
         done: set[str] = set()
-        while pending:
-            name = pending.pop(0)
-            if name in done or name not in sys.modules:
-                continue
-            done.add(name)
-            for importer in self._reload_one(name, outcome, reloaded.removed, reloaded.replaced):
-                if importer not in done and importer not in pending:
-                    pending.append(importer)
+        journal = Journal()
+        sources = dict(self.sources)
+        try:
+            while pending:
+                name = pending.pop(0)
+                if name in done or name not in sys.modules:
+                    continue
+                done.add(name)
+                for importer in self._reload_one(name, outcome, reloaded.removed, reloaded.replaced, journal):
+                    if importer not in done and importer not in pending:
+                        pending.append(importer)
+        except BaseException:  # noqa: B902 - taken back, then raised again
+            # Stopped part-way (KeyboardInterrupt, SystemExit raised by the user's code...).
+            self._take_back(journal, sources, outcome, reloaded)
+            raise
+        if outcome.failed_modules:
+            self._take_back(journal, sources, outcome, reloaded)
+            return Reloaded()
+        self.taken_back.clear()
+        for name in outcome.reloaded:
+            module = sys.modules[name]
+            self._record_mtime(os.path.abspath(module.__file__ or name), module)
         return reloaded
 
-    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict) -> list[str]:
+    def _import_order(self, names: list[str]) -> list[str]:
+        """names, each after those of them it imports from, as a cold start runs them (a
+        package's __init__ doing ``from .patches import applied`` runs after the new
+        patches); otherwise, and within import cycles, in the order given."""
+        if len(names) < 2:
+            return names
+        needs = {name: self._imported_from(name) & set(names) - {name} for name in names}
+        ordered: list[str] = []
+        while len(ordered) < len(names):
+            ready = [name for name in names if name not in ordered and not needs[name] - set(ordered)]
+            if not ready:  # a cycle: the first left, as given
+                ready = [next(name for name in names if name not in ordered)]
+            ordered.append(ready[0])
+        return ordered
+
+    def _imported_from(self, name: str) -> set[str]:
+        """The modules name imports names from at module level (``from . import patches``:
+        the submodule, not the package)."""
+        module = sys.modules.get(name)
+        filename = getattr(module, "__file__", None)
+        if not filename:
+            return set()
+        found = set()
+        uses = self.imports.of(filename, name, getattr(module, "__package__", None) or "")
+        for origin, names in uses.bindings.items():
+            for binding in names:
+                submodule = "%s.%s" % (origin, binding.source)
+                found.add(submodule if submodule in sys.modules else origin)
+        return found
+
+    def _take_back(self, journal: Journal, sources: dict[str, bytes], outcome: Outcome, reloaded: Reloaded) -> None:
+        """The process as it was before the batch: a module of it failed, and half a batch is
+        a process no cold start ever makes (a module's new code calling what another's old
+        code still defines)."""
+        # Taking back what a class's own code refused leaves a half batch: only a restart is sure.
+        failed: list[Unsafe] = []
+        try:
+            journal.rollback()
+        except Exception as error:  # noqa: B902 - whatever a class does on setattr
+            failed.append(Unsafe(UnsafeKind.NOT_UPDATABLE, "the batch", "taking it back: %s" % error_detail(error)))
+        self.sources = sources
+        if outcome.reloaded:
+            outcome.notes.append("took back the reload of %s" % ", ".join(outcome.reloaded))
+        self.taken_back.update(outcome.reloaded)
+        outcome.reloaded.clear()
+        outcome.unsafe[:] = failed
+        reloaded.removed.clear()
+        reloaded.replaced.clear()
+
+    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict, journal: Journal) -> list[str]:
         """Reload one module into outcome; add what it no longer defines to removed, what it
         replaced to replaced.  Returns the importers to run again.  A method of its own so
         that no reference to the old objects outlives it (see _unreferenced)."""
@@ -87,7 +154,7 @@ class PythonReloader:
         filename = os.path.abspath(getattr(module, "__file__", "") or name)
         linecache.checkcache(filename)
         defined = _definitions(module)
-        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None))
+        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None), journal)
         try:
             reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
@@ -98,7 +165,6 @@ class PythonReloader:
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
-        self._record_mtime(filename, module)
         namespace = vars(module)
         removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
         changed = {
@@ -109,7 +175,7 @@ class PythonReloader:
         for key, (value, new) in changed.items():
             if new is not MISSING and not isinstance(value, PLAIN_VALUES):
                 replaced[id(value)] = (value, new, "%s.%s" % (name, key))
-        return self._update_importers(name, changed, outcome.notes)
+        return self._update_importers(name, changed, outcome.notes, journal)
 
     def _watched_modules(self):
         for name, module in list(sys.modules.items()):
@@ -117,7 +183,7 @@ class PythonReloader:
             if filename.endswith(".py") and filename.startswith(self.prefixes):
                 yield name, module, filename
 
-    def _update_importers(self, name: str, changed: dict, notes: list[str]) -> list[str]:
+    def _update_importers(self, name: str, changed: dict, notes: list[str], journal: Journal) -> list[str]:
         """Give the modules that used names of ``name`` what a cold start gives them: a new
         binding of a value they copied (``from m import X``, used only in function bodies),
         or a run of their own code where they used a changed name while being imported,
@@ -171,10 +237,10 @@ class PythonReloader:
                         self.imports.ran_again(paths[importer])
                         notes.append("reloaded %s too: it imports %s of %s, which is gone" % (importer, key, name))
                         break
-                    setattr(module, local, new)
+                    journal.setitem(vars(module), local, new)
                     notes.append("rebound %s in %s" % (local, importer))
                 if binding.source == STAR and importer not in chosen:
-                    _bind_new_exports(sys.modules.get(name), module, set(changed), notes)
+                    _bind_new_exports(sys.modules.get(name), module, set(changed), notes, journal)
         return [rerun.module for rerun in again]
 
     def still_held(
@@ -244,7 +310,9 @@ def _referents_among(referrer: object, ids: Container[int]) -> list[int]:
     return [id(value) for value in gc.get_referents(referrer) if id(value) in ids]
 
 
-def _bind_new_exports(exporter: object, importer: types.ModuleType, known: set[str], notes: list[str]) -> None:
+def _bind_new_exports(
+    exporter: object, importer: types.ModuleType, known: set[str], notes: list[str], journal: Journal
+) -> None:
     """What ``from exporter import *`` gives a cold start that the importer lacks: the names
     the exporter's new code added."""
     namespace = vars(exporter) if exporter is not None else {}
@@ -252,7 +320,7 @@ def _bind_new_exports(exporter: object, importer: types.ModuleType, known: set[s
     names = list(exported) if isinstance(exported, (list, tuple)) else [key for key in namespace if key[:1] != "_"]
     for key in names:
         if key not in known and key in namespace and key not in vars(importer):
-            setattr(importer, key, namespace[key])
+            journal.setitem(vars(importer), key, namespace[key])
             notes.append("bound %s in %s" % (key, importer.__name__))
 
 

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
+from collective.autorestart.runtime.python.journal import FUNCTION_SLOTS, Journal
+from collective.autorestart.runtime.python.kept import Kept, Relinker
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
 from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
@@ -33,27 +35,37 @@ from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_det
 # Attributes of an interface's attributes and fields that differ between two executions of
 # the same source.
 INCIDENTAL = frozenset({"interface", "order", "__name__"})
-# Functions one update may go through, closures included (a bound for cycles and for code
-# that builds functions by the thousand).
-MAX_FUNCTIONS = 1000
+# Functions and classes one module's reload may update in place, closures included (a bound
+# for code that builds functions by the thousand).
+MAX_FUNCTIONS = 10000
 MISSING = object()
 # Each object costs two levels (itself, its attributes): deep enough for a Choice field
 # with its vocabulary and terms.
 DEPTH = 16
 
 
+# What a package's module has that its code needs to run as the package it is (relative
+# imports in an __init__.py).
+PACKAGE_ATTRIBUTES = ("__package__", "__path__", "__spec__", "__loader__")
+
+
 class CheckedReloader:
     """bodies: what each class body defined when it last ran, by (module, qualname), kept
-    by the caller across reloads."""
+    by the caller across reloads.  journal: where every change to live objects is recorded,
+    for the caller to take the reload back."""
 
     def __init__(
         self,
         module: types.ModuleType,
         bodies: dict[tuple[str, str], frozenset[str]],
         old_source: bytes | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.mod = module
         self.bodies = bodies
+        self.journal = Journal() if journal is None else journal
+        # The old objects updated in place, by the new ones they were updated from.
+        self.kept = Kept()
         # The source the module was imported from, when it was read before the save.
         self.old_source = old_source
         # Why the reloaded module may not behave as a cold start would.
@@ -69,6 +81,7 @@ class CheckedReloader:
     def reload(self) -> types.ModuleType:
         namespace = vars(self.mod)
         self.before = dict(namespace)
+        self.journal.keep_dict(namespace)
         prefix = self.mod.__name__ + "."
         # A cold start imports the package, then its submodules, which sets them as its
         # attributes; xreload drops whatever the new __init__ does not define itself.
@@ -92,6 +105,7 @@ class CheckedReloader:
         with open(spec.origin, "rb") as stream:
             code = compile_source(stream.read(), spec.origin)
         scratch = {"__name__": module_name, "__file__": spec.origin, "__doc__": namespace.get("__doc__")}
+        scratch.update((name, namespace[name]) for name in PACKAGE_ATTRIBUTES if name in namespace)
         build_class = builtins.__build_class__  # a touchpoint (see touchpoints)
 
         def keeping_interfaces(body: Callable[[], object], name: str, /, *bases: object, **keywords: object) -> object:
@@ -109,7 +123,16 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
+        try:
+            Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
+        except Exception as error:  # noqa: B902 - whatever the module's objects do
+            self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, module_name, error_detail(error)))
         return self.mod
+
+    def _refused(self, path: str, error: Exception) -> None:
+        """An object the module made at import of its own class, which can't be made an
+        instance of the kept class: it stays of a class nothing else refers to."""
+        self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, path, "its class: %s" % error_detail(error)))
 
     def _kept_interface(self, old, new):
         """The old interface object, updated to be what the new class statement made: what
@@ -120,13 +143,15 @@ class CheckedReloader:
         if getattr(old, "__identifier__", None) != new.__identifier__:
             return new
         if _interface_fingerprint(old) == _interface_fingerprint(new):
+            self.kept.add(new, old)
             return old
         try:
-            _update_interface(old, new)
+            _update_interface(old, new, self.journal)
         except Exception as error:  # noqa: B902 - an interface subclass may not allow it
             self.unsafe.append(Unsafe(UnsafeKind.INTERFACE_NOT_UPDATABLE, new.__name__, error_detail(error)))
             return new
         self.updated_interfaces.append(new.__name__)
+        self.kept.add(new, old)
         return old
 
     def _update(self, oldobj, newobj):
@@ -143,6 +168,7 @@ class CheckedReloader:
             if oldobj is not newobj and _interface_fingerprint(oldobj) != _interface_fingerprint(newobj):
                 # Not made by a class statement of the module (interface.InterfaceClass(...)).
                 self.unsafe.append(Unsafe(UnsafeKind.INTERFACE_CHANGED, newobj.__name__))
+            self.kept.add(newobj, oldobj)
             return oldobj
         try:
             if inspect.isclass(newobj):
@@ -156,7 +182,7 @@ class CheckedReloader:
         return newobj
 
     def _update_module_function(self, old, new):
-        if _updated_in_place(old, new):
+        if _updated_in_place(old, new, self.kept, self.journal):
             return old
         # Importers and the registry get the new function, but not what else may hold the
         # old one (a class attribute, a monkey patch, a decorator's registry).
@@ -172,26 +198,27 @@ class CheckedReloader:
             return new
         qualname = new.__qualname__
         defined_before = self._defined_before(old)
-        self.bodies[(self.mod.__name__, qualname)] = frozenset(new.__dict__)
+        self.journal.setitem(self.bodies, (self.mod.__name__, qualname), frozenset(new.__dict__))
+        self.kept.add(new, old)
         if issubclass(new, enum.Enum) and issubclass(old, enum.Enum):  # (one metaclass: see _class_change)
             return self._update_enum(old, new)
         old_dict, new_dict = old.__dict__, new.__dict__
         for name in set(old_dict) - set(new_dict) - CLASS_STATICS:
             if _defined_by_body(old, name, defined_before):
-                delattr(old, name)
+                self.journal.delattr(old, name)
             elif defined_before is None and not _added_at_start_up(name):
                 self.unsafe.append(Unsafe(UnsafeKind.BODY_NAME_UNKNOWN, "%s.%s" % (qualname, name)))
         for name, value in new_dict.items():
             if name in CLASS_STATICS:
                 continue
             if name not in old_dict:
-                setattr(old, name, value)
+                self.journal.setattr(old, name, value)
                 continue
             self._update_attribute(old, name, old_dict[name], value)
         if old_dict.get("__doc__") != new_dict.get("__doc__"):
             # Not an attribute update: a docstring, or what a decorator derived (a dataclass's
             # signature), which help() and Zope's publisher read.
-            old.__doc__ = new_dict.get("__doc__")
+            self.journal.setattr(old, "__doc__", new_dict.get("__doc__"))
         return old
 
     def _rebase(self, old: type, new: type) -> Unsafe | None:
@@ -205,10 +232,10 @@ class CheckedReloader:
         if any("__init_subclass__" in vars(klass) for base in bases for klass in base.__mro__ if klass is not object):
             return Unsafe(UnsafeKind.BASES_CHANGED, new.__name__, "a new base has __init_subclass__")
         try:
-            old.__bases__ = bases
+            self.journal.setattr(old, "__bases__", bases)
         except TypeError as error:
             return Unsafe(UnsafeKind.BASES_CHANGED, new.__name__, str(error))
-        _refresh_implemented(old)
+        _refresh_implemented(old, self.journal)
         self.notes.append("rebased %s on %s" % (new.__name__, ", ".join(base.__name__ for base in bases)))
         return None
 
@@ -221,27 +248,28 @@ class CheckedReloader:
                 return kept
         return base
 
-    @staticmethod
-    def _update_attribute(cls: type, name: str, old, new) -> None:
+    def _update_attribute(self, cls: type, name: str, old, new) -> None:
         """In place where that keeps what holds the old function working; otherwise the
         class gets the new object, which is what its instances and subclasses look up."""
         if name == "__implemented__" and isinstance(old, Implements) and isinstance(new, Implements):
             # The new declaration names the new class; the kept one gets what it declares.
             if old.inherit is cls:
-                old.declared = new.declared
-                old.inherit = cls if new.inherit is not None else None
-                _refresh_implemented(cls)
+                self.journal.setattr(old, "declared", new.declared)
+                self.journal.setattr(old, "inherit", cls if new.inherit is not None else None)
+                _refresh_implemented(cls, self.journal)
                 return
         if name == "__provides__" and isinstance(old, ClassProvides) and isinstance(new, ClassProvides):
             declared = new.__reduce__()[1][2:]
             if old.__reduce__()[1][2:] != declared:
-                setattr(cls, name, ClassProvides(cls, type(cls), *declared))
+                self.journal.setattr(cls, name, ClassProvides(cls, type(cls), *declared))
             return
         old_function, new_function = old, new
         if isinstance(old, (classmethod, staticmethod)) and type(old) is type(new):
             old_function, new_function = old.__func__, new.__func__
-        if not _updated_in_place(old_function, new_function):
-            setattr(cls, name, new)
+        if _updated_in_place(old_function, new_function, self.kept, self.journal):
+            self.kept.add(new, old)
+        else:
+            self.journal.setattr(cls, name, new)
 
     def _update_enum(self, old: type[enum.Enum], new: type[enum.Enum]) -> type:
         """Members are instances made by the metaclass: a cold start has the new ones, which
@@ -251,10 +279,14 @@ class CheckedReloader:
         ]:
             self.unsafe.append(Unsafe(UnsafeKind.ENUM_MEMBERS_CHANGED, new.__name__))
             return new
+        for name, member in new.__members__.items():
+            self.kept.add(member, old.__members__[name])  # DEFAULT = Color.RED: the kept member
         for name, value in new.__dict__.items():
             current = old.__dict__.get(name)
-            if inspect.isfunction(value) and inspect.isfunction(current) and not _updated_in_place(current, value):
-                setattr(old, name, value)
+            if not (inspect.isfunction(value) and inspect.isfunction(current)):
+                continue
+            if not _updated_in_place(current, value, self.kept, self.journal):
+                self.journal.setattr(old, name, value)
         return old
 
     def _defined_before(self, old: type) -> frozenset[str] | None:
@@ -270,7 +302,7 @@ class CheckedReloader:
         return self._old_bodies.get(old.__qualname__)
 
 
-def _refresh_implemented(cls: type) -> None:
+def _refresh_implemented(cls: type, journal: Journal) -> None:
     """What zope.interface derives from a class's bases when it declares what the class
     implements (classImplements): its declaration's bases."""
     spec = cls.__dict__.get("__implemented__")
@@ -283,41 +315,43 @@ def _refresh_implemented(cls: type) -> None:
             if implemented not in seen:
                 seen.add(implemented)
                 bases.append(implemented)
-    spec.__bases__ = tuple(bases)
+    journal.setattr(spec, "__bases__", tuple(bases))
 
 
-def _update_interface(old, new) -> None:
+def _update_interface(old, new, journal: Journal) -> None:
     """Give old the attributes, fields, methods, tagged values (invariants, form hints),
     docstring and bases of new; then tell what depends on it (derived interfaces, the
     declarations of classes and objects, adapter lookups) that it changed."""
     state, new_state = vars(old), vars(new)
+    # Taken back, what depends on it hears again that it changed (last, once restored).
+    journal.on_undo(lambda: old.changed(old))
     attributes = new_state[INTERFACE_ATTRIBUTES]
     for attribute in attributes.values():
-        attribute.interface = old
-    state[INTERFACE_ATTRIBUTES] = attributes
-    state[TAGGED_VALUES] = new_state.get(TAGGED_VALUES)
-    old.__doc__ = new.__doc__
+        attribute.interface = old  # new's own objects: nothing to take back
+    journal.setitem(state, INTERFACE_ATTRIBUTES, attributes)
+    journal.setitem(state, TAGGED_VALUES, new_state.get(TAGGED_VALUES))
+    journal.setattr(old, "__doc__", new.__doc__)
     if tuple(old.__bases__) != tuple(new.__bases__):
-        old.__bases__ = new.__bases__  # the setter re-subscribes and calls changed()
+        journal.setattr(old, "__bases__", new.__bases__)  # the setter re-subscribes and calls changed()
     else:
         old.changed(old)
 
 
-def _updated_in_place(old, new, kept: dict[int, object] | None = None) -> bool:
+def _updated_in_place(old, new, kept: Kept, journal: Journal) -> bool:
     """Whether old (a function) now behaves as new; False when that can't be done.
 
     Through closures: a decorator's wrapper keeps its old object, and the function it wraps
     (a cell of its closure) is updated in place in turn, as is what else its cells hold that
-    is a function; other cell values are the new ones, as a cold start's wrapper has them.
-    kept maps the id of each new function to the old one updated from it."""
+    is a function; other cell values are the new ones, as a cold start's wrapper has them
+    (or the kept objects in their place: see kept).  kept gets each new function with the
+    old one updated from it."""
     if not (inspect.isfunction(old) and inspect.isfunction(new)):
         return False
-    kept = {} if kept is None else kept
-    if id(new) in kept:
-        return kept[id(new)] is old
+    if kept.get(new) is not None:
+        return kept.get(new) is old
     if old.__code__.co_freevars != new.__code__.co_freevars or len(kept) > MAX_FUNCTIONS:
         return False
-    kept[id(new)] = old
+    kept.add(new, old)
     for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or ()):
         try:
             value = new_cell.cell_contents
@@ -327,17 +361,15 @@ def _updated_in_place(old, new, kept: dict[int, object] | None = None) -> bool:
             previous = old_cell.cell_contents
         except ValueError:
             previous = MISSING
-        if previous is value or _updated_in_place(previous, value, kept):
+        if previous is value or _updated_in_place(previous, value, kept, journal):
             continue
-        old_cell.cell_contents = value
-    old.__code__ = new.__code__
-    old.__defaults__ = new.__defaults__
-    old.__kwdefaults__ = new.__kwdefaults__
-    old.__doc__ = new.__doc__
-    old.__annotations__ = new.__annotations__
+        journal.set_cell(old_cell, value)
+    journal.keep_function(old)
+    for slot in FUNCTION_SLOTS:
+        setattr(old, slot, getattr(new, slot))
     # What decorators set as function attributes (functools.wraps's __wrapped__, @provider's
     # declarations), with the functions among them that were kept.
-    vars(old).update({key: kept.get(id(value), value) for key, value in vars(new).items()})
+    vars(old).update({key: kept.get(value, value) for key, value in vars(new).items()})
     return True
 
 
