@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
+from collective.autorestart.runtime.python.holders import held_elsewhere, young
+from collective.autorestart.runtime.python.patches import PatchCheck
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex
 from collective.autorestart.watching.outcome import Outcome
@@ -49,6 +51,7 @@ class PythonReloader:
         # The sources modules were imported from, until their first reload: what their class
         # bodies defined, which start-up code may have added to since.
         self.sources: dict[str, bytes] = {}
+        self.patches = PatchCheck()
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -87,15 +90,24 @@ class PythonReloader:
         filename = os.path.abspath(getattr(module, "__file__", "") or name)
         linecache.checkcache(filename)
         defined = _definitions(module)
-        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None))
+        old_source = self.sources.pop(filename, None)
+        package = getattr(module, "__package__", None) or name.rpartition(".")[0]
+        patching = self.patches.check(name, package, filename, old_source)
+        if patching:
+            # Not run at all: nothing gets patched twice, nor half-patched by a failure.
+            outcome.unsafe.extend(patching)
+            return []
+        reloader = CheckedReloader(module, self.bodies, old_source)
         try:
-            reloader.reload()
+            with young():
+                reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
             outcome.failed_modules[name] = describe(error, filename, self.roots)
             log.debug("reloading %s failed", name, exc_info=True)
             return []
         outcome.reloaded.append(name)
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
+        outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in held_elsewhere(reloader.discarded, name))
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
         self._record_mtime(filename, module)

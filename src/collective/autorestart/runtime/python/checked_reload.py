@@ -26,6 +26,7 @@ from collections.abc import Callable
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
+from collective.autorestart.runtime.python.holders import Discarded, settle
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
 from collective.autorestart.runtime.touchpoints import INTERFACE_ATTRIBUTES, TAGGED_VALUES
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
@@ -65,6 +66,8 @@ class CheckedReloader:
         self.updated_interfaces: list[str] = []
         # What the reload did beyond updating in place, for the log line.
         self.notes: list[str] = []
+        # What the module's new run made and the reload discarded (see holders).
+        self.discarded = Discarded()
 
     def reload(self) -> types.ModuleType:
         namespace = vars(self.mod)
@@ -109,6 +112,7 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
+        self.discarded = settle(scratch, namespace, module_name)
         return self.mod
 
     def _kept_interface(self, old, new):
