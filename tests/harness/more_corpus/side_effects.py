@@ -516,6 +516,76 @@ CASES = {
             """),
         },
     ),
+    # Annotations, defaults and tuples made of the module's own classes refer to the kept
+    # classes, as on a cold start (typing's caches hold the discarded ones: no holder).
+    "own-classes-in-annotations-and-tuples": (
+        {
+            "things.py": source("""
+            import typing
+
+            class Thing:
+                def text(self):
+                    return "before"
+
+            def make(factory=Thing) -> typing.Optional[Thing]:
+                return factory()
+
+            PAIR = (Thing, Thing())
+            """),
+            "views.py": page(
+                "from .things import PAIR, Thing, make\n\ndef show(view):\n"
+                "    return make().text(), PAIR[0] is Thing, type(PAIR[1]) is Thing,"
+                " make.__annotations__['return'] == typing.Optional[Thing]\n\nimport typing\n"
+            ),
+        },
+        {
+            "things.py": source("""
+            import typing
+
+            class Thing:
+                def text(self):
+                    return "after"
+
+            def make(factory=Thing) -> typing.Optional[Thing]:
+                return factory()
+
+            PAIR = (Thing, Thing())
+            """),
+        },
+    ),
+    # An instance the module made at import and registered in another module's list: not
+    # made an instance of the kept class behind the registry's back; its class is held.
+    "own-instance-registered-in-another-module": (
+        {
+            "hooks.py": "HOOKS = []\n\ndef register(hook):\n    HOOKS.append(hook)\n",
+            "listeners.py": source("""
+            from .hooks import register
+
+            class Listener:
+                def __call__(self):
+                    return "before"
+
+            LISTENER = Listener()
+            register(LISTENER)
+            """),
+            "views.py": page(
+                "from . import listeners  # noqa\nfrom .hooks import HOOKS\n\n"
+                "def show(view):\n    return [hook() for hook in HOOKS]\n"
+            ),
+        },
+        {
+            "listeners.py": source("""
+            from .hooks import register
+
+            class Listener:
+                def __call__(self):
+                    return "after"
+
+            LISTENER = Listener()
+            register(LISTENER)
+            """),
+        },
+    ),
     # Many classes, all discarded and held by nothing outside: no false escalation.
     "many-classes": (
         {
@@ -540,4 +610,5 @@ RESTARTS = {
     "patch-module-whose-helper-changed": "target.Target.speak",
     "class-implements-outside": "target.Target (its interface declaration)",
     "singledispatch-register-from-another-module": "render.render",
+    "own-instance-registered-in-another-module": "hooks.HOOKS",
 }

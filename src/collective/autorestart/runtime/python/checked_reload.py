@@ -112,7 +112,7 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
-        self.discarded = settle(scratch, namespace, module_name)
+        self.discarded = settle(scratch, namespace, module_name, self.before)
         return self.mod
 
     def _kept_interface(self, old, new):

@@ -13,6 +13,7 @@ heap) frees all of them unless something older holds one.  Only then is the heap
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import inspect
 import sys
@@ -26,6 +27,10 @@ from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 # How far up the referrers the search for a named holder goes, and how wide.
 LEVELS = 8
 WIDTH = 500
+# What a cold start would have computed again: what they hold is no holder (typing's
+# Optional[Thing] is cached by functools.lru_cache).
+MISSING = object()
+CACHES = (type(functools.lru_cache()(len)),)
 
 
 @dataclass
@@ -37,6 +42,9 @@ class Discarded:
     objects: list[tuple[weakref.ref, str]] = field(default_factory=list)
     classes: list[tuple[weakref.ref, type]] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
+    # The new run's globals, held until the check so that what refers to its instances is
+    # known (see _retype_instances).
+    scratch: dict = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -53,17 +61,19 @@ def young() -> Iterator[None]:
             gc.enable()
 
 
-def settle(scratch: dict, namespace: dict, module: str) -> Discarded:
+def settle(scratch: dict, namespace: dict, module: str, before: dict) -> Discarded:
     """After the module's namespace got, for each name, the object it keeps (the old one
     updated in place, or the new one): point the new run's globals (scratch, which the new
     functions it keeps read as their globals) at the kept objects too, and return what of
-    the new run's classes and functions was discarded."""
-    discarded = Discarded()
+    the new run's classes and functions was discarded.  before: the module's namespace
+    before the run."""
+    discarded = Discarded(scratch=scratch)
     for name, new in list(scratch.items()):
         kept = namespace.get(name, new)
         scratch[name] = kept
         if kept is new:
-            discarded.fresh.append(name)
+            if before.get(name, MISSING) is not new:  # not what it imported, unchanged
+                discarded.fresh.append(name)
             continue
         if getattr(new, "__module__", None) != module:
             continue
@@ -122,10 +132,12 @@ def held_elsewhere(discarded: Discarded, module: str) -> list[Unsafe]:
 
 
 def _rehome(discarded: Discarded, module: str) -> None:
-    """What the module's new run made of the classes it discarded (``greeter = Greeter()``,
-    ``ALL = [Thing]``, ``BY_NAME = {"a": Thing()}``) gets the kept classes instead, as on a
-    cold start, where one class object made them all.  Only in what the new run made: a
-    container of another module holding a discarded class is a holder to name."""
+    """What the module's new run made and keeps refers to the kept classes instead of the
+    discarded ones, as on a cold start, where one class object made them all: its instances
+    (``greeter = Greeter()``), its lists, dicts and tuples (``ALL = [Thing]``), the
+    annotations and defaults of its functions and methods (``-> Optional[Thing]``).  Only
+    what the new run made and nothing else holds: what another module holds is a holder
+    to name, not to mend."""
     kept_for = {}
     for ref, kept in discarded.classes:
         new = ref()
@@ -135,24 +147,94 @@ def _rehome(discarded: Discarded, module: str) -> None:
     if not kept_for or namespace is None:
         return
     for name in discarded.fresh:
-        value = namespace.get(name)
-        _retype(value, kept_for)
-        if isinstance(value, list):
-            value[:] = [kept_for.get(id(element), element) for element in value]
-        elif isinstance(value, dict):
-            value.update({key: kept_for[id(item)] for key, item in value.items() if id(item) in kept_for})
-        if isinstance(value, (list, tuple, set, frozenset, dict)):
-            for element in list(value.values() if isinstance(value, dict) else value):
-                _retype(element, kept_for)
+        _substitute_in_name(namespace, discarded.scratch, name, kept_for)
+    _retype_instances(discarded, namespace, kept_for)
+    for value in list(namespace.values()):
+        if inspect.isclass(value) and value.__module__ == module:
+            for function in [each for item in vars(value).values() for each in _functions(item)]:
+                _substitute_in_function(function, kept_for)
+        elif inspect.isfunction(value) and value.__module__ == module:
+            _substitute_in_function(value, kept_for)
 
 
-def _retype(value: object, kept_for: dict[int, type]) -> None:
-    kept = kept_for.get(id(type(value)))
+def _substitute_in_name(namespace: dict, scratch: dict, name: str, kept_for: dict[int, type]) -> None:
+    # A function of its own: no local of the caller's still refers to the value after it
+    # (see _retype_instances).
+    value = namespace.get(name)
+    if isinstance(value, list):
+        value[:] = [_substituted(element, kept_for) for element in value]
+    elif isinstance(value, dict):
+        value.update({key: _substituted(item, kept_for) for key, item in value.items()})
+    substituted = _substituted(value, kept_for)
+    if substituted is not value:
+        namespace[name] = substituted
+        if scratch.get(name) is value:
+            scratch[name] = substituted
+
+
+def _substituted(value: object, kept_for: dict[int, type]) -> object:
+    """value, or a copy of it with the kept classes for the discarded ones: a discarded
+    class, a tuple, a typing construct (``Optional[Thing]``)."""
+    kept = kept_for.get(id(value))
     if kept is not None:
-        try:
-            value.__class__ = kept
-        except TypeError:  # a layout __class__ assignment refuses: the holder gets named
-            pass
+        return kept
+    if type(value) is tuple:
+        items = tuple(_substituted(item, kept_for) for item in value)
+        return items if any(new is not old for new, old in zip(items, value)) else value
+    arguments = getattr(value, "__args__", None)
+    copy_with = getattr(value, "copy_with", None)
+    if type(arguments) is tuple and callable(copy_with) and not inspect.isclass(value):
+        substituted = _substituted(arguments, kept_for)
+        if substituted is not arguments:
+            try:
+                return copy_with(substituted)
+            except Exception:  # noqa: B902 - a typing construct of its own kind: left as it is
+                return value
+    return value
+
+
+def _substitute_in_function(function: types.FunctionType, kept_for: dict[int, type]) -> None:
+    annotations = function.__annotations__
+    for key, value in list(annotations.items()):
+        substituted = _substituted(value, kept_for)
+        if substituted is not value:
+            annotations[key] = substituted
+    defaults = function.__defaults__
+    if defaults is not None:
+        function.__defaults__ = _substituted(defaults, kept_for)  # type: ignore[assignment]
+    if function.__kwdefaults__:
+        function.__kwdefaults__.update(
+            {key: _substituted(item, kept_for) for key, item in function.__kwdefaults__.items()}
+        )
+
+
+def _retype_instances(discarded: Discarded, namespace: dict, kept_for: dict[int, type]) -> None:
+    """The instances of discarded classes the module's new names hold, directly or in a
+    container, become instances of the kept class, unless something else refers to one
+    (a registry of another module: the class then stays held, and gets named)."""
+    # id -> [instance, how many references we know of: the module's, its containers']
+    found: dict[int, list] = {}
+    for name in discarded.fresh:
+        value = namespace.get(name)
+        elements = (
+            list(value.values()) if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+        )
+        for each in [value, *elements]:
+            if id(type(each)) in kept_for:
+                found.setdefault(id(each), [each, 0])[1] += 1
+        del elements, each, value
+    for names in (namespace, discarded.scratch):
+        for name, value in names.items():
+            if id(value) in found and (names is discarded.scratch or name not in discarded.fresh):
+                found[id(value)][1] += 1  # another name for it
+    del names, value
+    for entry in found.values():
+        # The references getrefcount adds (its argument) and this function's (the entry).
+        if sys.getrefcount(entry[0]) - 2 == entry[1]:
+            try:
+                entry[0].__class__ = kept_for[id(type(entry[0]))]
+            except TypeError:  # a layout __class__ assignment refuses: the holder gets named
+                pass
 
 
 def _holders(targets: list[object]) -> dict[int, set[str]]:
@@ -177,7 +259,7 @@ def _holders(targets: list[object]) -> dict[int, set[str]]:
         search = tuple(frontier)
         ours = {id(nodes), id(frontier), id(following), id(search), id(targets)}
         for referrer in gc.get_referrers(*search):
-            if id(referrer) in ours or isinstance(referrer, types.FrameType):
+            if id(referrer) in ours or isinstance(referrer, (types.FrameType, CACHES)):
                 continue
             children = [id(child) for child in gc.get_referents(referrer) if id(child) in nodes]
             name = _anchor(referrer, children, nodes, via, modules, own)
