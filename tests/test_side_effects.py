@@ -5,6 +5,7 @@ harness.more_corpus.side_effects judge the outcome against a fresh import; these
 parts: what counts as a patch, that a failing patch module never runs, and that the check
 costs a young collection, not a search of the heap, when nothing holds what was discarded."""
 
+import gc
 import importlib
 import sys
 import textwrap
@@ -214,7 +215,12 @@ def test_on_a_big_heap_the_check_is_a_young_collection(package, monkeypatch, fig
     site has two to three): no search of the heap, and a few milliseconds."""
     package.write({"things.py": many_classes("before")})
     (things,) = package.load("things")
-    heap = [[] for _ in range(2_000_000)]
+    gc.disable()  # built faster without the collections its growth triggers ...
+    try:
+        heap = [[] for _ in range(2_000_000)]
+    finally:
+        gc.enable()
+    gc.collect()  # ... then in the old generation, as a long-running process has its objects
     searched = []
     monkeypatch.setattr(holders, "_holders", lambda targets: searched.append(targets) or {})
     timed = []

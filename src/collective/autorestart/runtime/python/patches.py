@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Iterator
 
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
@@ -25,11 +26,27 @@ DECLARERS = frozenset({"classImplements", "classImplementsOnly", "classImplement
 ACCUMULATORS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 # How deep module-level calls into the module's own functions are followed.
 CALL_DEPTH = 3
+# Lines without which a source patches nothing (a superset: what matches is parsed): an
+# assignment to a dotted name not on self or cls, del, the setters and declarers, the
+# accumulators.  Most modules have none and cost a scan instead of a parse.
+MAYBE_PATCH = re.compile(
+    rb"^[ \t]*(?!self\.|cls\.)[A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)+"
+    rb"[ \t]*(?:,|(?:[-+*/%&|^@]|//|\*\*|>>|<<)?=(?!=))"
+    rb"|^[ \t]*del\b"
+    rb"|=[ \t]*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+[ \t]*=(?!=)"
+    rb"|\b(?:setattr|delattr|classImplements\w*)\b"
+    rb"|\.[ \t]*(?:append|extend|insert|appendleft|extendleft)\b",
+    re.MULTILINE,
+)
 
 
 def patched_targets(source: bytes | str, module: str, package: str) -> list[str]:
     """What the module's code patches at import, as dotted names (``pkg.target.Target.speak``);
     [] when the source does not parse (running it fails before anything is patched)."""
+    if isinstance(source, str):
+        source = source.encode("utf-8", "surrogateescape")
+    if not MAYBE_PATCH.search(source):
+        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
