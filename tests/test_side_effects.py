@@ -187,6 +187,16 @@ def test_a_discarded_class_held_by_another_module_is_named(package):
     assert why.subject.endswith(".plugins.Plugin") and why.detail.endswith(".registry.REGISTRY")
 
 
+def test_a_holder_further_than_the_search_goes_is_still_a_holder(package, monkeypatch):
+    monkeypatch.setattr(holders, "LEVELS", 1)
+    package.write({"registry.py": REGISTRY, "plugins.py": REGISTERED % "before"})
+    package.load("registry", "plugins")
+    package.write({"plugins.py": REGISTERED % "after"})
+    [why] = package.reload("plugins").unsafe
+    assert why.kind is UnsafeKind.HELD_ELSEWHERE and why.subject.endswith(".plugins.Plugin")
+    assert why.detail == "something the search did not name (through a list)"
+
+
 def test_objects_the_module_code_promoted_to_the_old_generation_are_no_false_alarm(package):
     """User code that collects itself moves what the reload made out of the young
     generations: the check then searches, and finds that nothing holds it."""

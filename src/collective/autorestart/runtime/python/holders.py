@@ -123,10 +123,11 @@ def held_elsewhere(discarded: Discarded, module: str) -> list[Unsafe]:
     if not targets:
         return []
     found = _holders(targets)
-    reasons = []
+    reasons: list[Unsafe] = []
     for obj, what in zip(alive, names):
         holders = found.get(id(obj)) if obj is not None else None
-        if holders:
+        # A class's methods come after it: held with it, they are no news.
+        if holders and not any(what.startswith(reason.subject + ".") for reason in reasons):
             reasons.append(Unsafe(UnsafeKind.HELD_ELSEWHERE, what, ", ".join(sorted(holders))))
     return reasons
 
@@ -275,9 +276,21 @@ def _holders(targets: list[object]) -> dict[int, set[str]]:
             via[id(referrer)] = children
             following.append(referrer)
         del search
+        for cut in following[WIDTH:]:
+            _unnamed(found, leads[id(cut)], cut)
         frontier = following[:WIDTH]
         del following
+    for cut in frontier:
+        _unnamed(found, leads[id(cut)], cut)
     return {target: _at_home(names) for target, names in found.items()}
+
+
+def _unnamed(found: dict[int, dict[str, object]], targets: set[int], holder: object) -> None:
+    """Where the search stops before it names what holds a target: still a holder (the
+    target is alive after a full collection), said as what the search last saw."""
+    for target in targets:
+        if target not in found:
+            found[target] = {"something the search did not name (through a %s)" % type(holder).__name__: holder}
 
 
 def _at_home(names: dict[str, object]) -> set[str]:
