@@ -4,6 +4,10 @@ nothing: a registry filled by ``__init_subclass__``, a metaclass or a decorator,
 attribute, a list of another module would hold the discarded object beside (or instead of)
 the one the module keeps, where a cold start has one.
 
+What the new run made and the module keeps (its instances, lists, tuples, annotations and
+defaults) is given the kept classes first, where nothing else refers to it: as on a cold
+start, one class object made them all.
+
 Cheap when nothing holds them, as is usual: the reload runs with the garbage collector off,
 so what it made is still in the young generation; the discarded objects are kept by weak
 references only, and a collection of the young generations (a millisecond, whatever the
@@ -163,9 +167,15 @@ def _substitute_in_name(namespace: dict, scratch: dict, name: str, kept_for: dic
     # (see _retype_instances).
     value = namespace.get(name)
     if isinstance(value, list):
-        value[:] = [_substituted(element, kept_for) for element in value]
+        for index, element in enumerate(value):
+            substituted = _substituted(element, kept_for)
+            if substituted is not element:
+                value[index] = substituted
     elif isinstance(value, dict):
-        value.update({key: _substituted(item, kept_for) for key, item in value.items()})
+        for key, item in list(value.items()):
+            substituted = _substituted(item, kept_for)
+            if substituted is not item:
+                value[key] = substituted
     substituted = _substituted(value, kept_for)
     if substituted is not value:
         namespace[name] = substituted
@@ -202,7 +212,9 @@ def _substitute_in_function(function: types.FunctionType, kept_for: dict[int, ty
             annotations[key] = substituted
     defaults = function.__defaults__
     if defaults is not None:
-        function.__defaults__ = _substituted(defaults, kept_for)  # type: ignore[assignment]
+        substituted_defaults = _substituted(defaults, kept_for)
+        if substituted_defaults is not defaults:
+            function.__defaults__ = substituted_defaults  # type: ignore[assignment]
     if function.__kwdefaults__:
         function.__kwdefaults__.update(
             {key: _substituted(item, kept_for) for key, item in function.__kwdefaults__.items()}
