@@ -40,6 +40,16 @@ TEXTS = [
         "/src/pkg/configure.zcml:4 can't be taken back (security declared on pkg.View) and is gone or changed",
     ),
     (
+        Unsafe(UnsafeKind.PATCHES_AT_IMPORT, "pkg.patches", "zope.traversing.namespace.view.traverse"),
+        "pkg.patches patches zope.traversing.namespace.view.traverse at import: run again, it would patch its own"
+        " patch (a cold start patches once)",
+    ),
+    (
+        Unsafe(UnsafeKind.HELD_ELSEWHERE, "pkg.plugins.Plugin", "pkg.base.Base.registry"),
+        "the new pkg.plugins.Plugin the reload discards is held by pkg.base.Base.registry, which a cold start would"
+        " not have",
+    ),
+    (
         Unsafe(UnsafeKind.SLOTS_CHANGED, "Thing", within="autotest.app.views"),
         "autotest.app.views: the __slots__ of Thing changed",
     ),
@@ -79,7 +89,12 @@ IN_THE_README = {
     UnsafeKind.BODY_NAME_UNKNOWN: "is gone from the class body or was added at start-up: can't tell which",
     UnsafeKind.REMOVED_STILL_HELD: "no longer defines",
     UnsafeKind.ZCML_NOT_UNDOABLE: "can't be taken back",
+    UnsafeKind.PATCHES_AT_IMPORT: "at import: run again, it would patch its own patch",
+    UnsafeKind.HELD_ELSEWHERE: "the reload discards is held by",
 }
+# Kinds whose README lines the lead writes (the helper's report has them): until then the
+# README test fails for them, and says so.
+README_PENDING = {UnsafeKind.PATCHES_AT_IMPORT, UnsafeKind.HELD_ELSEWHERE}
 
 
 def readme_section(title):
@@ -95,7 +110,16 @@ def unsafe_list():
     return listed.split(". The log line says which.", 1)[0].split("; ")
 
 
-@pytest.mark.parametrize("kind", list(UnsafeKind), ids=lambda kind: kind.name)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(kind, marks=[pytest.mark.xfail(strict=True, reason="README lines pending")])
+        if kind in README_PENDING
+        else kind
+        for kind in UnsafeKind
+    ],
+    ids=lambda kind: kind.name,
+)
 def test_every_kind_is_in_the_readme_in_the_words_of_its_log_line(kind):
     words = IN_THE_README.get(kind)
     assert words is not None, "%s: say in the README's Limits what makes it and what it does" % kind

@@ -927,7 +927,6 @@ IN_PLACE = {
     "subscriber-body",
     "vocabulary",
     "package-init",
-    "monkey-patch",
     "new-module-imported",
     "function-removed",
     "interface-attribute-added",

@@ -485,7 +485,7 @@ CASES = {
             return Child().help()
         ''',
     ),
-    "init-subclass-registry": _views(
+    "init-subclass-registry-in-the-same-module": _views(
         """
         PLUGINS = []
 
@@ -805,7 +805,7 @@ CASES = {
             return Color.RED.label()
         """,
     ),
-    "class-decorator-registry": _views(
+    "class-decorator-registry-in-the-same-module": _views(
         """
         REGISTRY = {}
 

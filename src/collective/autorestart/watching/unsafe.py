@@ -27,6 +27,12 @@ class UnsafeKind(enum.Enum):
     REMOVED_STILL_HELD = "{subject} no longer defines {detail}"
     # subject: where the directive is (file:line); detail: why it can't be taken back.
     ZCML_NOT_UNDOABLE = "{subject} can't be taken back ({detail}) and is gone or changed"
+    # subject: the module; detail: what it patches, comma-separated.  The module is not run.
+    PATCHES_AT_IMPORT = (
+        "{subject} patches {detail} at import: run again, it would patch its own patch (a cold start patches once)"
+    )
+    # subject: what the reload made and discarded; detail: what holds it.
+    HELD_ELSEWHERE = "the new {subject} the reload discards is held by {detail}, which a cold start would not have"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
+from collective.autorestart.runtime.python.holders import held_elsewhere, young
 from collective.autorestart.runtime.python.journal import Journal
+from collective.autorestart.runtime.python.patches import PatchCheck
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
 from collective.autorestart.watching.outcome import Outcome
@@ -53,6 +55,7 @@ class PythonReloader:
         # The modules of a batch taken back because another of its modules failed: reloaded
         # with the next batch, whatever it changes (their files changed all the same).
         self.taken_back: set[str] = set()
+        self.patches = PatchCheck()
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -154,15 +157,24 @@ class PythonReloader:
         filename = os.path.abspath(getattr(module, "__file__", "") or name)
         linecache.checkcache(filename)
         defined = _definitions(module)
-        reloader = CheckedReloader(module, self.bodies, self.sources.pop(filename, None), journal)
+        old_source = self.sources.pop(filename, None)
+        package = getattr(module, "__package__", None) or name.rpartition(".")[0]
+        patching = self.patches.check(name, package, filename, old_source)
+        if patching:
+            # Not run at all: nothing gets patched twice, nor half-patched by a failure.
+            outcome.unsafe.extend(patching)
+            return []
+        reloader = CheckedReloader(module, self.bodies, old_source, journal)
         try:
-            reloader.reload()
+            with young():
+                reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
             outcome.failed_modules[name] = describe(error, filename, self.roots)
             log.debug("reloading %s failed", name, exc_info=True)
             return []
         outcome.reloaded.append(name)
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
+        outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in held_elsewhere(reloader.discarded, name))
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
         namespace = vars(module)

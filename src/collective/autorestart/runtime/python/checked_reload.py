@@ -26,6 +26,7 @@ from collections.abc import Callable
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
+from collective.autorestart.runtime.python.holders import Discarded, settle
 from collective.autorestart.runtime.python.journal import FUNCTION_SLOTS, Journal
 from collective.autorestart.runtime.python.kept import Kept, Relinker
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
@@ -77,6 +78,8 @@ class CheckedReloader:
         self.updated_interfaces: list[str] = []
         # What the reload did beyond updating in place, for the log line.
         self.notes: list[str] = []
+        # What the module's new run made and the reload discarded (see holders).
+        self.discarded = Discarded()
 
     def reload(self) -> types.ModuleType:
         namespace = vars(self.mod)
@@ -123,10 +126,15 @@ class CheckedReloader:
         update_scope(namespace, scratch)
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
+        # What the new run made and the module did not keep, for holders.held_elsewhere: told
+        # from the scratch namespace before relink() gives it the kept objects.
+        self.discarded = settle(scratch, namespace, module_name, self.before)
         try:
             Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
         except Exception as error:  # noqa: B902 - whatever the module's objects do
             self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, module_name, error_detail(error)))
+        # Its pairs hold the discarded objects, which must be free for held_elsewhere.
+        self.kept = Kept()
         return self.mod
 
     def _refused(self, path: str, error: Exception) -> None:
