@@ -1,13 +1,16 @@
-"""Apply a plan inside Zope: the Python engine, then the ZCML engine, then what the registry
-still holds of the objects the Python reload replaced or removed."""
+"""Apply a plan inside Zope: the Python engine, then the ZCML engine (the changed files, and
+those whose actions hold what the Python reload changed), then what the registry still holds
+of the objects the Python reload replaced or removed."""
 
 from __future__ import annotations
 
 from collective.autorestart.runtime.python.batch import PythonReloader
 from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml.derived import DerivedRegistrations
 from collective.autorestart.runtime.zcml.strategy import ZcmlReloader
 from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.planner import ALL_ZCML
 
 
 class CodeReloader:
@@ -15,16 +18,22 @@ class CodeReloader:
         self.roots = roots
         self.python = PythonReloader(roots)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
+        self.derived = DerivedRegistrations(roots)
 
     def remember_sources(self, imported_before: float) -> None:
         self.python.remember_sources(imported_before)
 
     def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         outcome = Outcome()
+        if modules:
+            # What ZCML derived from the code, read before the reload changes it in place.
+            self.derived.prepare()
         reloaded = self.python.reload(modules, outcome)
+        zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
         if reloaded.replaced and not rebuilt:
-            # What unchanged ZCML registered still holds the objects the reload replaced.
+            # What unchanged ZCML outside the watched files, or code, registered still holds
+            # the objects the reload replaced.
             outcome.notes.extend(swap_replaced(reloaded.replaced))
         outcome.unsafe.extend(
             self.python.still_held(
@@ -32,3 +41,17 @@ class CodeReloader:
             )
         )
         return outcome
+
+    def _derived_again(self, outcome: Outcome, replaced: dict, saved: tuple[str, ...]) -> tuple[str, ...]:
+        """The unchanged ZCML files that derived something from what the reload changed, to
+        run again as a cold start would; the reason of each in the notes."""
+        if ALL_ZCML in saved:
+            return ()
+        again = {
+            path: why
+            for path, why in self.derived.to_run_again(outcome.reloaded, replaced).items()
+            if path not in saved
+        }
+        for path, why in sorted(again.items()):
+            outcome.notes.append("ZCML of %s again: %s" % (self.zcml.relative(path), why))
+        return tuple(sorted(again))
