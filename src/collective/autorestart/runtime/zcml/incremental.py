@@ -22,7 +22,14 @@ from zope.configuration.config import ConfigurationExecutionError, resolveConfli
 from zope.configuration.exceptions import ConfigurationError
 
 from collective.autorestart.runtime import touchpoints
-from collective.autorestart.runtime.registry import global_registry, registrations, unregister
+from collective.autorestart.runtime.registry import (
+    HANDLER,
+    SUBSCRIPTION_ADAPTER,
+    global_registry,
+    in_order,
+    registrations,
+    unregister,
+)
 from collective.autorestart.runtime.zcml import actions as zcml_actions
 from collective.autorestart.runtime.zcml.undo import (
     CHECKS,
@@ -128,7 +135,8 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
         except Exception as error:  # noqa: B902 - whatever it is, the full reload is the way back
             raise Fallback("the previous ZCML could not be restored (%s)" % error) from error
         raise
-    executed.actions = remaining + to_run
+    executed.actions = _spliced(executed.actions, old, to_run)
+    _subscribers_in_order(executed.actions, to_run)
     seen.update(seen_after)
     executed.texts.update(zcml_actions.read_texts_of(changed))
     log.debug(
@@ -138,6 +146,43 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
         (time.perf_counter() - taken_back) * 1000,
     )
     return Applied(tuple(changed), len(old), len(to_run))
+
+
+def _spliced(actions: list[dict], old: list[dict], new: list[dict]) -> list[dict]:
+    """The actions in the order a cold start runs them: each file's new actions where its
+    old ones were (the first of them), a file that had none at the end."""
+    old_ids = {id(action) for action in old}
+    by_file: dict[str | None, list[dict]] = {}
+    for action in new:
+        by_file.setdefault(_file_of(action), []).append(action)
+    spliced = []
+    for action in actions:
+        if id(action) not in old_ids:
+            spliced.append(action)
+            continue
+        spliced.extend(by_file.pop(_file_of(action), ()))
+    for rest in by_file.values():
+        spliced.extend(rest)
+    return spliced
+
+
+def _subscribers_in_order(actions: list[dict], ran: list[dict]) -> None:
+    """Subscribers the new actions registered go last in their group; a cold start has them
+    where their directives are among the others. Those code registered (at import, before
+    the ZCML ran) stay first."""
+    ran_infos = {id(action["info"]) for action in ran if action.get("info")}
+    if not ran_infos:
+        return
+    positions: dict[int, int] = {}
+    for index, action in enumerate(actions):
+        if action.get("info"):
+            positions.setdefault(id(action["info"]), index)
+    in_order(
+        global_registry(),
+        (HANDLER, SUBSCRIPTION_ADAPTER),
+        touched=lambda registration: id(registration.info) in ran_infos,
+        position=lambda registration: positions.get(id(registration.info), -1),
+    )
 
 
 def _without_unchanged_blockers(old: list[dict], new_actions: list[dict]) -> tuple[list[dict], list[dict]]:
