@@ -47,6 +47,11 @@ TEXTS = [
         Unsafe(UnsafeKind.ZCML_NOT_UNDOABLE, "/src/pkg/configure.zcml:4", "zope.i18n.zcml.handler", within="ZCML"),
         "ZCML: /src/pkg/configure.zcml:4 can't be taken back (zope.i18n.zcml.handler) and is gone or changed",
     ),
+    (
+        Unsafe(UnsafeKind.DECLARED_ON_ANOTHER_MODULE, "pkg.things.Thing", "pkg.interfaces.IThing", within="pkg.more"),
+        "pkg.more: pkg.things.Thing, a class of another module, was declared to implement pkg.interfaces.IThing:"
+        " what the module's old code declared on it can't be taken back",
+    ),
 ]
 
 
@@ -79,6 +84,8 @@ IN_THE_README = {
     UnsafeKind.BODY_NAME_UNKNOWN: "is gone from the class body or was added at start-up: can't tell which",
     UnsafeKind.REMOVED_STILL_HELD: "no longer defines",
     UnsafeKind.ZCML_NOT_UNDOABLE: "can't be taken back",
+    # The README's words for it are the lead's to write (issue 22): until then, the ZCML ones.
+    UnsafeKind.DECLARED_ON_ANOTHER_MODULE: "can't be taken back",
 }
 
 

@@ -119,3 +119,17 @@ def in_order(registry, kinds: tuple[str, ...], touched, position) -> int:
 def group(kind: str, registration) -> tuple:
     """Subscribers of one group run in the order they were registered."""
     return (kind, tuple(getattr(registration, "required", ())), getattr(registration, "provided", None))
+
+
+def registered_alike(registry, kind: str, registration) -> bool:
+    """Whether the registry holds this very registration: the same slot and the same object."""
+    if kind == UTILITY:
+        found = getattr(registry, "_utility_registrations", {}).get((registration.provided, registration.name))
+        return found is not None and found[0] is registration.component
+    if kind == ADAPTER:
+        key = (tuple(registration.required), registration.provided, registration.name)
+        found = getattr(registry, "_adapter_registrations", {}).get(key)
+        return found is not None and found[0] is registration.factory
+    wanted = identity(kind, registration)
+    listed = registry.registeredHandlers() if kind == HANDLER else registry.registeredSubscriptionAdapters()
+    return any(identity(kind, each) == wanted for each in listed)

@@ -1,9 +1,11 @@
-"""Apply a plan inside Zope: the Python engine, then the ZCML engine (the changed files, and
-those whose actions hold what the Python reload changed), then what the registry still holds
-of the objects the Python reload replaced or removed."""
+"""Apply a plan inside Zope: the Python engine (with what its modules register at import),
+then the ZCML engine (the changed files, and those whose actions hold what the Python
+reload changed), then what the registry still holds of the objects the Python reload
+replaced or removed."""
 
 from __future__ import annotations
 
+from collective.autorestart.runtime.python.at_import import ImportRegistrations
 from collective.autorestart.runtime.python.batch import PythonReloader
 from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
@@ -19,6 +21,7 @@ class CodeReloader:
         self.python = PythonReloader(roots)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
         self.derived = DerivedRegistrations(roots)
+        self.at_import = ImportRegistrations(roots)
 
     def remember_sources(self, imported_before: float) -> None:
         self.python.remember_sources(imported_before)
@@ -28,7 +31,10 @@ class CodeReloader:
         if modules:
             # What ZCML derived from the code, read before the reload changes it in place.
             self.derived.prepare()
-        reloaded = self.python.reload(modules, outcome)
+        with self.at_import.recording():
+            reloaded = self.python.reload(modules, outcome)
+        outcome.notes.extend(self.at_import.reconcile(outcome.reloaded))
+        outcome.unsafe.extend(self.at_import.unsafe)
         zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
         if reloaded.replaced and not rebuilt:

@@ -27,6 +27,11 @@ class UnsafeKind(enum.Enum):
     REMOVED_STILL_HELD = "{subject} no longer defines {detail}"
     # subject: where the directive is (file:line); detail: why it can't be taken back.
     ZCML_NOT_UNDOABLE = "{subject} can't be taken back ({detail}) and is gone or changed"
+    # subject: the class; detail: the interfaces. Declared at import by the module it is found in.
+    DECLARED_ON_ANOTHER_MODULE = (
+        "{subject}, a class of another module, was declared to implement {detail}: what the module's old code"
+        " declared on it can't be taken back"
+    )
 
 
 @dataclass(frozen=True)
