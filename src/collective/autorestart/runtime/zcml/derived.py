@@ -165,5 +165,5 @@ def _adapts(value: object) -> tuple | None:
 
 def _name(value: object) -> str:
     if _is_definition(value):
-        return "%s.%s" % (value.__module__, value.__qualname__)
+        return "%s.%s" % (getattr(value, "__module__", "?"), getattr(value, "__qualname__", "?"))
     return "an instance of %s.%s" % (type(value).__module__, type(value).__qualname__)
