@@ -8,7 +8,63 @@ a registered class: the registry holds the class, updated in place).
 again; ``ZCML_AGAIN`` those that must run their unchanged ZCML again (test_engine_registrations).
 """
 
+from zope.component.zcml import handler
+from zope.configuration.fields import GlobalObject
+from zope.interface import Interface
+from zope.schema import TextLine
+
 from harness.corpus import page, source
+
+
+class IPageDirective(Interface):
+    name = TextLine(title="name")
+    class_ = GlobalObject(title="class")
+
+
+def page_directive(_context, name, class_):
+    """A page as Five's browser:page makes it, without Zope: a class made from the user's
+    (its base), given what it may publish, read from the user's class when ZCML runs."""
+    public = tuple(key for key in dir(class_) if not key.startswith("_"))
+    # As protectName does: the roles of each name it may publish, on the made class.
+    namespace = {"%s__roles__" % key: ("Manager",) for key in public}
+    made = type(class_.__name__, (class_,), dict(namespace, __name__=name, __allowed__=public))
+    _context.action(
+        discriminator=("corpus:page", name),
+        callable=handler,
+        args=("registerAdapter", made, (Interface, Interface), Interface, name, _context.info),
+    )
+
+
+PAGE_META = (
+    '<configure xmlns:meta="http://namespaces.zope.org/meta">\n'
+    '  <meta:directive namespace="http://namespaces.example.org/corpus" name="page"'
+    ' schema="harness.more_corpus.registrations.IPageDirective"'
+    ' handler="harness.more_corpus.registrations.page_directive" />\n'
+    "</configure>\n"
+)
+PAGE_ZCML = (
+    '<configure xmlns="http://namespaces.zope.org/zope" xmlns:corpus="http://namespaces.example.org/corpus">\n'
+    '  <include file="meta.zcml" />\n'
+    '  <corpus:page name="summary" class=".pages.Summary" />\n'
+    "</configure>\n"
+)
+PAGE_VIEWS = page(
+    source("""
+    from zope.component import getMultiAdapter
+    from zope.interface import Interface
+
+    def show(view):
+        shown = getMultiAdapter((object(), object()), Interface, name="summary")
+        return type(shown).__allowed__, shown()
+    """)
+)
+
+
+def summary(*methods):
+    return "class Summary:\n    def __init__(self, context, request):\n        pass\n" + "".join(
+        "\n    def %s(self):\n        return %r\n" % (name, text) for name, text in methods
+    )
+
 
 INTERFACES = source("""
     from zope.interface import Interface
@@ -254,6 +310,26 @@ CASES = {
                         return "with a title"
                 """)
         },
+    ),
+    # A page class (Five's browser:page makes one from it): a method body edited in place.
+    "page-class-method-body": (
+        {
+            "pages.py": summary(("__call__", "before")),
+            "meta.zcml": PAGE_META,
+            "configure.zcml": PAGE_ZCML,
+            "views.py": PAGE_VIEWS,
+        },
+        {"pages.py": summary(("__call__", "after"))},
+    ),
+    # A method added to a page class: what the made class may publish was read from it.
+    "page-class-method-added": (
+        {
+            "pages.py": summary(("__call__", "before")),
+            "meta.zcml": PAGE_META,
+            "configure.zcml": PAGE_ZCML,
+            "views.py": PAGE_VIEWS,
+        },
+        {"pages.py": summary(("__call__", "before"), ("title", "a title"))},
     ),
     # <utility factory=...>: the instance was built by the old __init__ when ZCML ran.
     "zcml-utility-factory-init-changed": (
@@ -531,10 +607,12 @@ RESTARTS = {
     "import-class-implements-elsewhere": "a class of another module, was declared to implement",
 }
 IN_PLACE_ONLY = {
+    "page-class-method-body",
     "zcml-adapter-method-body",
     "zcml-view-class-body",
     "import-provide-adapter-body",
     "import-provide-handler-body",
     "import-class-implements-changed",
 }
-ZCML_AGAIN = {name for name in CASES if name.startswith("zcml-")} - IN_PLACE_ONLY - {"zcml-handler-renamed-with-zcml"}
+ZCML_AGAIN = {name for name in CASES if name.startswith(("zcml-", "page-"))} - IN_PLACE_ONLY
+ZCML_AGAIN.remove("zcml-handler-renamed-with-zcml")

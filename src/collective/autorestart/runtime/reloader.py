@@ -24,12 +24,15 @@ class CodeReloader:
         self.at_import = ImportRegistrations(roots)
 
     def remember_sources(self, imported_before: float) -> None:
+        """At the runtime's start, off the reload path: what the start-up configured."""
         self.python.remember_sources(imported_before)
+        self.derived.prepare()
 
     def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         outcome = Outcome()
         if modules:
-            # What ZCML derived from the code, read before the reload changes it in place.
+            # What ZCML derived from the code, read before the reload changes it in place
+            # (already read, unless the start-up's ZCML was not recorded in time).
             self.derived.prepare()
         with self.at_import.recording():
             reloaded = self.python.reload(modules, outcome)
@@ -37,6 +40,9 @@ class CodeReloader:
         outcome.unsafe.extend(self.at_import.unsafe)
         zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
+        if outcome.zcml_reloaded:
+            # Read again now, on the ZCML path, rather than on the next Python reload's.
+            self.derived.prepare()
         if reloaded.replaced and not rebuilt:
             # What unchanged ZCML outside the watched files, or code, registered still holds
             # the objects the reload replaced.

@@ -20,7 +20,8 @@ from __future__ import annotations
 import inspect
 import sys
 import types
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from zope.component import adaptedBy
 from zope.interface.declarations import Declaration
@@ -41,6 +42,10 @@ class Held:
     facts: tuple
     # Called at configuration time (<utility factory=...>): what it built came from its code.
     built: bool = False
+    # How facts are read again: what directives read of it, or of a class they derived one
+    # from (the names its namespace defines).
+    read: Callable[[object], tuple] = field(default=lambda value: facts(value))
+    changed: str = "the declarations of %s changed"
 
 
 class DerivedRegistrations:
@@ -73,6 +78,8 @@ class DerivedRegistrations:
                 self._by_id.setdefault(id(value), []).append(held)
                 if module is not None:
                     self._by_module.setdefault(module, []).append(held)
+                elif inspect.isclass(value):
+                    self._index_bases(value, file)
 
     def to_run_again(self, reloaded: list[str], replaced: dict[int, tuple[object, object, str]]) -> dict[str, str]:
         """The watched ZCML files to run again after the reload of the modules ``reloaded``,
@@ -88,9 +95,20 @@ class DerivedRegistrations:
                     continue
                 if held.built:
                     files[held.file] = "%s, called at configuration time, was reloaded" % _name(held.value)
-                elif facts(held.value) != held.facts:
-                    files[held.file] = "the declarations of %s changed" % _name(held.value)
+                elif held.read(held.value) != held.facts:
+                    files[held.file] = held.changed % _name(held.value)
         return files
+
+    def _index_bases(self, cls: type, file: str) -> None:
+        """A class a directive made from ours (Five's page: a class whose bases are the
+        user's): the directive read the user's class's namespace when it made it (which
+        names exist: the attribute to call, what to protect). An edit in place of what those
+        names hold reaches the made class through its bases; a name added or gone does not."""
+        for base in cls.__mro__[1:]:
+            module = self._watched_module(base)
+            if module is not None:
+                held = Held(base, file, namespace(base), read=namespace, changed="the names %s defines changed")
+                self._by_module.setdefault(module, []).append(held)
 
     def _watched_module(self, value: object) -> str | None:
         name = getattr(value, "__module__", None) if _is_definition(value) else type(value).__module__
@@ -136,6 +154,11 @@ def facts(value: object) -> tuple:
     if _is_definition(value):
         return _declared(value)
     return _declared(value) + _declared(type(value))
+
+
+def namespace(cls: object) -> tuple:
+    """The names a class defines itself, and its name."""
+    return (getattr(cls, "__name__", None), tuple(sorted(vars(cls))))
 
 
 def _declared(value: object) -> tuple:

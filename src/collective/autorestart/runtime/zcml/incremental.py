@@ -106,6 +106,8 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
             changed.append(known[0])
         elif _may_be_globbed(path, executed.texts):
             raise Fallback("%s is new and an include of files=... may read it" % path)
+    # One file may come twice: saved, and named by its link (the Python reload's files).
+    changed = list(dict.fromkeys(changed))
     if not changed:
         # A cold start does not read them either.
         return Applied((), 0, 0)
