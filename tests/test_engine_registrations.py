@@ -8,7 +8,8 @@ from zope.interface import Interface
 from zope.interface.registry import Components
 
 from collective.autorestart.runtime.registry import HANDLER, in_order, registrations
-from harness.engine import edit, without_zope
+from harness.engine import Outcome, edit, without_zope
+from harness.fingerprint import differences
 from harness.more_corpus.registrations import CASES, IN_PLACE_ONLY, ZCML_AGAIN
 
 
@@ -67,3 +68,51 @@ def test_a_group_none_of_whose_subscribers_was_touched_is_left_alone():
     wanted = {first: 0, second: 1}
     assert in_order(registry, (HANDLER,), touched=lambda each: False, position=lambda each: wanted[each.handler]) == 0
     assert [registration.handler for _, registration in registrations(registry)] == [second, first]
+
+
+def test_what_zope_interface_caches_on_first_use_is_no_change():
+    """A request may ask what a registered class implements after the facts were read:
+    zope.interface then stores empty declarations on it, which no directive read."""
+    from zope.interface import implementedBy, providedBy
+
+    from collective.autorestart.runtime.zcml.derived import facts, namespace
+
+    class Plain:
+        pass
+
+    def plain():
+        pass
+
+    read = [facts(Plain), namespace(Plain), facts(plain), facts(Plain())]
+    implementedBy(Plain), providedBy(Plain()), implementedBy(plain)
+    assert [facts(Plain), namespace(Plain), facts(plain), facts(Plain())] == read
+
+
+def test_a_registry_left_as_it_was_is_told_from_the_cold_starts_by_its_slots(tmp_path):
+    """The oracle's registry part can fail: without a reload, the adapter registered for
+    the old declaration is named, and so is the slot the new one would take."""
+    before, after = CASES["zcml-adapter-adapts-changed"]
+    result = edit(tmp_path, without_zope(before), without_zope(after), apply=lambda state, changes: Outcome())
+    stale = [line.split(": live")[0] for line in differences(result.live, result.cold) if line.startswith("registry")]
+    assert stale[:2] == [
+        "registry: ('adapter', ('tuple', 1, [('the object of', 'PKG.interfaces.IOther')]),"
+        " ('the object of', 'PKG.interfaces.ILabel'), '')",
+        "registry: ('adapter', ('tuple', 1, [('the object of', 'PKG.interfaces.IThing')]),"
+        " ('the object of', 'PKG.interfaces.ILabel'), '')",
+    ]
+    # And the interfaces <adapter> provides as utilities: the new one's, not the old one's.
+    assert stale[2:] == [
+        "registry: ('utility', ('tuple', 0, []), ('interface', 'zope.interface.interfaces.IInterface'),"
+        " 'PKG.interfaces.%s')" % name
+        for name in ("IOther", "IThing")
+    ]
+
+
+def test_the_order_of_subscribers_is_part_of_the_registrys_description(tmp_path):
+    before, after = CASES["zcml-subscriber-order-kept"]
+    result = edit(tmp_path, without_zope(before), without_zope(before), apply=lambda state, changes: Outcome())
+    key = next(path for path in result.cold if path.startswith("registry: subscribers ('handler'"))
+    assert [entry[1][0] for entry in result.cold[key]] == [
+        ("the object of", "PKG.handlers.on_first"),
+        ("the object of", "PKG.others.on_second"),
+    ]

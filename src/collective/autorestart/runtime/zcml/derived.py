@@ -29,6 +29,8 @@ from zope.interface.declarations import Declaration
 from collective.autorestart.runtime.zcml import actions as zcml_actions
 from collective.autorestart.watching.roots import under_roots
 
+# What zope.interface stores on a class when first asked about it.
+CACHED = frozenset({"__implemented__", "__provides__", "__providedBy__"})
 # Argument values that are never a component a directive read.
 PLAIN = (type(None), bool, int, float, complex, str, bytes, types.ModuleType)
 
@@ -157,8 +159,9 @@ def facts(value: object) -> tuple:
 
 
 def namespace(cls: object) -> tuple:
-    """The names a class defines itself, and its name."""
-    return (getattr(cls, "__name__", None), tuple(sorted(vars(cls))))
+    """The names a class defines itself, and its name; not those zope.interface stores on a
+    class the first time it is asked what the class implements (a request may ask first)."""
+    return (getattr(cls, "__name__", None), tuple(sorted(name for name in vars(cls) if name not in CACHED)))
 
 
 def _declared(value: object) -> tuple:
@@ -168,10 +171,11 @@ def _declared(value: object) -> tuple:
         return ()
     implemented = own.get("__implemented__")
     provided = own.get("__provides__")
+    # What is not declared reads as nothing declared: implementedBy stores an empty
+    # declaration on a class or function the first time it is asked (a request may ask).
     return (
         tuple(getattr(implemented, "declared", ())),
-        getattr(implemented, "inherit", None) is None,
-        tuple(provided) if isinstance(provided, Declaration) else None,
+        tuple(provided) if isinstance(provided, Declaration) else (),
         _adapts(value),
         own.get("__component_name__"),
         tuple(getattr(value, "__bases__", ())) if inspect.isclass(value) else None,
