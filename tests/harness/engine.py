@@ -2,7 +2,8 @@
 style of jurigged's and plone.reload's tests): edit() writes a package into a directory on
 sys.path, imports it (and registers its configure.zcml in a fresh global registry), keeps
 what real code keeps (importers' names, instances made before the edit, the registry's
-components, the old functions and classes themselves), saves the new sources, reloads
+components, the old functions and classes themselves), saves the new sources (Python and
+ZCML), reloads
 them as production does (a ModuleIndex, make_plan, CodeReloader.apply with the directory as
 the watch root), and describes what the live package is and serves; then it imports the
 final sources under another package name and describes that.  The caller compares.
@@ -25,13 +26,16 @@ import plone.reload.code
 import zope.component.event  # noqa: F401 - zope.event.notify reaches handlers, as in Zope
 from zope.component import getGlobalSiteManager
 from zope.configuration import xmlconfig
+from zope.configuration.config import ConfigurationMachine
 from zope.testing.cleanup import cleanUp
 
 from collective.autorestart.runtime.reloader import CodeReloader
+from collective.autorestart.runtime.zcml import actions, outside, recorder
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome  # noqa: F401 - for the tests
 from collective.autorestart.watching.planner import make_plan
+from collective.autorestart.watching.roots import under_roots
 from harness.corpus import PAGE_HEAD, PAGE_TAIL
 from harness.fingerprint import Describer
 
@@ -72,7 +76,7 @@ def production_apply(root, changes):
     watching.cycle): the loaded modules' index, the plan, the reload."""
     reloader, index = root
     plan = make_plan(changes, index.refresh())
-    assert not plan.zcml and plan.restart is None, plan  # a Python edit only
+    assert plan.restart is None, plan
     return reloader.apply(plan.modules, plan.zcml)
 
 
@@ -82,12 +86,16 @@ def edit(directory, before, after, apply=production_apply, fresh=None):
     that does nothing.  fresh: the files of the fresh import to compare with, when not the
     final sources (a batch that fails is taken back: compared with before)."""
     number = next(_numbers)
+    # Real paths, as the watcher reports them and the ZCML engine knows its files.
+    directory = os.path.realpath(directory)
     live_root, cold_root = Path(directory) / "live", Path(directory) / "cold"
     live_name, cold_name = "engine_live_%d" % number, "engine_cold_%d" % number
     sys.path[:0] = [str(live_root), str(cold_root)]
+    saved = (actions._executed, outside._made_by_zcml, outside._outside)
+    actions._executed = outside._made_by_zcml = outside._outside = None
     cleanUp()
     try:
-        live_modules = _load(live_root, live_name, dict(before))
+        live_modules = _load(live_root, live_name, dict(before), watched=under_roots((str(live_root),)))
         instances = _instances(live_modules)
         # Weakly: what a strong reference holds, the engine must (and does) escalate for.
         held = {path: weakref.ref(value) for path, value in _definitions(live_modules).items()}
@@ -113,6 +121,7 @@ def edit(directory, before, after, apply=production_apply, fresh=None):
         return Edit(outcome, page_before, live, cold)
     finally:
         cleanUp()
+        actions._executed, outside._made_by_zcml, outside._outside = saved
         for name in [name for name in sys.modules if name.split(".")[0] in (live_name, cold_name)]:
             del sys.modules[name]
         for filename in [name for name in plone.reload.code.MOD_TIMES if name.startswith(str(directory))]:
@@ -132,8 +141,10 @@ def _write(package, files):
     return changes
 
 
-def _load(root, name, files):
-    """Import every module of the package (in name order), then its ZCML."""
+def _load(root, name, files, watched=None):
+    """Import every module of the package (in name order), then its ZCML, as Zope's start-up
+    does (Zope2.App.zcml.load_site); watched: the path prefixes whose ZCML the runtime's
+    recorder keeps (what the slug's directive installs), None on a cold start."""
     files.setdefault("__init__.py", "")
     _write(root / name, files)
     importlib.invalidate_caches()
@@ -144,7 +155,14 @@ def _load(root, name, files):
                 module = module[: -len("__init__")].rstrip(".")
             importlib.import_module("%s.%s" % (name, module) if module else name)
     if "configure.zcml" in files:
-        xmlconfig.string(ZCML % name)
+        machine = ConfigurationMachine()
+        xmlconfig.registerCommonDirectives(machine)
+        if watched is not None:
+            recorder.record_execution(machine, watched)
+        xmlconfig.string(ZCML % name, context=machine)
+    if watched is not None:
+        # What the runtime notes at its start (runtime.startup): made outside ZCML.
+        outside.remember_outside()
     return _package_modules(name)
 
 
@@ -222,8 +240,7 @@ def _snapshot(modules, name, instances, definitions):
         # still defines the name; on the fresh import, what those names hold.
         if path in current and _at_home(path, value):
             described["%s (as kept)" % describer.normal(path)] = describer.describe(value, top=True)
-    for registration in _registrations(describer):
-        described["registry: %r" % (registration[:4],)] = registration
+    described.update(_registrations(describer))
     return described
 
 
@@ -255,24 +272,28 @@ def _takes_no_arguments(function):
 
 
 def _registrations(describer):
-    """The global registry's registrations that involve the package, described."""
+    """The global registry in full, described: one path per utility and adapter slot, and
+    one per group of subscription adapters or handlers (same kind, required, provided),
+    whose order is the order they run in; a duplicate shows in its group."""
     registry = getGlobalSiteManager()
-    found = []
+    found = {}
     kinds = (
-        ("utility", registry.registeredUtilities(), "component"),
-        ("adapter", registry.registeredAdapters(), "factory"),
-        ("subscription adapter", registry.registeredSubscriptionAdapters(), "factory"),
-        ("handler", registry.registeredHandlers(), "handler"),
+        ("utility", registry.registeredUtilities(), ("component", "factory")),
+        ("adapter", registry.registeredAdapters(), ("factory",)),
+        ("subscription adapter", registry.registeredSubscriptionAdapters(), ("factory",)),
+        ("handler", registry.registeredHandlers(), ("handler",)),
     )
     for kind, registrations, held in kinds:
         for registration in registrations:
-            described = (
+            where = (
                 kind,
-                describer.describe(getattr(registration, "provided", None)),
                 describer.describe(tuple(getattr(registration, "required", ()))),
-                describer.normal(registration.name),
-                describer.describe(getattr(registration, held)),
+                describer.describe(getattr(registration, "provided", None)),
             )
-            if "PKG" in repr(described):
-                found.append(described)
-    return sorted(found, key=repr)
+            what = tuple(describer.describe(getattr(registration, name, None)) for name in held)
+            if kind in ("utility", "adapter"):
+                found["registry: %r" % (where + (describer.normal(registration.name),),)] = what
+            else:
+                group = found.setdefault("registry: subscribers %r" % (where,), [])
+                group.append((describer.normal(registration.name), what))
+    return found

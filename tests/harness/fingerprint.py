@@ -83,6 +83,11 @@ class Describer:
     def ours(self, value):
         return (getattr(value, "__module__", None) or "").startswith(self.package)
 
+    def derived(self, cls):
+        """A class made elsewhere from one of ours (Five's views from the user's class): what
+        the directive gave it (its namespace, its security declarations) is described too."""
+        return any(self.ours(klass) for klass in cls.__mro__[1:])
+
     def class_header(self, cls):
         return (
             "class",
@@ -90,7 +95,17 @@ class Describer:
             [self.normal("%s.%s" % (klass.__module__, klass.__qualname__)) for klass in cls.__mro__],
             [self.normal(interface.__identifier__) for interface in implementedBy(cls).flattened()],
             [self.normal(interface.__identifier__) for interface in providedBy(cls).flattened()],
+            self.security(cls),
         )
+
+    def security(self, cls):
+        """The security declarations the class carries, inherited ones included (Zope's
+        ``__ac_permissions__`` and the ``name__roles__`` InitializeClass derives from them)."""
+        return [
+            (name, self.normal(repr(getattr(cls, name, None))))
+            for name in sorted(dir(cls))
+            if name == "__ac_permissions__" or name.endswith("__roles__")
+        ]
 
     def describe(self, value, depth=0, seen=None, top=False):
         """A comparable stand-in for value; what another path holds is that path, except at
@@ -115,7 +130,7 @@ class Describer:
         if isinstance(value, InterfaceClass):
             return self.interface(value, depth, seen)
         if inspect.isclass(value):
-            if self.ours(value) and id(value) not in seen:
+            if (self.ours(value) or self.derived(value)) and id(value) not in seen:
                 seen.add(id(value))
                 return self.class_header(value) + (
                     [

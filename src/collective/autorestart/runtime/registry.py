@@ -88,3 +88,48 @@ def describe(kind: str, registration) -> str:
     provided = getattr(registration, "provided", None)
     name = " %r" % registration.name if registration.name else ""
     return "%s %s%s" % (getattr(provided, "__name__", kind), kind, name)
+
+
+def in_order(registry, kinds: tuple[str, ...], touched, position) -> int:
+    """Put the subscribers of each group (kind, required, provided) that holds a touched
+    registration back in the order a cold start registers them: position(registration)
+    sorts them (a stable sort: equal positions keep their order). Registering again puts a
+    subscriber last in its group, and a group runs in its order. Returns how many
+    registrations were made again."""
+    groups: dict[tuple, list] = {}
+    for kind, registration in registrations(registry):
+        if kind in kinds:
+            groups.setdefault(group(kind, registration), []).append((kind, registration))
+    moved = 0
+    for key, members in groups.items():
+        if len(members) < 2 or not any(touched(registration) for _, registration in members):
+            continue
+        wanted = sorted(members, key=lambda member: position(member[1]))
+        first = next((index for index, (a, b) in enumerate(zip(members, wanted)) if a[1] is not b[1]), None)
+        if first is None:
+            continue
+        for kind, registration in members[first:]:
+            unregister(registry, kind, registration)
+        for kind, registration in wanted[first:]:
+            register(registry, kind, registration)
+        moved += len(members) - first
+    return moved
+
+
+def group(kind: str, registration) -> tuple:
+    """Subscribers of one group run in the order they were registered."""
+    return (kind, tuple(getattr(registration, "required", ())), getattr(registration, "provided", None))
+
+
+def registered_alike(registry, kind: str, registration) -> bool:
+    """Whether the registry holds this very registration: the same slot and the same object."""
+    if kind == UTILITY:
+        found = getattr(registry, "_utility_registrations", {}).get((registration.provided, registration.name))
+        return found is not None and found[0] is registration.component
+    if kind == ADAPTER:
+        key = (tuple(registration.required), registration.provided, registration.name)
+        found = getattr(registry, "_adapter_registrations", {}).get(key)
+        return found is not None and found[0] is registration.factory
+    wanted = identity(kind, registration)
+    listed = registry.registeredHandlers() if kind == HANDLER else registry.registeredSubscriptionAdapters()
+    return any(identity(kind, each) == wanted for each in listed)

@@ -1,14 +1,19 @@
-"""Apply a plan inside Zope: the Python engine, then the ZCML engine, then what the registry
-still holds of the objects the Python reload replaced or removed."""
+"""Apply a plan inside Zope: the Python engine (with what its modules register at import),
+then the ZCML engine (the changed files, and those whose actions hold what the Python
+reload changed), then what the registry still holds of the objects the Python reload
+replaced or removed."""
 
 from __future__ import annotations
 
 from collective.autorestart.runtime.caches import CacheClearer
+from collective.autorestart.runtime.python.at_import import ImportRegistrations
 from collective.autorestart.runtime.python.batch import PythonReloader
 from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
+from collective.autorestart.runtime.zcml.derived import DerivedRegistrations
 from collective.autorestart.runtime.zcml.strategy import ZcmlReloader
 from collective.autorestart.watching.outcome import Outcome
+from collective.autorestart.watching.planner import ALL_ZCML
 
 
 class CodeReloader:
@@ -17,17 +22,33 @@ class CodeReloader:
         self.python = PythonReloader(roots)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
         self.caches = CacheClearer(self.python.prefixes)
+        self.derived = DerivedRegistrations(roots)
+        self.at_import = ImportRegistrations(roots)
 
     def remember_sources(self, imported_before: float) -> None:
+        """At the runtime's start, off the reload path: what the start-up configured."""
         self.python.remember_sources(imported_before)
         self.caches.index()
+        self.derived.prepare()
 
     def apply(self, modules: tuple[str, ...], zcml: tuple[str, ...]) -> Outcome:
         outcome = Outcome()
-        reloaded = self.python.reload(modules, outcome)
+        if modules:
+            # What ZCML derived from the code, read before the reload changes it in place
+            # (already read, unless the start-up's ZCML was not recorded in time).
+            self.derived.prepare()
+        with self.at_import.recording():
+            reloaded = self.python.reload(modules, outcome)
+        outcome.notes.extend(self.at_import.reconcile(outcome.reloaded))
+        outcome.unsafe.extend(self.at_import.unsafe)
+        zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
+        if outcome.zcml_reloaded:
+            # Read again now, on the ZCML path, rather than on the next Python reload's.
+            self.derived.prepare()
         if reloaded.replaced and not rebuilt:
-            # What unchanged ZCML registered still holds the objects the reload replaced.
+            # What unchanged ZCML outside the watched files, or code, registered still holds
+            # the objects the reload replaced.
             outcome.notes.extend(swap_replaced(reloaded.replaced))
         outcome.unsafe.extend(
             self.python.still_held(
@@ -40,3 +61,17 @@ class CodeReloader:
             if cleared:
                 outcome.notes.append(cleared)
         return outcome
+
+    def _derived_again(self, outcome: Outcome, replaced: dict, saved: tuple[str, ...]) -> tuple[str, ...]:
+        """The unchanged ZCML files that derived something from what the reload changed, to
+        run again as a cold start would; the reason of each in the notes."""
+        if ALL_ZCML in saved:
+            return ()
+        again = {
+            path: why
+            for path, why in self.derived.to_run_again(outcome.reloaded, replaced).items()
+            if path not in saved
+        }
+        for path, why in sorted(again.items()):
+            outcome.notes.append("ZCML of %s again: %s" % (self.zcml.relative(path), why))
+        return tuple(sorted(again))

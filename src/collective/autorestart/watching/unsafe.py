@@ -33,6 +33,11 @@ class UnsafeKind(enum.Enum):
     )
     # subject: what the reload made and discarded; detail: what holds it.
     HELD_ELSEWHERE = "the new {subject} the reload discards is held by {detail}, which a cold start would not have"
+    # subject: the class; detail: the interfaces. Declared at import by the module it is found in.
+    DECLARED_ON_ANOTHER_MODULE = (
+        "{subject}, a class of another module, was declared to implement {detail}: what the module's old code"
+        " declared on it can't be taken back"
+    )
 
 
 @dataclass(frozen=True)

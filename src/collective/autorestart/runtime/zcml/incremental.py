@@ -22,7 +22,16 @@ from zope.configuration.config import ConfigurationExecutionError, resolveConfli
 from zope.configuration.exceptions import ConfigurationError
 
 from collective.autorestart.runtime import touchpoints
-from collective.autorestart.runtime.registry import global_registry, registrations, unregister
+from collective.autorestart.runtime.registry import (
+    HANDLER,
+    SUBSCRIPTION_ADAPTER,
+    global_registry,
+    identity,
+    in_order,
+    register,
+    registrations,
+    unregister,
+)
 from collective.autorestart.runtime.zcml import actions as zcml_actions
 from collective.autorestart.runtime.zcml.undo import (
     CHECKS,
@@ -99,6 +108,8 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
             changed.append(known[0])
         elif _may_be_globbed(path, executed.texts):
             raise Fallback("%s is new and an include of files=... may read it" % path)
+    # One file may come twice: saved, and named by its link (the Python reload's files).
+    changed = list(dict.fromkeys(changed))
     if not changed:
         # A cold start does not read them either.
         return Applied((), 0, 0)
@@ -117,7 +128,7 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
     remaining = [action for action in executed.actions if id(action) not in old_ids]
     to_run = _without_conflicts(remaining, new_actions)
     prepared = time.perf_counter()
-    _take_back(old, remaining + to_run)
+    moved = _take_back(old, remaining + to_run)
     taken_back = time.perf_counter()
     try:
         _run(to_run)
@@ -128,7 +139,8 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
         except Exception as error:  # noqa: B902 - whatever it is, the full reload is the way back
             raise Fallback("the previous ZCML could not be restored (%s)" % error) from error
         raise
-    executed.actions = remaining + to_run
+    executed.actions = _spliced(executed.actions, old, to_run)
+    _subscribers_in_order(executed.actions, to_run, moved)
     seen.update(seen_after)
     executed.texts.update(zcml_actions.read_texts_of(changed))
     log.debug(
@@ -138,6 +150,43 @@ def _reload_changed(paths: tuple[str, ...]) -> Applied:
         (time.perf_counter() - taken_back) * 1000,
     )
     return Applied(tuple(changed), len(old), len(to_run))
+
+
+def _spliced(actions: list[dict], old: list[dict], new: list[dict]) -> list[dict]:
+    """The actions in the order a cold start runs them: each file's new actions where its
+    old ones were (the first of them), a file that had none at the end."""
+    old_ids = {id(action) for action in old}
+    by_file: dict[str | None, list[dict]] = {}
+    for action in new:
+        by_file.setdefault(_file_of(action), []).append(action)
+    spliced = []
+    for action in actions:
+        if id(action) not in old_ids:
+            spliced.append(action)
+            continue
+        spliced.extend(by_file.pop(_file_of(action), ()))
+    for rest in by_file.values():
+        spliced.extend(rest)
+    return spliced
+
+
+def _subscribers_in_order(actions: list[dict], ran: list[dict], moved: list[int]) -> None:
+    """Subscribers the new actions registered go last in their group; a cold start has them
+    where their directives are among the others. Those code registered (at import, before
+    the ZCML ran) stay first."""
+    ran_infos = {id(action["info"]) for action in ran if action.get("info")} | set(moved)
+    if not ran_infos:
+        return
+    positions: dict[int, int] = {}
+    for index, action in enumerate(actions):
+        if action.get("info"):
+            positions.setdefault(id(action["info"]), index)
+    in_order(
+        global_registry(),
+        (HANDLER, SUBSCRIPTION_ADAPTER),
+        touched=lambda registration: id(registration.info) in ran_infos,
+        position=lambda registration: positions.get(id(registration.info), -1),
+    )
 
 
 def _without_unchanged_blockers(old: list[dict], new_actions: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -333,12 +382,24 @@ def _without_conflicts(remaining: list[dict], new_actions: list[dict]) -> list[d
     return [action for action in new_actions if id(action) in kept]
 
 
-def _take_back(actions: list[dict], staying: list[dict]) -> None:
+def _take_back(actions: list[dict], staying: list[dict]) -> list[int]:
+    """Returns the ids of the infos of other files' subscribers registered again."""
     registry = global_registry()
     infos = {id(action["info"]) for action in actions if action.get("info")}
-    for kind, registration in registrations(registry):
-        if id(registration.info) in infos and registration.info:
+    present = registrations(registry)
+    taken = [(kind, registration) for kind, registration in present if id(registration.info) in infos]
+    # zope.interface takes back every equal subscriber at once: another file's stays.
+    gone = {identity(kind, registration) for kind, registration in taken if kind in (HANDLER, SUBSCRIPTION_ADAPTER)}
+    others = [
+        (kind, registration)
+        for kind, registration in present
+        if id(registration.info) not in infos and gone and identity(kind, registration) in gone
+    ]
+    for kind, registration in taken:
+        if registration.info:
             unregister(registry, kind, registration)
+    for kind, registration in others:
+        register(registry, kind, registration)
     interfaces = [action for action in actions if interface_key(action) is not None]
     provided_still = {key[:2] for key in map(interface_key, staying) if key is not None} if interfaces else set()
     for action in actions:
@@ -347,6 +408,7 @@ def _take_back(actions: list[dict], staying: list[dict]) -> None:
             registry.unregisterUtility(key[2], key[0], key[1])
         elif is_profile(action):
             undo_profile(action)
+    return [id(registration.info) for _, registration in others]
 
 
 def _run(actions: list[dict]) -> None:

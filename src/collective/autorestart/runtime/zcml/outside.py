@@ -79,3 +79,19 @@ def restore_outside() -> list[str]:
         register(registry, kind, registration)
         restored.append(describe(kind, registration))
     return restored
+
+
+def made_outside() -> list | None:
+    """What the registry held at the runtime's start that ZCML did not register, with what
+    reloads registered at import since; None when the start-up was not watched."""
+    return None if _outside is None else list(_outside)
+
+
+def replace_outside(removed: list, added: list) -> None:
+    """After a reload ran module code that registers at import: what it took back and what
+    it registered, for the next full ZCML reload to keep."""
+    global _outside
+    if _outside is None:
+        return
+    gone = {id(registration) for _, registration in removed}
+    _outside = [each for each in _outside if id(each[1]) not in gone] + list(added)

@@ -59,7 +59,7 @@ class ZcmlReloader:
                 if applied.files:
                     outcome.notes.append(
                         "ZCML of %s: %d actions taken back, %d done"
-                        % (", ".join(self._relative(path) for path in applied.files), applied.undone, applied.done)
+                        % (", ".join(self.relative(path) for path in applied.files), applied.undone, applied.done)
                     )
                 else:
                     outcome.notes.append("no ZCML the site loaded changed")
@@ -73,7 +73,7 @@ class ZcmlReloader:
             self.restored_before = restored
         return True
 
-    def _relative(self, path: str) -> str:
+    def relative(self, path: str) -> str:
         for prefix in self.prefixes:
             if path.startswith(prefix):
                 return path[len(prefix) :]
