@@ -604,7 +604,10 @@ for _name in (
         )
 
 RESTARTS = {
-    "import-class-implements-elsewhere": "a class of another module, was declared to implement",
+    # Found in the source before the module runs again (patches: a declaration on another
+    # module's class is a patch of it), as side_effects' class-implements-outside is; at_import's
+    # DECLARED_ON_ANOTHER_MODULE is for a declaration made where that reading does not reach.
+    "import-class-implements-elsewhere": "things.Thing (its interface declaration)",
 }
 IN_PLACE_ONLY = {
     "page-class-method-body",
