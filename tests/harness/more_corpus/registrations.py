@@ -550,6 +550,46 @@ CASES = {
                 """)
         },
     ),
+    # The same through a helper of another module that calls zope.interface's classImplements:
+    # not in the module's source, found while it runs.
+    "import-class-implements-elsewhere-by-a-helper": (
+        {
+            "interfaces.py": INTERFACES,
+            "things.py": "class Thing:\n    pass\n",
+            "helpers.py": source("""
+                import zope.interface
+
+                def declare(cls, *interfaces):
+                    zope.interface.classImplements(cls, *interfaces)
+                """),
+            "declarations.py": source("""
+                from .helpers import declare
+                from .interfaces import IThing
+                from .things import Thing
+
+                declare(Thing, IThing)
+                """),
+            "views.py": page(
+                source("""
+                from . import declarations  # noqa
+                from .interfaces import IOther, IThing
+                from .things import Thing
+
+                def show(view):
+                    return IThing.providedBy(Thing()), IOther.providedBy(Thing())
+                """)
+            ),
+        },
+        {
+            "declarations.py": source("""
+                from .helpers import declare
+                from .interfaces import IOther
+                from .things import Thing
+
+                declare(Thing, IOther)
+                """)
+        },
+    ),
     # classImplements at import, on the module's own class.
     "import-class-implements-changed": (
         {
@@ -604,7 +644,11 @@ for _name in (
         )
 
 RESTARTS = {
-    "import-class-implements-elsewhere": "a class of another module, was declared to implement",
+    # Found in the source before the module runs again (patches: a declaration on another
+    # module's class is a patch of it), as side_effects' class-implements-outside is; at_import's
+    # DECLARED_ON_ANOTHER_MODULE is for a declaration made where that reading does not reach.
+    "import-class-implements-elsewhere": "things.Thing (its interface declaration)",
+    "import-class-implements-elsewhere-by-a-helper": "a class of another module, was declared to implement",
 }
 IN_PLACE_ONLY = {
     "page-class-method-body",

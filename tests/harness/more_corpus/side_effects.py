@@ -586,6 +586,39 @@ CASES = {
             """),
         },
     ),
+    # A list of its own classes the module made at import and registered in another module's
+    # list: not given the kept classes behind the registry's back; the new classes are held.
+    "own-list-registered-in-another-module": (
+        {
+            "hooks.py": "HOOKS = []\n\ndef register(hook):\n    HOOKS.append(hook)\n",
+            "kinds.py": source("""
+            from .hooks import register
+
+            class Page:
+                def text(self):
+                    return "before"
+
+            KINDS = [Page]
+            register(KINDS)
+            """),
+            "views.py": page(
+                "from . import kinds  # noqa\nfrom .hooks import HOOKS\n\n"
+                "def show(view):\n    return [kind().text() for kinds in HOOKS for kind in kinds]\n"
+            ),
+        },
+        {
+            "kinds.py": source("""
+            from .hooks import register
+
+            class Page:
+                def text(self):
+                    return "after"
+
+            KINDS = [Page]
+            register(KINDS)
+            """),
+        },
+    ),
     # Many classes, all discarded and held by nothing outside: no false escalation.
     "many-classes": (
         {
@@ -611,4 +644,5 @@ RESTARTS = {
     "class-implements-outside": "target.Target (its interface declaration)",
     "singledispatch-register-from-another-module": "render.render",
     "own-instance-registered-in-another-module": "hooks.HOOKS",
+    "own-list-registered-in-another-module": "hooks.HOOKS",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collective.autorestart.runtime.caches import CacheClearer
 from collective.autorestart.runtime.python.at_import import ImportRegistrations
 from collective.autorestart.runtime.python.batch import PythonReloader
+from collective.autorestart.runtime.python.holders import young
 from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.runtime.zcml.derived import DerivedRegistrations
@@ -37,10 +38,13 @@ class CodeReloader:
             # What ZCML derived from the code, read before the reload changes it in place
             # (already read, unless the start-up's ZCML was not recorded in time).
             self.derived.prepare()
-        with self.at_import.recording():
-            reloaded = self.python.reload(modules, outcome)
-        outcome.notes.extend(self.at_import.reconcile(outcome.reloaded))
-        outcome.unsafe.extend(self.at_import.unsafe)
+        with young():
+            with self.at_import.recording():
+                reloaded = self.python.reload(modules, outcome, check_held=False)
+            outcome.notes.extend(self.at_import.reconcile(outcome.reloaded))
+            outcome.unsafe.extend(self.at_import.unsafe)
+            # Now that the registrations recorded at import no longer hold the new runs' objects.
+            outcome.unsafe.extend(self.python.held_elsewhere(reloaded))
         zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
         if outcome.zcml_reloaded:

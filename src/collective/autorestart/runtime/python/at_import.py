@@ -141,7 +141,11 @@ class ImportRegistrations:
         for module in reloaded:
             before = made.get(module, [])
             scratch = recorded.get(module)
-            now = [(kind, _kept(registration)) for kind, registration in registrations(scratch)] if scratch else []
+            now = (
+                [(kind, _kept(registration, registry)) for kind, registration in registrations(scratch)]
+                if scratch
+                else []
+            )
             staying = []
             for kind, registration in now:
                 same = next((old for old in before if _same(kind, registration, old)), None)
@@ -229,10 +233,13 @@ def _same(kind: str, registration, old: tuple[str, object]) -> bool:
     return old[0] == kind and slot(kind, old[1]) == slot(kind, registration) and held(*old) is held(kind, registration)
 
 
-def _kept(registration):
+def _kept(registration, registry):
     """The registration with the objects the module keeps (updated in place) where its run
-    made new ones of the same name."""
+    made new ones of the same name, as one of registry's: not of the scratch registry it was
+    recorded in, which holds all the new run's objects (what holders would find held)."""
     state = vars(registration)
+    if "registry" in state:
+        state["registry"] = registry
     for name in ("component", "factory", "handler"):
         if name in state:
             state[name] = _kept_object(state[name])

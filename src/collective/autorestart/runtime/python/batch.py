@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
 from collective.autorestart.runtime.python.checked_reload import CheckedReloader
-from collective.autorestart.runtime.python.holders import held_elsewhere, young
+from collective.autorestart.runtime.python.holders import Discarded, held_elsewhere, young
 from collective.autorestart.runtime.python.journal import Journal
 from collective.autorestart.runtime.python.patches import PatchCheck
 from collective.autorestart.runtime.python.registrations import registered_among
@@ -35,11 +35,13 @@ PLAIN_VALUES = (type(None), bool, int, float, complex, str, bytes, tuple, frozen
 
 @dataclass
 class Reloaded:
-    """What a batch's modules no longer define, by (module, name), and what it replaced:
-    id(old object) -> (old, new, dotted name)."""
+    """What a batch's modules no longer define, by (module, name), what it replaced:
+    id(old object) -> (old, new, dotted name), and what each module's new run made and the
+    reload discarded (see holders)."""
 
     removed: dict[tuple[str, str], object] = field(default_factory=dict)
     replaced: dict[int, tuple[object, object, str]] = field(default_factory=dict)
+    discarded: list[tuple[str, Discarded]] = field(default_factory=list)
 
 
 class PythonReloader:
@@ -67,9 +69,25 @@ class PythonReloader:
             except OSError:
                 continue
 
-    def reload(self, modules: tuple[str, ...], outcome: Outcome) -> Reloaded:
+    def reload(self, modules: tuple[str, ...], outcome: Outcome, check_held: bool = True) -> Reloaded:
         """Reload the modules, then their importers where a cold start would run them again,
-        into outcome."""
+        into outcome; then (check_held) what of their new runs something outside them still
+        holds, which a caller that still holds some of it itself (the registrations recorded
+        at import) checks with held_elsewhere once it no longer does."""
+        with young():
+            reloaded = self._reload_batch(modules, outcome)
+            if check_held:
+                outcome.unsafe.extend(self.held_elsewhere(reloaded))
+        return reloaded
+
+    @staticmethod
+    def held_elsewhere(reloaded: Reloaded) -> list[Unsafe]:
+        """What the batch's new runs made and discarded that something still holds, named
+        (holders.held_elsewhere): once the batch is over, its journal gone."""
+        discarded, reloaded.discarded = reloaded.discarded, []
+        return [dataclasses.replace(why, within=name) for name, each in discarded for why in held_elsewhere(each, name)]
+
+    def _reload_batch(self, modules: tuple[str, ...], outcome: Outcome) -> Reloaded:
         # A file created within the directory's current mtime tick would stay invisible
         # to the import system's cached directory listing.
         importlib.invalidate_caches()
@@ -84,7 +102,7 @@ class PythonReloader:
                 if name in done or name not in sys.modules:
                     continue
                 done.add(name)
-                for importer in self._reload_one(name, outcome, reloaded.removed, reloaded.replaced, journal):
+                for importer in self._reload_one(name, outcome, reloaded, journal):
                     if importer not in done and importer not in pending:
                         pending.append(importer)
         except BaseException:  # noqa: B902 - taken back, then raised again
@@ -148,10 +166,11 @@ class PythonReloader:
         outcome.unsafe[:] = failed
         reloaded.removed.clear()
         reloaded.replaced.clear()
+        reloaded.discarded.clear()
 
-    def _reload_one(self, name: str, outcome: Outcome, removed: dict, replaced: dict, journal: Journal) -> list[str]:
-        """Reload one module into outcome; add what it no longer defines to removed, what it
-        replaced to replaced.  Returns the importers to run again.  A method of its own so
+    def _reload_one(self, name: str, outcome: Outcome, reloaded: Reloaded, journal: Journal) -> list[str]:
+        """Reload one module into outcome; add what it no longer defines, what it replaced and
+        what it discarded to reloaded.  Returns the importers to run again.  A method of its own so
         that no reference to the old objects outlives it (see _unreferenced)."""
         module = sys.modules[name]
         filename = os.path.abspath(getattr(module, "__file__", "") or name)
@@ -166,19 +185,18 @@ class PythonReloader:
             return []
         reloader = CheckedReloader(module, self.bodies, old_source, journal)
         try:
-            with young():
-                reloader.reload()
+            reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
             outcome.failed_modules[name] = describe(error, filename, self.roots)
             log.debug("reloading %s failed", name, exc_info=True)
             return []
         outcome.reloaded.append(name)
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
-        outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in held_elsewhere(reloader.discarded, name))
+        reloaded.discarded.append((name, reloader.discarded))
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
         namespace = vars(module)
-        removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
+        reloaded.removed.update(((name, key), value) for key, value in defined.items() if key not in namespace)
         changed = {
             key: (value, namespace.get(key, MISSING))
             for key, value in reloader.before.items()
@@ -186,7 +204,7 @@ class PythonReloader:
         }
         for key, (value, new) in changed.items():
             if new is not MISSING and not isinstance(value, PLAIN_VALUES):
-                replaced[id(value)] = (value, new, "%s.%s" % (name, key))
+                reloaded.replaced[id(value)] = (value, new, "%s.%s" % (name, key))
         return self._update_importers(name, changed, outcome.notes, journal)
 
     def _watched_modules(self):

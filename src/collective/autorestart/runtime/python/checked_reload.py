@@ -128,9 +128,9 @@ class CheckedReloader:
             namespace[name] = self._update(namespace[name], scratch[name])
         # What the new run made and the module did not keep, for holders.held_elsewhere: told
         # from the scratch namespace before relink() gives it the kept objects.
-        self.discarded = settle(scratch, namespace, module_name, self.before)
+        self.discarded = settle(scratch, namespace, module_name)
         try:
-            Relinker(self.kept, self.journal, self.mod, scratch, self._refused).relink()
+            Relinker(self.kept, self.journal, self.mod, scratch, self._refused, self.before).relink()
         except Exception as error:  # noqa: B902 - whatever the module's objects do
             self.unsafe.append(Unsafe(UnsafeKind.NOT_UPDATABLE, module_name, error_detail(error)))
         # Its pairs hold the discarded objects, which must be free for held_elsewhere.

@@ -5,8 +5,10 @@ attribute, a list of another module would hold the discarded object beside (or i
 the one the module keeps, where a cold start has one.
 
 What the new run made and the module keeps (its instances, lists, tuples, annotations and
-defaults) is given the kept classes first, where nothing else refers to it: as on a cold
-start, one class object made them all.
+defaults) was given the kept classes by kept.Relinker, but what something outside the module
+holds too: that keeps the discarded class alive, and is named here.  The check runs once the
+batch is over (batch.PythonReloader.held_elsewhere), when the engine's own bookkeeping (the
+batch's journal, the registrations recorded at import) no longer holds what the new run made.
 
 Cheap when nothing holds them, as is usual: the reload runs with the garbage collector off,
 so what it made is still in the young generation; the discarded objects are kept by weak
@@ -33,22 +35,14 @@ LEVELS = 8
 WIDTH = 500
 # What a cold start would have computed again: what they hold is no holder (typing's
 # Optional[Thing] is cached by functools.lru_cache).
-MISSING = object()
 CACHES = (type(functools.lru_cache()(len)),)
 
 
 @dataclass
 class Discarded:
-    """Weak references to what a reload made and discarded, each with its dotted name; the
-    module's classes whose new class object was discarded: (new class, kept class); and the
-    module's names that kept what the new run made (its lists, dicts, instances)."""
+    """Weak references to what a reload made and discarded, each with its dotted name."""
 
     objects: list[tuple[weakref.ref, str]] = field(default_factory=list)
-    classes: list[tuple[weakref.ref, type]] = field(default_factory=list)
-    fresh: list[str] = field(default_factory=list)
-    # The new run's globals, held until the check so that what refers to its instances is
-    # known (see _retype_instances).
-    scratch: dict = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -65,26 +59,22 @@ def young() -> Iterator[None]:
             gc.enable()
 
 
-def settle(scratch: dict, namespace: dict, module: str, before: dict) -> Discarded:
+def settle(scratch: dict, namespace: dict, module: str) -> Discarded:
     """After the module's namespace got, for each name, the object it keeps (the old one
     updated in place, or the new one): point the new run's globals (scratch, which the new
     functions it keeps read as their globals) at the kept objects too, and return what of
-    the new run's classes and functions was discarded.  before: the module's namespace
-    before the run."""
-    discarded = Discarded(scratch=scratch)
+    the new run's classes and functions was discarded."""
+    discarded = Discarded()
     for name, new in list(scratch.items()):
         kept = namespace.get(name, new)
         scratch[name] = kept
         if kept is new:
-            if before.get(name, MISSING) is not new:  # not what it imported, unchanged
-                discarded.fresh.append(name)
             continue
         if getattr(new, "__module__", None) != module:
             continue
         if inspect.isclass(new):
             discarded.objects.append((weakref.ref(new), "%s.%s" % (module, new.__qualname__)))
             if inspect.isclass(kept):
-                discarded.classes.append((weakref.ref(new), kept))
                 discarded.objects.extend(_members_discarded(new, kept, module))
         elif inspect.isfunction(new):
             discarded.objects.append((weakref.ref(new), "%s.%s" % (module, new.__qualname__)))
@@ -114,7 +104,6 @@ def held_elsewhere(discarded: Discarded, module: str) -> list[Unsafe]:
     """Why the discarded objects still live, naming what holds them; [] when nothing does."""
     if not discarded.objects:
         return []
-    _rehome(discarded, module)
     gc.collect(1)
     if all(ref() is None for ref, _ in discarded.objects):
         return []
@@ -134,120 +123,6 @@ def held_elsewhere(discarded: Discarded, module: str) -> list[Unsafe]:
         if holders and not any(what.startswith(reason.subject + ".") for reason in reasons):
             reasons.append(Unsafe(UnsafeKind.HELD_ELSEWHERE, what, ", ".join(sorted(holders))))
     return reasons
-
-
-def _rehome(discarded: Discarded, module: str) -> None:
-    """What the module's new run made and keeps refers to the kept classes instead of the
-    discarded ones, as on a cold start, where one class object made them all: its instances
-    (``greeter = Greeter()``), its lists, dicts and tuples (``ALL = [Thing]``), the
-    annotations and defaults of its functions and methods (``-> Optional[Thing]``).  Only
-    what the new run made and nothing else holds: what another module holds is a holder
-    to name, not to mend."""
-    kept_for = {}
-    for ref, kept in discarded.classes:
-        new = ref()
-        if new is not None:
-            kept_for[id(new)] = kept
-    namespace = getattr(sys.modules.get(module), "__dict__", None)
-    if not kept_for or namespace is None:
-        return
-    for name in discarded.fresh:
-        _substitute_in_name(namespace, discarded.scratch, name, kept_for)
-    _retype_instances(discarded, namespace, kept_for)
-    for value in list(namespace.values()):
-        if inspect.isclass(value) and value.__module__ == module:
-            for function in [each for item in vars(value).values() for each in _functions(item)]:
-                _substitute_in_function(function, kept_for)
-        elif inspect.isfunction(value) and value.__module__ == module:
-            _substitute_in_function(value, kept_for)
-
-
-def _substitute_in_name(namespace: dict, scratch: dict, name: str, kept_for: dict[int, type]) -> None:
-    # A function of its own: no local of the caller's still refers to the value after it
-    # (see _retype_instances).
-    value = namespace.get(name)
-    if isinstance(value, list):
-        for index, element in enumerate(value):
-            substituted = _substituted(element, kept_for)
-            if substituted is not element:
-                value[index] = substituted
-    elif isinstance(value, dict):
-        for key, item in list(value.items()):
-            substituted = _substituted(item, kept_for)
-            if substituted is not item:
-                value[key] = substituted
-    substituted = _substituted(value, kept_for)
-    if substituted is not value:
-        namespace[name] = substituted
-        if scratch.get(name) is value:
-            scratch[name] = substituted
-
-
-def _substituted(value: object, kept_for: dict[int, type]) -> object:
-    """value, or a copy of it with the kept classes for the discarded ones: a discarded
-    class, a tuple, a typing construct (``Optional[Thing]``)."""
-    kept = kept_for.get(id(value))
-    if kept is not None:
-        return kept
-    if type(value) is tuple:
-        items = tuple(_substituted(item, kept_for) for item in value)
-        return items if any(new is not old for new, old in zip(items, value)) else value
-    arguments = getattr(value, "__args__", None)
-    copy_with = getattr(value, "copy_with", None)
-    if type(arguments) is tuple and callable(copy_with) and not inspect.isclass(value):
-        substituted = _substituted(arguments, kept_for)
-        if substituted is not arguments:
-            try:
-                return copy_with(substituted)
-            except Exception:  # noqa: B902 - a typing construct of its own kind: left as it is
-                return value
-    return value
-
-
-def _substitute_in_function(function: types.FunctionType, kept_for: dict[int, type]) -> None:
-    annotations = function.__annotations__
-    for key, value in list(annotations.items()):
-        substituted = _substituted(value, kept_for)
-        if substituted is not value:
-            annotations[key] = substituted
-    defaults = function.__defaults__
-    if defaults is not None:
-        substituted_defaults = _substituted(defaults, kept_for)
-        if substituted_defaults is not defaults:
-            function.__defaults__ = substituted_defaults  # type: ignore[assignment]
-    if function.__kwdefaults__:
-        function.__kwdefaults__.update(
-            {key: _substituted(item, kept_for) for key, item in function.__kwdefaults__.items()}
-        )
-
-
-def _retype_instances(discarded: Discarded, namespace: dict, kept_for: dict[int, type]) -> None:
-    """The instances of discarded classes the module's new names hold, directly or in a
-    container, become instances of the kept class, unless something else refers to one
-    (a registry of another module: the class then stays held, and gets named)."""
-    # id -> [instance, how many references we know of: the module's, its containers']
-    found: dict[int, list] = {}
-    for name in discarded.fresh:
-        value = namespace.get(name)
-        elements = (
-            list(value.values()) if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
-        )
-        for each in [value, *elements]:
-            if id(type(each)) in kept_for:
-                found.setdefault(id(each), [each, 0])[1] += 1
-        del elements, each, value
-    for names in (namespace, discarded.scratch):
-        for name, value in names.items():
-            if id(value) in found and (names is discarded.scratch or name not in discarded.fresh):
-                found[id(value)][1] += 1  # another name for it
-    del names, value
-    for entry in found.values():
-        # The references getrefcount adds (its argument) and this function's (the entry).
-        if sys.getrefcount(entry[0]) - 2 == entry[1]:
-            try:
-                entry[0].__class__ = kept_for[id(type(entry[0]))]
-            except TypeError:  # a layout __class__ assignment refuses: the holder gets named
-                pass
 
 
 def _holders(targets: list[object]) -> dict[int, set[str]]:

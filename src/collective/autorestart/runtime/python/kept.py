@@ -13,12 +13,21 @@ could not be updated in place) were made with the scratch namespace the new code
 their globals, where every name is the discarded new object (``isinstance(x, Widget)``
 would be False for the module's Widget), and that no later reload updates: relink() gives
 them the module's namespace, as copies (a function's globals are read-only).
+
+Only what the new run made, and only where nothing outside the module holds it too: what
+the module imported (another module's dict, a singledispatch function) is not the module's
+to mend, and a list or an instance the new run made that another module also holds (a hook
+registered at import) keeps what it holds, so that the discarded object stays alive and
+holders.held_elsewhere names the holder: a cold start has that registration once.  Whether
+something else holds one is told by its reference count, against the references a first,
+read-only pass over the same objects counted.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +44,7 @@ DEPTH = 4
 PLAIN = frozenset({str, bytes, int, float, bool, type(None)})
 # Functions and containers one relink() goes through, at most (code that builds thousands).
 MAX_VISITS = 20000
+MISSING = object()
 
 
 class Kept:
@@ -58,11 +68,15 @@ class Kept:
     def olds(self) -> list[object]:
         return [old for _, old in self._pairs.values()]
 
+    def pairs(self) -> list[tuple[object, object]]:
+        return list(self._pairs.values())
+
 
 class Relinker:
     """One pass over what the reloaded module holds, giving kept objects where it holds
-    discarded ones.  module: the module's name (whose instances it looks into);
-    refused(path, error): an instance whose class can't be the kept one."""
+    discarded ones.  module: the module (whose instances it looks into); scratch: the
+    namespace its new code ran in; refused(path, error): an instance whose class can't be
+    the kept one; before: the module's namespace before the run."""
 
     def __init__(
         self,
@@ -71,6 +85,7 @@ class Relinker:
         module: types.ModuleType,
         scratch: dict,
         refused: Callable[[str, Exception], None],
+        before: dict,
     ) -> None:
         self.kept = kept
         self.journal = journal
@@ -79,25 +94,62 @@ class Relinker:
         self.scratch = scratch
         self.refused = refused
         self.seen: set[int] = set()
+        # What the module imported (the values it had before the run and still has, but the
+        # ones it kept): another module's, never walked into.
+        olds = {id(old) for old in kept.olds()}
+        self.foreign = {
+            id(value)
+            for name, value in before.items()
+            if self.namespace.get(name, MISSING) is value and id(value) not in olds and type(value) not in PLAIN
+        }
+        # While counting (the first pass): id -> [object, references to it the pass saw].
+        self.counts: dict[int, list] | None = None
+        # What the new run made that something else holds too, by id: left as it is.
+        self.outside: set[int] = set()
 
     def relink(self) -> None:
+        self.counts = {}
+        self._walk()
+        for value in list(self.scratch.values()):
+            self._count(value)
+        del value
+        self.outside = _held_outside(self.counts)
+        self.counts = None
+        self.seen = set()
+        self._walk()
+        # What the new code's functions that could not be given the namespace (held by a C
+        # object: functools.lru_cache, partial) find there: the module's objects, for now.
+        self.scratch.update(self.namespace)
+
+    def _walk(self) -> None:
+        """Everything relink() looks into: the kept objects, what the module's names hold;
+        while counting, the discarded new objects too (a new class's attributes are the kept
+        class's, and references to what they hold)."""
         namespace = self.namespace
-        for old in self.kept.olds():
+        pairs = list(self.kept.pairs()) if self.counts is not None else []
+        for old in self.kept.olds() + [new for new, _ in pairs]:
             if inspect.isclass(old):
                 self._class(old)
             elif inspect.isfunction(old):
                 self._function(old)
             elif isinstance(old, InterfaceClass):
                 self._interface(old)
+        del pairs
         for name, value in list(namespace.items()):
             if name.startswith("__") and name.endswith("__"):
                 continue
             kept = self._value(value, 0, name)
             if kept is not value:
                 self.journal.setitem(namespace, name, kept)
-        # What the new code's functions that could not be given the namespace (held by a C
-        # object: functools.lru_cache, partial) find there: the module's objects, for now.
-        self.scratch.update(namespace)
+
+    def _count(self, value: object) -> None:
+        """One more reference to value, while counting."""
+        if self.counts is not None and type(value) not in PLAIN:
+            entry = self.counts.get(id(value))
+            if entry is None:
+                self.counts[id(value)] = [value, 1]
+            else:
+                entry[1] += 1
 
     def _first_visit(self, value: object) -> bool:
         if id(value) in self.seen or len(self.seen) > MAX_VISITS:
@@ -139,6 +191,9 @@ class Relinker:
             kept = self._value(value, 1, function.__qualname__)
             if kept is not value:
                 self.journal.set_cell(cell, kept)
+        annotations = function.__annotations__
+        if type(annotations) is dict:
+            self._dict(annotations, 1, function.__qualname__)
         for slot in ("__defaults__", "__kwdefaults__"):
             value = getattr(function, slot)
             kept = self._value(value, 1, function.__qualname__)
@@ -155,11 +210,16 @@ class Relinker:
         tuple or frozenset holding a discarded object is made again)."""
         if type(value) in PLAIN:
             return value
-        kept = self.kept.get(value, value)
-        if kept is not value:
-            return kept
+        if self.counts is not None:
+            self._count(value)
+        else:
+            kept = self.kept.get(value, value)
+            if kept is not value:
+                return kept
+        if id(value) in self.foreign or id(value) in self.outside:
+            return value
         if inspect.isfunction(value):
-            if value.__globals__ is self.scratch:
+            if value.__globals__ is self.scratch and self.counts is None:
                 return self._rehomed(value)
             self._function(value)
         elif isinstance(value, (classmethod, staticmethod)):
@@ -207,9 +267,27 @@ class Relinker:
             self._dict(value, depth, path)
         elif type(value) is functools.partial:
             self._partial(value, depth, path)
+        elif type(value).__module__ == "typing":
+            return self._typing(value, depth, path)
         elif getattr(type(value), "__module__", None) == self.module:
             self._instance(value, depth, path)
         return value
+
+    def _typing(self, construct: Any, depth: int, path: str) -> object:
+        """A typing construct of the module's classes (``Optional[Thing]``): made again of
+        the kept ones (typing's own caches hold the discarded: what a cold start computes
+        again, and no holder)."""
+        arguments = getattr(construct, "__args__", None)
+        copy_with = getattr(construct, "copy_with", None)
+        if type(arguments) is not tuple or not callable(copy_with):
+            return construct
+        kept = self._value(arguments, depth + 1, path)
+        if kept is arguments:
+            return construct
+        try:
+            return copy_with(kept)
+        except Exception:  # noqa: B902 - a typing construct of its own kind: left as it is
+            return construct
 
     def _set(self, items: set | frozenset, depth: int, path: str) -> object:
         kept = {self._value(item, depth + 1, path) for item in items}
@@ -253,7 +331,7 @@ class Relinker:
         """An instance the module made of its own class: of the kept class, as its other
         instances are, and so are what its attributes hold."""
         kept = self.kept.get(type(instance))
-        if inspect.isclass(kept):
+        if inspect.isclass(kept) and self.counts is None:
             try:
                 self.journal.set_class(instance, kept)
             except TypeError as error:
@@ -262,3 +340,24 @@ class Relinker:
         attributes = getattr(instance, "__dict__", None)
         if type(attributes) is dict:
             self._dict(attributes, depth, path)
+
+
+def _held_outside(counts: dict[int, list]) -> set[int]:
+    """The ids of the counted objects that more refer to than the references counted: what
+    else holds them (another module's list, a registry).  Classes and functions are never
+    counted (their methods and cells refer back to them), nor what only holds plain values."""
+    outside = set()
+    for key, entry in counts.items():
+        # The references getrefcount adds (its argument) and the entry's own.
+        if _mendable(entry[0]) and sys.getrefcount(entry[0]) - 2 > entry[1]:
+            outside.add(key)
+    return outside
+
+
+def _mendable(value: object) -> bool:
+    """What relink() changes in place: a container, an instance (its class, attributes).  Not
+    what it makes again instead (a tuple, a frozenset, a typing construct, which typing's
+    caches hold too): what else holds one keeps it as it is all the same."""
+    if inspect.isclass(value) or inspect.isroutine(value) or isinstance(value, types.ModuleType):
+        return False
+    return type(value) not in (tuple, frozenset) and type(value).__module__ != "typing"
