@@ -176,11 +176,11 @@ def watch(tmp_path):
 
     started = []
 
-    def start(*roots, debounce=0.010, changed_since=None):
+    def start(*roots, debounce=0.010, changed_since=None, path_filter=None):
         recorder = Recorder()
         service = WatchService(
             tuple(str(root) for root in roots or (tmp_path,)),
-            PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
+            path_filter or PathFilter(DEFAULTS["include"], DEFAULTS["exclude"]),
             debounce,
             recorder,
             on_ready=recorder.on_ready,

@@ -10,7 +10,7 @@ import pytest
 
 from collective.autorestart.contract import DEFAULTS
 from collective.autorestart.watching.batcher import Change
-from collective.autorestart.watching.filters import PathFilter
+from collective.autorestart.watching.filters import PathFilter, watch_filter
 from collective.autorestart.watching.service import WatchService
 from collective.autorestart.watching.watcher import pyinotify  # imported quietly there
 from harness.recorder import TIMEOUT
@@ -61,6 +61,27 @@ def test_new_directories_with_files_written_at_once(tmp_path, watch):
     later = deep / "later.py"
     later.write_text("x = 1\n")
     recorder.wait_for(lambda changes: str(later) in changes)
+
+
+def test_profile_files_found_by_the_scan_of_a_new_directory(tmp_path, watch):
+    """A profile's files count by path (profiles/**/*.xml), not by name: the scan of a
+    directory that came before its watch (moved in here, as mkdir -p and a quick write can
+    make it) finds them too."""
+    root = tmp_path / "src"
+    (root / "pkg").mkdir(parents=True)
+    _, recorder = watch(
+        root, path_filter=watch_filter(DEFAULTS["include"], DEFAULTS["restart_on"], DEFAULTS["exclude"])
+    )
+    outside = tmp_path / "outside" / "profiles"
+    (outside / "default").mkdir(parents=True)
+    (outside / "default" / "metadata.xml").write_text("<metadata />\n")
+    (outside / "notes.xml").write_text("<notes />\n")
+    (tmp_path / "outside" / "other.xml").write_text("<other />\n")
+    os.rename(outside, root / "pkg" / "profiles")
+    profile = root / "pkg" / "profiles"
+    recorder.wait_for(
+        lambda changes: {str(profile / "default" / "metadata.xml"), str(profile / "notes.xml")} <= set(changes)
+    )
 
 
 def test_directory_moved_in(tmp_path, watch):

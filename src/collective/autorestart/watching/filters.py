@@ -58,6 +58,11 @@ class PathFilter:
             return False
         return self._excluded_names is None or not self._excluded_names.match(name)
 
+    def holds_profile_files(self, directory: str) -> bool:
+        """Whether the .xml files of directory count as a profile's (see accepts_file): a
+        walk's name test alone would pass them over."""
+        return self.profiles and PROFILES_DIRECTORY in directory.split(os.sep)
+
     def accepts_file(self, path: str) -> bool:
         name = os.path.basename(path)
         if self.profiles and is_profile_file(path):

@@ -289,6 +289,8 @@ class Watcher:
             names = []
             below = []
             environment = False
+            # A profile's files pass by path (profiles/**/*.xml), not by name.
+            profile_files = self.filter.holds_profile_files(directory)
             try:
                 with os.scandir(directory) as entries:
                     for entry in entries:
@@ -306,7 +308,7 @@ class Watcher:
                             if target is not None:
                                 below.append(target)
                                 continue
-                        if accepts_name(entry.name):
+                        if accepts_name(entry.name) or (profile_files and self.filter.accepts_file(entry.path)):
                             names.append(entry.name)
                         elif entry.name == VENV_MARKER and directory != top:
                             environment = True
