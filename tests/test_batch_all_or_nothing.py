@@ -12,6 +12,7 @@ from collective.autorestart.watching.outcome import Outcome
 from harness.corpus import page, source
 from harness.engine import edit, without_zope
 from harness.fingerprint import differences
+from harness.more_corpus.registrations import ADAPTER_VIEWS, INTERFACES, label_adapter, zcml
 
 HELPERS_BEFORE = source("""
     class Base:
@@ -174,3 +175,24 @@ def test_a_batch_that_cant_be_taken_back_asks_for_a_restart(tmp_path, monkeypatc
     finally:
         for name in [name for name in sys.modules if name.startswith("batch_refused_pkg")]:
             del sys.modules[name]
+
+
+def test_the_zcml_of_a_batch_whose_python_fails_is_not_applied(tmp_path):
+    """A save of ZCML and Python together: the Python half fails and is taken back, so the
+    ZCML half is not applied either (the cycle retries both with the next save)."""
+    before = {
+        "interfaces.py": INTERFACES,
+        "adapters.py": label_adapter("IThing", "ILabel"),
+        "configure.zcml": zcml('<adapter factory=".adapters.Label" />'),
+        "views.py": ADAPTER_VIEWS,
+    }
+    after = {
+        "configure.zcml": zcml('<adapter factory=".adapters.Label" name="other" />'),
+        "adapters.py": label_adapter("IThing", "ILabel") + "\nundefined_name\n",
+    }
+    result = _failed_batch(tmp_path, before, after)
+    [failure] = result.outcome.failed_modules.values()
+    assert failure.filename.endswith("adapters.py") and "NameError" in failure.message, failure
+    assert not result.outcome.zcml_reloaded
+    stale = differences(result.live, result.cold)
+    assert not stale, "\n".join(stale)

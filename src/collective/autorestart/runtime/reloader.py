@@ -45,6 +45,10 @@ class CodeReloader:
             outcome.unsafe.extend(self.at_import.unsafe)
             # Now that the registrations recorded at import no longer hold the new runs' objects.
             outcome.unsafe.extend(self.python.held_elsewhere(reloaded))
+        if outcome.failed_modules:
+            # The Python half was taken back: so is the ZCML half, by not applying it (the
+            # cycle retries both with the next save); half a batch is no cold start.
+            return outcome
         zcml = zcml + self._derived_again(outcome, reloaded.replaced, zcml) if modules else zcml
         rebuilt = self.zcml.reload(zcml, outcome) if zcml else False
         if outcome.zcml_reloaded:
