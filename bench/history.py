@@ -1,0 +1,40 @@
+"""Part `history`: the public history of maintained Zope add-ons (tests/history/*.commits),
+replayed commit by commit into a running Zope under bin/instance-autoreload, each commit
+compared with a cold start of the same commit (tests/harness/history.py). Reports commits
+replayed, applied in place, escalated (by reason), failed to apply, and the drifts with
+their paths. About 10 s a commit (the cold start): ~15 minutes for all of them."""
+
+from live_buildout import BENCH
+
+from harness.history import ADDONS, Replay, read_commits, summary
+
+DIRECTORY = BENCH / ".work" / "history"
+
+
+def run(log, repeat=None):
+    """repeat: replay that many commits of each add-on (default: all listed)."""
+    results = {"addons": {}}
+    everything = []
+    for name, addon in ADDONS.items():
+        _, commits = read_commits(addon)
+        commits = commits[: repeat + 1] if repeat else commits
+        replay = Replay(addon, DIRECTORY / name, log=log)
+
+        def report(outcome, name=name):
+            log(
+                "history: %s %s: %s%s, %d drifts%s"
+                % (
+                    name,
+                    outcome.commit,
+                    outcome.how,
+                    " (%s)" % outcome.logged[:100] if outcome.how == "escalated" else "",
+                    len(outcome.drifts),
+                    "" if outcome.cold == "ok" else "; " + outcome.cold[:120],
+                )
+            )
+
+        outcomes = replay.run(commits, report=report)
+        everything.extend(outcomes)
+        results["addons"][name] = dict(summary(outcomes), outcomes=[outcome.as_dict() for outcome in outcomes])
+    results.update(summary(everything))
+    return results
