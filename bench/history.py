@@ -1,4 +1,4 @@
-"""Part `history`: the public history of maintained Zope add-ons (tests/history/*.commits),
+"""Part `history`: the public history of maintained Zope and Plone 6.2 add-ons (tests/history/*.commits),
 replayed commit by commit into a running Zope under bin/instance-autoreload, each commit
 compared with a cold start of the same commit (tests/harness/history.py). Reports commits
 replayed, applied in place, escalated (by reason), failed to apply, and the drifts with
@@ -6,7 +6,7 @@ their paths. About 10 s a commit (the cold start): ~15 minutes for all of them."
 
 from live_buildout import BENCH
 
-from harness.history import ADDONS, Replay, read_commits, summary
+from harness.history import ADDONS, REPLAYS, read_commits, summary
 
 DIRECTORY = BENCH / ".work" / "history"
 
@@ -18,7 +18,7 @@ def run(log, repeat=None):
     for name, addon in ADDONS.items():
         _, commits = read_commits(addon)
         commits = commits[: repeat + 1] if repeat else commits
-        replay = Replay(addon, DIRECTORY / name, log=log)
+        replay = REPLAYS[addon.site](addon, DIRECTORY / name, log=log)
 
         def report(outcome, name=name):
             log(

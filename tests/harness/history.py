@@ -18,12 +18,15 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
 import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .buildouts import Buildout, run_buildout, write
+from .plone import DEMO_PACKAGE, PLONE_BUILDOUT_TIMEOUT, RELEASES, PloneBuildout
 from .ports import free_port
 from .processes import Server
 
@@ -38,15 +41,16 @@ ZOPE_SIDE = {
 HISTORY = Path(__file__).resolve().parents[1] / "history"
 # Where the session's `fetch` puts bare mirrors: <owner>+<name>/repo.
 MIRRORS = Path(os.environ.get("AUTORESTART_HISTORY_MIRRORS", "/work/.mirror"))
-START_TIMEOUT = 120
+START_TIMEOUT = 180
+PLONE_RELEASE = "6.2"
 # A commit's save gives one outcome line within this, or none (nothing the process loaded).
 OUTCOME_TIMEOUT = 8
 OUTCOME = r"reloaded |restarting the instance|reload failed|ERROR"
 # The supervisor's line when the instance it started exits before serving.
 NOT_READY = "before it was ready"
 ADMIN = {"Authorization": "Basic YWRtaW46YWRtaW4="}  # admin:admin, as the buildout makes it
-# What differs between two processes by nature in a page: addresses, times, ids.
-INCIDENTAL = re.compile(r"0x[0-9a-f]+|\d{4,}|\d\d:\d\d(:\d\d)?")
+# What differs between two processes by nature in a page: addresses, times, ids, tokens.
+INCIDENTAL = re.compile(r"0x[0-9a-f]+|[0-9a-f]{16,}|\d{4,}|\d\d:\d\d(:\d\d)?")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,10 @@ class Addon:
     pages: tuple = ()
     # ZCML to include from the test package (Products.* are loaded by Zope anyway).
     include: str = ""
+    # Where the package lived in older commits (before a move to src/), replayed into tree.
+    older_trees: tuple = ()
+    # The site it runs in: "zope" (Replay) or "plone" (PloneReplay, Plone 6.2).
+    site: str = "zope"
 
     @property
     def mirror(self):
@@ -115,6 +123,16 @@ ADDONS = {
             pages=("/manage_addProduct/StandardCacheManagers/manage_addRAMCacheManagerForm",),
         ),
         Addon(
+            "plone.app.caching",
+            "plone/plone.app.caching",
+            "plone.app.caching",
+            "src/plone/app/caching",
+            pages=("/Plone/@@caching-controlpanel", "/Plone"),
+            include='  <include package="plone.app.caching" />\n',
+            older_trees=("plone/app/caching",),
+            site="plone",
+        ),
+        Addon(
             "collective.monkeypatcher",
             "plone/collective.monkeypatcher",
             "collective.monkeypatcher",
@@ -148,30 +166,30 @@ print("history objects made")
 
 
 def git(addon, *args):
-    import subprocess
-
     return subprocess.run(
         ["git", "--git-dir", str(addon.mirror)] + list(args), check=True, capture_output=True, timeout=120
     ).stdout
 
 
-def replayed(addon, path):
-    """Whether a repository path is one the replay writes."""
-    return (
-        path.startswith(addon.tree + "/")
-        and path.endswith((".py", ".zcml"))
-        and "/tests/" not in path[len(addon.tree) :]
-    )
+def replayed(addon, path, tree=None):
+    """Whether a repository path is one the replay writes (below tree, default the add-on's)."""
+    tree = tree or addon.tree
+    return path.startswith(tree + "/") and path.endswith((".py", ".zcml")) and "/tests/" not in path[len(tree) :]
 
 
 def files_at(addon, commit):
-    """relative path (below the tree) -> bytes, of the replayed files at commit."""
-    names = git(addon, "ls-tree", "-r", "--name-only", commit, "--", addon.tree).decode().split("\n")
-    files = {}
-    for name in names:
-        if name and replayed(addon, name):
-            files[name[len(addon.tree) + 1 :]] = git(addon, "show", "%s:%s" % (commit, name))
-    return files
+    """relative path (below the tree) -> bytes, of the replayed files at commit, from the
+    first of the add-on's trees that holds any."""
+    for tree in (addon.tree,) + addon.older_trees:
+        names = git(addon, "ls-tree", "-r", "--name-only", commit, "--", tree).decode().split("\n")
+        files = {
+            name[len(tree) + 1 :]: git(addon, "show", "%s:%s" % (commit, name))
+            for name in names
+            if name and replayed(addon, name, tree)
+        }
+        if files:
+            return files
+    return {}
 
 
 def list_commits(addon, since):
@@ -251,10 +269,30 @@ class Replay:
     def build(self, first):
         """The base commit's packaging with the first commit's code, the test package with
         the fingerprint page, bin/buildout, the objects the pages show."""
-        if self.checkout.exists():
-            import shutil
+        self.check_out(first)
+        self.buildout.write_package()
+        self.add_fingerprint(self.buildout.code)
+        config = self.buildout.config(
+            autoreload="watch = ${buildout:directory}/src/%s\nsound = off" % self.addon.distribution,
+            parts="instance instance-autoreload cold",
+            develop=("src/" + self.addon.distribution,),
+            eggs_before_ours=(self.addon.distribution,) + OLD_REQUIREMENTS,
+        )
+        config += COLD.format(
+            port=self.cold_port,
+            eggs="".join(
+                "\n    " + egg for egg in ("Zope", "autotest.app", self.addon.distribution) + OLD_REQUIREMENTS
+            ),
+            zcml="autotest.app",
+        )
+        self.run_buildout(config)
+        script = write(self.directory / "make_objects.py", MAKE_OBJECTS)
+        for instance in ("instance", "cold"):
+            self.instance_run(instance, script)
 
-            shutil.rmtree(self.checkout)
+    def check_out(self, first):
+        """src/<distribution>: the base commit's files, with the first commit's replayed."""
+        shutil.rmtree(self.checkout, ignore_errors=True)
         archive = git(self.addon, "archive", "--format=tar", self.base)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(self.checkout, filter="data")
@@ -262,8 +300,9 @@ class Replay:
             if path.is_file() and replayed(self.addon, str(path.relative_to(self.checkout))):
                 path.unlink()
         self.apply(first)
-        self.buildout.write_package()
-        code = self.buildout.code
+
+    def add_fingerprint(self, code):
+        """The fingerprint page in the test package at code, and the add-on's ZCML."""
         for name, source in ZOPE_SIDE.items():
             (code / name).write_text(source.read_text())
         configure = code / "configure.zcml"
@@ -272,30 +311,22 @@ class Replay:
             ' class=".history_fingerprint.HistoryFingerprint" permission="zope.Public" />\n'
         )
         configure.write_text(configure.read_text().replace("</configure>", page + self.addon.include + "</configure>"))
-        config = self.buildout.config(
-            autoreload="watch = ${buildout:directory}/src/%s\nsound = off" % self.addon.distribution,
-            parts="instance instance-autoreload cold",
-            develop=("src/" + self.addon.distribution,),
-            eggs_before_ours=(self.addon.distribution,) + OLD_REQUIREMENTS,
-        )
-        config += COLD.format(
-            port=self.cold_port, eggs="".join("\n    " + egg for egg in (self.addon.distribution,) + OLD_REQUIREMENTS)
-        )
+
+    def run_buildout(self, config, **options):
         (self.directory / "buildout.cfg").write_text(config)
-        result = run_buildout(self.directory)
+        result = run_buildout(self.directory, **options)
         if result.returncode != 0:
             raise AssertionError("bin/buildout failed:\n" + result.stdout[-6000:])
-        script = write(self.directory / "make_objects.py", MAKE_OBJECTS)
-        for instance in ("instance", "cold"):
-            import subprocess
 
-            subprocess.run(
-                [str(self.directory / "bin" / instance), "run", str(script)],
-                cwd=self.directory,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=START_TIMEOUT,
-            )
+    def instance_run(self, instance, script, timeout=START_TIMEOUT):
+        return subprocess.run(
+            [str(self.directory / "bin" / instance), "run", str(script)],
+            cwd=self.directory,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def apply(self, commit):
         """Write the commit's replayed files that differ, remove those it has not; the
@@ -441,6 +472,42 @@ class Replay:
         return outcomes
 
 
+class PloneReplay(Replay):
+    """The same on a Plone 6.2 site (harness.plone: the release's pins, demo.hello as the
+    test package): the site is made once by the live instance, its ZODB copied for the cold
+    one."""
+
+    def __init__(self, addon, directory, log=lambda message: None):
+        super().__init__(addon, directory, log)
+        self.buildout = PloneBuildout(self.directory, RELEASES[PLONE_RELEASE], port=self.buildout.port)
+
+    def build(self, first):
+        self.check_out(first)
+        site = self.buildout
+        if not site.package.exists():
+            shutil.copytree(DEMO_PACKAGE, site.package, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+        self.add_fingerprint(site.code)
+        config = site.config(autoreload="watch = ${buildout:directory}/src/%s\nsound = off" % self.addon.distribution)
+        config = config.replace("    src/demo.hello\n", "    src/demo.hello\n    src/%s\n" % self.addon.distribution)
+        config = config.replace("    demo.hello\n", "    demo.hello\n    %s\n" % self.addon.distribution, 1)
+        config = config.replace("parts = instance instance-autoreload", "parts = instance instance-autoreload cold")
+        config += COLD.format(
+            port=self.cold_port,
+            eggs="".join("\n    " + egg for egg in ("Plone", "demo.hello", self.addon.distribution)),
+            zcml="demo.hello",
+        )
+        # The develop egg's version is the base commit's, not the release's pin.
+        config += "\n[versions]\n%s =\n" % self.addon.distribution
+        self.run_buildout(config, timeout=PLONE_BUILDOUT_TIMEOUT, buildout=site.release.buildout_script())
+        site.create_site()
+        cold = self.directory / "var" / "cold"
+        shutil.copytree(self.directory / "var" / "blobstorage", cold / "blobstorage", dirs_exist_ok=True)
+        shutil.copy2(self.directory / "var" / "filestorage" / "Data.fs", cold / "Data.fs")
+
+
+REPLAYS = {"zope": Replay, "plone": PloneReplay}
+
+
 def compare(live, cold, outcome, package):
     """Fill outcome's drifts: the paths, registrations and pages that differ."""
     if "error" in live:
@@ -525,10 +592,8 @@ COLD = """
 [cold]
 # A cold start of the same files: its own port and ZODB, not our part.
 recipe = plone.recipe.zope2instance
-eggs =
-    Zope
-    autotest.app{eggs}
-zcml = autotest.app
+eggs ={eggs}
+zcml = {zcml}
 user = admin:admin
 http-address = 127.0.0.1:{port}
 zodb-temporary-storage = off
