@@ -14,11 +14,13 @@ the cold start (harness.fingerprint's Describer run inside Zope by
 zope_side/history_fingerprint.py), the registrations that name the add-on, a few pages.
 A commit whose cold start does not serve is skipped and counted."""
 
+import contextlib
 import io
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tarfile
 import time
@@ -123,13 +125,11 @@ ADDONS = {
             pages=("/manage_addProduct/StandardCacheManagers/manage_addRAMCacheManagerForm",),
         ),
         Addon(
-            "plone.app.caching",
-            "plone/plone.app.caching",
-            "plone.app.caching",
-            "src/plone/app/caching",
+            "plone.restapi",
+            "plone/plone.restapi",
+            "plone.restapi",
+            "src/plone/restapi",
             pages=("/Plone/@@caching-controlpanel", "/Plone"),
-            include='  <include package="plone.app.caching" />\n',
-            older_trees=("plone/app/caching",),
             site="plone",
         ),
         Addon(
@@ -194,10 +194,19 @@ def files_at(addon, commit):
 
 def list_commits(addon, since):
     """The commits from since (a commit) on, in topological order, whose replayed files
-    differ from the previous one's, as (hash, date, subject)."""
+    differ from the previous one's, as (hash, date, subject). Only descendants of since:
+    a branch that forked before it would bring back older code."""
     log = git(
-        addon, "log", "--topo-order", "--reverse", "--format=%H %ad %s", "--date=short", "%s^..HEAD" % since
+        addon,
+        "log",
+        "--topo-order",
+        "--reverse",
+        "--ancestry-path",
+        "--format=%H %ad %s",
+        "--date=short",
+        "%s..HEAD" % since,
     ).decode()
+    log = git(addon, "log", "-1", "--format=%H %ad %s", "--date=short", since).decode() + log
     listed, previous = [], None
     for line in log.splitlines():
         commit, date, subject = (line.split(" ", 2) + [""])[:3]
@@ -372,6 +381,11 @@ class Replay:
                 return self.fingerprint(server)
             except (AssertionError, OSError) as error:
                 return "cold start failed: %s" % _last_error(server.log() or str(error))
+            finally:
+                # Nothing of it is kept: no need to wait for a clean stop (bin/instance fg
+                # here ignores the SIGINT that Server.stop sends first, for its 10 s).
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(server.process.pid, signal.SIGKILL)
 
     def wait_for_outcome(self, live, mark):
         """(how, logged) for the save made after log offset mark."""
