@@ -300,9 +300,12 @@ class Replay:
             self.instance_run(instance, script)
 
     def check_out(self, first):
-        """src/<distribution>: the base commit's files, with the first commit's replayed."""
+        """src/<distribution>: the base commit's files, with the first commit's replayed;
+        no ZODB of an earlier replay (var/)."""
+        shutil.rmtree(self.directory / "var", ignore_errors=True)
         shutil.rmtree(self.checkout, ignore_errors=True)
-        archive = git(self.addon, "archive", "--format=tar", self.base)
+        # Not the tests: never imported, and a mirror may lack their largest files.
+        archive = git(self.addon, "archive", "--format=tar", self.base, "--", ".", ":(exclude,glob)**/tests/**")
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(self.checkout, filter="data")
         for path in self.checkout.rglob("*"):
@@ -498,8 +501,8 @@ class PloneReplay(Replay):
     def build(self, first):
         self.check_out(first)
         site = self.buildout
-        if not site.package.exists():
-            shutil.copytree(DEMO_PACKAGE, site.package, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+        shutil.rmtree(site.package, ignore_errors=True)
+        shutil.copytree(DEMO_PACKAGE, site.package, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
         self.add_fingerprint(site.code)
         config = site.config(autoreload="watch = ${buildout:directory}/src/%s\nsound = off" % self.addon.distribution)
         config = config.replace("    src/demo.hello\n", "    src/demo.hello\n    src/%s\n" % self.addon.distribution)

@@ -23,6 +23,16 @@ class HistoryDescriber(Describer):
             return ("logger", value.name)
         return super().describe(value, depth, seen, top)
 
+    def code(self, code, depth, seen):
+        """A frozenset constant (``x in {"a", "b"}``) by its sorted items: its repr's order
+        follows the string hashes, which differ between two processes (PYTHONHASHSEED)."""
+        described = super().code(code, depth, seen)
+        consts = [
+            repr(sorted(self.normal(repr(item)) for item in const)) if isinstance(const, frozenset) else text
+            for const, text in zip(code.co_consts, described[-1])
+        ]
+        return described[:-1] + (consts,)
+
 
 def modules_of(package):
     return {
