@@ -48,6 +48,9 @@ PLONE_RELEASE = "6.2"
 # A commit's save gives one outcome line within this, or none (nothing the process loaded).
 OUTCOME_TIMEOUT = 8
 OUTCOME = r"reloaded |restarting the instance|reload failed|ERROR"
+# Class attributes a process sets as it runs, not as it imports: copyreg caches a class's
+# __slotnames__ the first time one of its instances is pickled (stored in the ZODB).
+INCIDENTAL_PATHS = (".__slotnames__",)
 # The supervisor's line when the instance it started exits before serving.
 NOT_READY = "before it was ready"
 ADMIN = {"Authorization": "Basic YWRtaW46YWRtaW4="}  # admin:admin, as the buildout makes it
@@ -543,8 +546,11 @@ def compare(live, cold, outcome, package):
                 return True
         return False
 
-    live_paths = {path: text for path, text in live["paths"].items() if compared(path)}
-    cold_paths = {path: text for path, text in cold["paths"].items() if compared(path)}
+    def kept(path):
+        return compared(path) and not path.endswith(INCIDENTAL_PATHS)
+
+    live_paths = {path: text for path, text in live["paths"].items() if kept(path)}
+    cold_paths = {path: text for path, text in cold["paths"].items() if kept(path)}
     for path in sorted(set(live_paths) | set(cold_paths)):
         # As fingerprint.differences says it (that module needs zope.interface, which the
         # bench's venv has not: the descriptions were made inside Zope).
