@@ -403,10 +403,12 @@ def _history(table, history):
     compared = history["compared"]
     subject = "ours, %d add-ons" % len(history["addons"])
     row(
-        "commits replayed (their cold start failed: %d)" % history["cold_start_failed"],
+        "commits replayed (cold start failed after a reload: %d; skipped, not starting on the pins: %s)"
+        % (history["cold_start_failed"], history.get("start_failed", "?")),
         subject,
         history["commits_replayed"],
         "",
+        count="",
     )
     for key, measure in (
         ("applied_in_place", "commits applied in place"),

@@ -607,6 +607,8 @@ def summary(outcomes):
             if outcome.drifts
         ],
         "starts": sum(outcome.how.startswith("start") for outcome in outcomes),
+        # Commits at which the add-on does not start on these pins (cold start too): skipped.
+        "start_failed": sum(outcome.how == "start failed" for outcome in outcomes),
         "starts_with_drift": sum(bool(outcome.drifts) for outcome in outcomes if outcome.how == "start"),
     }
 
