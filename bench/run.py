@@ -1,11 +1,12 @@
 """Run the benchmarks: a markdown table on stdout, every figure in one JSON file per part.
 
-    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,plone,soak]
+    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,plone,soak,history]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--results DIRECTORY]
 
 ``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The soak
-(five minutes) runs only when named: ``--only soak``. Each part that ran without an error
+(five minutes) and the add-ons' history (fifteen) run only when named: ``--only soak,history``.
+Each part that ran without an error
 writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the other parts'
 files stay as they were. ``python bench/table.py`` renders the last run of every part.
 Progress goes to stderr, so that stdout is the table alone.
@@ -33,6 +34,7 @@ import burst  # noqa: E402
 import corpus  # noqa: E402
 import goals  # noqa: E402
 import hammer  # noqa: E402
+import history  # noqa: E402
 import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
@@ -44,8 +46,8 @@ import table  # noqa: E402
 
 from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak")
-# What runs without --only: the soak takes longer than all the others together.
+PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak", "history")
+# What runs without --only: the soak and the history take longer than all the others together.
 DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
 
 
@@ -65,7 +67,8 @@ def parse_args(argv):
         "--repeat",
         type=int,
         help="repetitions of every measurement instead of each part's default (saves, cold"
-        " starts, set-up runs, bursts, latency events; the soak's edit cycles)",
+        " starts, set-up runs, bursts, latency events; the soak's edit cycles; the history's"
+        " commits of each add-on)",
     )
     parser.add_argument(
         "--seed",
@@ -170,6 +173,8 @@ def run_part(part, args, config):
         return plone_site.run(log=log, repeat=args.repeat)
     if part == "soak":
         return soak.run(cycles=args.repeat, seed=args.seed, log=log)
+    if part == "history":
+        return history.run(log=log, repeat=args.repeat)
     return latency.run(config, events=args.repeat, log=log)
 
 

@@ -398,6 +398,35 @@ def _plone(table, plone):
         table.notes.append("plone, registration only in one of live and cold start: `%s`" % line[:200])
 
 
+def _history(table, history):
+    row = partial(table.add, "history")
+    compared = history["compared"]
+    subject = "ours, %d add-ons" % len(history["addons"])
+    row(
+        "commits replayed (cold start failed after a reload: %d; skipped, not starting on the pins: %s)"
+        % (history["cold_start_failed"], history.get("start_failed", "?")),
+        subject,
+        history["commits_replayed"],
+        "",
+        count="",
+    )
+    for key, measure in (
+        ("applied_in_place", "commits applied in place"),
+        ("escalated", "commits escalated to a restart"),
+        ("failed_to_apply", "commits the tool failed to apply"),
+        ("live_broke", "commits that left the live process broken"),
+        ("commits_with_drift", "commits that left the process otherwise than a cold start"),
+    ):
+        row("%s (of %d compared)" % (measure, compared), subject, history[key], "", count=str(compared))
+    for reason, count in sorted(history["escalated_by_reason"].items()):
+        table.notes.append("history, escalated %d x: %s" % (count, reason))
+    for drift in history["drifts"]:
+        table.notes.append(
+            "history, drift after %s (%s, %d paths): %s"
+            % (drift["commit"], drift["how"], drift["count"], ", ".join(drift["paths"][:5])[:300])
+        )
+
+
 PARTS = (
     ("live", _live),
     ("setup", _setup),
@@ -408,6 +437,7 @@ PARTS = (
     ("corpus", _corpus),
     ("plone", _plone),
     ("soak", _soak),
+    ("history", _history),
 )
 
 

@@ -20,7 +20,11 @@ One module a job:
     A Plone site of a maintained release, with its pins, the demo add-on and our part.
 ``zope_side``
     Modules a test copies into its package, to run inside Zope: ``registry_snapshot``
-    lists the global registrations, to compare a live process with a cold start.
+    lists the global registrations, to compare a live process with a cold start;
+    ``history_fingerprint`` describes an add-on's modules with ``fingerprint``'s Describer.
+``history``
+    An add-on's public history (tests/history/*.commits) replayed into a running Zope,
+    each commit compared with a cold start of the same commit.
 
 The tests import it with ``tests`` on pytest's ``pythonpath``; bench/run.py puts ``tests``
 on ``sys.path``. Nothing here imports pytest: a failed wait raises an ``AssertionError``,
