@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from harness.corpus import CASES, IN_PLACE, apply_edit, page_of, write_corpus
+from harness.corpus import CASES, CORPUS_PACKAGE, IN_PLACE, apply_edit, fingerprint_of, page_of, write_corpus
+from harness.history import Outcome as Compared
+from harness.history import compare
 from harness.http import served
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.smoke, pytest.mark.usefixtures("package")]
@@ -30,11 +32,14 @@ def test_every_edit_serves_what_a_cold_start_serves(servers, built, figures):
         how[name], _ = apply_edit(server, built, name)
         live[name] = page_of(server, name)
         time.sleep(0.05)
+    live_structure = fingerprint_of(server)
     server.stop()
     cold_server = servers([str(built.script)], built.directory, built.directory / "corpus-cold.log", built.port)
     cold_server.wait_for_log(r"watching \d+ directories")
     served(cold_server, "/@@case-view-body", "after", restarting=True)
     cold = {name: page_of(cold_server, name) for name in CASES}
+    compared = Compared("every edit", "")
+    compare(live_structure, fingerprint_of(cold_server), compared, CORPUS_PACKAGE)
     restarted = sorted(name for name in CASES if "restarting" in how[name])
     in_place = [float(match.group(1)) for match in map(AFTER_THE_SAVE.search, how.values()) if match]
     figures.append(
@@ -47,6 +52,9 @@ def test_every_edit_serves_what_a_cold_start_serves(servers, built, figures):
         if live[name] != cold[name]
     }
     assert not stale, "\n".join("%s: %s" % item for item in sorted(stale.items()))
+    # What the live process holds of the cases (modules, classes, closures, registrations),
+    # path by path, is a cold start's too.
+    assert not compared.drifts, "\n".join(compared.drifts)
     unchanged = sorted(name for name in CASES if before[name] == cold[name])
     assert not unchanged, "these edits change nothing a page shows, the case is no test: %s" % unchanged
     not_in_place = sorted(name for name in IN_PLACE if not how[name].startswith("reloaded "))

@@ -6,14 +6,21 @@ Each case lives in a subpackage of its own (autotest.app.corpus.<case>) of the t
 touches another case's files, so one cold start after all edits stands for every case's.
 """
 
+import json
 import re
 import textwrap
 import time
+
+from .history import ZOPE_SIDE
 
 # A views.py is PAGE_HEAD + the case's body + PAGE_TAIL; harness.engine swaps these two for
 # plain Python to run the same bodies without Zope.
 PAGE_HEAD = "from Products.Five.browser import BrowserView\n"
 PAGE_TAIL = "\n\nclass Page(BrowserView):\n    def __call__(self):\n        return repr(show(self))\n"
+
+
+# The package the corpus's cases are subpackages of (harness.buildouts' test package).
+CORPUS_PACKAGE = "autotest.app.corpus"
 
 
 def page(body):
@@ -965,10 +972,25 @@ def write_corpus(built):
             '  <browser:page name="case-%s" for="*" class=".%s.views.Page" permission="zope.Public" />'
             % (name, package)
         )
+    # The oracle inside Zope (harness.history's fingerprint page), to compare the structure
+    # of what the live process holds with a cold start's, not only the pages.
+    for module, path in ZOPE_SIDE.items():
+        (built.code / "corpus" / module).write_text(path.read_text())
+    lines.append(
+        '  <browser:page name="corpus-fingerprint" for="*" class=".history_fingerprint.HistoryFingerprint"'
+        ' permission="zope.Public" />'
+    )
     lines.append("</configure>")
     (built.code / "corpus" / "configure.zcml").write_text("\n".join(lines) + "\n")
     zcml = built.code / "configure.zcml"
     zcml.write_text(zcml.read_text().replace("</configure>", '  <include package=".corpus" />\n</configure>'))
+
+
+def fingerprint_of(server):
+    """What the process holds of the corpus's cases (harness.history.compare reads it)."""
+    status, body = server.get("/@@corpus-fingerprint?package=" + CORPUS_PACKAGE, timeout=60)
+    assert status == 200, (status, body[-3000:])
+    return json.loads(body)
 
 
 def page_of(server, name):

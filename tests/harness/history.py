@@ -43,6 +43,8 @@ ZOPE_SIDE = {
 HISTORY = Path(__file__).resolve().parents[1] / "history"
 # Where the session's `fetch` puts bare mirrors: <owner>+<name>/repo.
 MIRRORS = Path(os.environ.get("AUTORESTART_HISTORY_MIRRORS", "/work/.mirror"))
+# Where the bundles of tests/history (what a clone of this project has) are cloned to.
+BUNDLE_CLONES = HISTORY.parent.parent / ".cache" / "history"
 START_TIMEOUT = 180
 PLONE_RELEASE = "6.2"
 # A commit's save gives one outcome line within this, or none (nothing the process loaded).
@@ -75,7 +77,21 @@ class Addon:
 
     @property
     def mirror(self):
-        return MIRRORS / self.repository.replace("/", "+") / "repo"
+        """The bare repository to read: the session's mirror where there is one, else a
+        clone of the bundle shipped in tests/history (made once, under .cache/history)."""
+        name = self.repository.replace("/", "+")
+        mirror = MIRRORS / name / "repo"
+        bundle = HISTORY / (name + ".bundle")
+        if mirror.is_dir() or not bundle.is_file():
+            return mirror
+        clone = BUNDLE_CLONES / (name + ".git")
+        if not clone.is_dir():
+            BUNDLE_CLONES.mkdir(parents=True, exist_ok=True)
+            partial = clone.with_suffix(".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            subprocess.run(["git", "clone", "--quiet", "--bare", str(bundle), str(partial)], check=True, timeout=120)
+            partial.rename(clone)
+        return clone
 
     @property
     def commits_file(self):

@@ -40,6 +40,9 @@ INCIDENTAL = frozenset({"interface", "order", "__name__"})
 # for code that builds functions by the thousand).
 MAX_FUNCTIONS = 10000
 MISSING = object()
+# The key of bodies under which the module-level names its code bound are kept (no class
+# has an empty qualname).
+MODULE_BODY = ""
 # Each object costs two levels (itself, its attributes): deep enough for a Choice field
 # with its vocabulary and terms.
 DEPTH = 16
@@ -123,7 +126,9 @@ class CheckedReloader:
             exec(code, scratch)
         finally:
             builtins.__build_class__ = build_class
-        update_scope(namespace, scratch)
+        update_scope(namespace, scratch, self._bound_before())
+        # What this run bound, for the next reload's update_scope (see _bound_before).
+        self.journal.setitem(self.bodies, (module_name, MODULE_BODY), frozenset(scratch))
         for name in set(namespace) & set(scratch):
             namespace[name] = self._update(namespace[name], scratch[name])
         # What the new run made and the module did not keep, for holders.held_elsewhere: told
@@ -136,6 +141,11 @@ class CheckedReloader:
         # Its pairs hold the discarded objects, which must be free for held_elsewhere.
         self.kept = Kept()
         return self.mod
+
+    def _bound_before(self) -> frozenset[str] | None:
+        """The module-level names the module's code bound when it last ran: as recorded at
+        the last reload, else from the source it was imported from; None when unknown."""
+        return self._defined_before_by_name(MODULE_BODY)
 
     def _refused(self, path: str, error: Exception) -> None:
         """An object the module made at import of its own class, which can't be made an
@@ -300,14 +310,17 @@ class CheckedReloader:
     def _defined_before(self, old: type) -> frozenset[str] | None:
         """What the class body that made ``old`` defined: as recorded at the last reload,
         else from the source the module was imported from; None when unknown."""
-        recorded = self.bodies.get((self.mod.__name__, old.__qualname__))
+        return self._defined_before_by_name(old.__qualname__)
+
+    def _defined_before_by_name(self, qualname: str) -> frozenset[str] | None:
+        recorded = self.bodies.get((self.mod.__name__, qualname))
         if recorded is not None:
             return recorded
         if self._old_bodies is None:
             self._old_bodies = {}
             if self.old_source is not None:
                 self._old_bodies = bodies_of_source(self.old_source, getattr(self.mod, "__file__", "?"))
-        return self._old_bodies.get(old.__qualname__)
+        return self._old_bodies.get(qualname)
 
 
 def _refresh_implemented(cls: type, journal: Journal) -> None:
@@ -398,15 +411,30 @@ def _added_at_start_up(name: str) -> bool:
 
 
 def bodies_of_source(source: bytes, filename: str) -> dict[str, frozenset[str]]:
-    """The names each class body in source stores, by class qualname; {} if it does not
-    compile."""
+    """The names each class body in source stores, by class qualname, and the module's own
+    (MODULE_BODY: what its body stores, and what its functions store as globals); {} if it
+    does not compile."""
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return {}
     bodies: dict[str, frozenset[str]] = {}
     _collect(code, bodies)
+    bodies[MODULE_BODY] = frozenset(_stored(code, ("STORE_NAME", "STORE_GLOBAL"))) | frozenset(_globals_stored(code))
     return bodies
+
+
+def _stored(code: types.CodeType, opnames: tuple[str, ...]) -> list[str]:
+    return [instruction.argval for instruction in dis.get_instructions(code) if instruction.opname in opnames]
+
+
+def _globals_stored(code: types.CodeType) -> list[str]:
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found.extend(_stored(const, ("STORE_GLOBAL",)))
+            found.extend(_globals_stored(const))
+    return found
 
 
 def _collect(code: types.CodeType, bodies: dict) -> None:

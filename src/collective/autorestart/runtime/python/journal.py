@@ -15,7 +15,17 @@ from collections.abc import Callable, MutableMapping, MutableSequence
 
 MISSING = object()
 # What a reload updates of a function in place, besides its cells and attributes.
-FUNCTION_SLOTS = ("__code__", "__defaults__", "__kwdefaults__", "__doc__", "__annotations__")
+# __name__ and __qualname__ too: an alias in a class body (``manage_FTPget = manage_DAVget``)
+# updates the old function of one name from the new function of the other.
+FUNCTION_SLOTS = (
+    "__code__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__doc__",
+    "__annotations__",
+    "__name__",
+    "__qualname__",
+)
 
 
 class Journal:

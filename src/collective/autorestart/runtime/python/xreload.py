@@ -23,12 +23,14 @@ def compile_source(source: bytes, filename: str) -> types.CodeType:
     return compile(source.strip() + b"\n", filename, "exec", dont_inherit=True)
 
 
-def update_scope(old: dict, new: dict) -> None:
+def update_scope(old: dict, new: dict, bound_before: frozenset[str] | None = None) -> None:
     """Give old the names new introduced, and take away the names new no longer has
-    (dunder names stay: the import system set them)."""
+    (dunder names stay: the import system set them).  bound_before: the names the module's
+    code bound when it last ran, where known: a name it never bound was set by others (Zope
+    sets ``_m`` on a product's package at start-up), and stays, as after a cold start."""
     old_names, new_names = set(old), set(new)
     for name in new_names - old_names:
         old[name] = new[name]
     for name in old_names - new_names:
-        if not name.startswith("__"):
+        if not name.startswith("__") and (bound_before is None or name in bound_before):
             del old[name]
