@@ -62,6 +62,13 @@ TEXTS = [
         "pkg.more: pkg.things.Thing, a class of another module, was declared to implement pkg.interfaces.IThing:"
         " what the module's old code declared on it can't be taken back",
     ),
+    (
+        Unsafe(
+            UnsafeKind.PRODUCT_INITIALIZE_CHANGED, "Products.SiteErrorLog.initialize", within="Products.SiteErrorLog"
+        ),
+        "Products.SiteErrorLog: Products.SiteErrorLog.initialize changed: Zope runs a product's initialize()"
+        " at start-up only",
+    ),
 ]
 
 
@@ -97,6 +104,7 @@ IN_THE_README = {
     UnsafeKind.PATCHES_AT_IMPORT: "at import: run again, it would patch its own patch",
     UnsafeKind.HELD_ELSEWHERE: "the reload discards is held by",
     UnsafeKind.DECLARED_ON_ANOTHER_MODULE: "a class of another module",
+    UnsafeKind.PRODUCT_INITIALIZE_CHANGED: "Zope runs a product's initialize() at start-up only",
 }
 
 

@@ -38,6 +38,8 @@ class UnsafeKind(enum.Enum):
         "{subject}, a class of another module, was declared to implement {detail}: what the module's old code"
         " declared on it can't be taken back"
     )
+    # subject: the product's initialize function.
+    PRODUCT_INITIALIZE_CHANGED = "{subject} changed: Zope runs a product's initialize() at start-up only"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collective.autorestart.runtime.python.checked_reload import CheckedReloader
 from collective.autorestart.runtime.python.holders import Discarded, held_elsewhere, young
 from collective.autorestart.runtime.python.journal import Journal
 from collective.autorestart.runtime.python.patches import PatchCheck
+from collective.autorestart.runtime.python.products import initializer, initializer_changed
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
 from collective.autorestart.watching.outcome import Outcome
@@ -184,6 +185,7 @@ class PythonReloader:
             outcome.unsafe.extend(patching)
             return []
         reloader = CheckedReloader(module, self.bodies, old_source, journal)
+        initialize_before = initializer(module)
         try:
             reloader.reload()
         except (Exception, SystemExit) as error:  # noqa: B902 - user code, anything goes
@@ -192,6 +194,9 @@ class PythonReloader:
             return []
         outcome.reloaded.append(name)
         outcome.unsafe.extend(dataclasses.replace(why, within=name) for why in reloader.unsafe)
+        initialize_changed = initializer_changed(module, initialize_before)
+        if initialize_changed is not None:
+            outcome.unsafe.append(initialize_changed)
         reloaded.discarded.append((name, reloader.discarded))
         outcome.notes.extend(reloader.notes)
         outcome.notes.extend("updated the interface %s in place" % each for each in reloader.updated_interfaces)
