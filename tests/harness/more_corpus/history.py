@@ -52,3 +52,61 @@ CASES = {
         {"helpers.py": 'def title():\n    return "after"\n'},
     ),
 }
+
+# Products.PythonScripts 441349779b (replayed from c42c8d3a): a method removed whose security
+# declaration the module made (InitializeClass): on a cold start, no X__roles__; the source
+# can't tell it from one ZCML made, which a cold start has: a restart.
+ROLES_BEFORE = """
+class ClassSecurityInfo:
+    def __init__(self):
+        self.protected = []
+
+    def declareProtected(self, permission, name):
+        self.protected.append(name)
+
+
+def InitializeClass(cls):
+    for name in cls.security.protected:
+        setattr(cls, name + "__roles__", ("Manager",))
+"""
+CASES["security-declaration-of-a-removed-method"] = (
+    {
+        "security.py": ROLES_BEFORE,
+        "views.py": page(
+            source("""
+            from .security import ClassSecurityInfo, InitializeClass
+
+            class Script:
+                security = ClassSecurityInfo()
+                security.declareProtected("Change", "changePrefs")
+
+                def changePrefs(self):
+                    return "before"
+
+            InitializeClass(Script)
+
+            def show(view):
+                return sorted(name for name in vars(Script) if name.endswith("__roles__"))
+            """)
+        ),
+    },
+    {
+        "views.py": page(
+            source("""
+            from .security import ClassSecurityInfo, InitializeClass
+
+            class Script:
+                security = ClassSecurityInfo()
+
+                def edit(self):
+                    return "after"
+
+            InitializeClass(Script)
+
+            def show(view):
+                return sorted(name for name in vars(Script) if name.endswith("__roles__"))
+            """)
+        ),
+    },
+)
+RESTARTS = {"security-declaration-of-a-removed-method": "Script.changePrefs__roles__ is gone from the class body"}

@@ -40,6 +40,8 @@ INCIDENTAL = frozenset({"interface", "order", "__name__"})
 # for code that builds functions by the thousand).
 MAX_FUNCTIONS = 10000
 MISSING = object()
+# What AccessControl's InitializeClass names a method's security declaration: X__roles__.
+ROLES_SUFFIX = "__roles__"
 # The key of bodies under which the module-level names its code bound are kept (no class
 # has an empty qualname).
 MODULE_BODY = ""
@@ -216,15 +218,23 @@ class CheckedReloader:
             return new
         qualname = new.__qualname__
         defined_before = self._defined_before(old)
+        # Recorded at the last reload, after the module's own InitializeClass: exact.
+        recorded = self.bodies.get((self.mod.__name__, qualname)) is not None
         self.journal.setitem(self.bodies, (self.mod.__name__, qualname), frozenset(new.__dict__))
         self.kept.add(new, old)
         if issubclass(new, enum.Enum) and issubclass(old, enum.Enum):  # (one metaclass: see _class_change)
             return self._update_enum(old, new)
         old_dict, new_dict = old.__dict__, new.__dict__
-        for name in set(old_dict) - set(new_dict) - CLASS_STATICS:
+        gone = set(old_dict) - set(new_dict) - CLASS_STATICS
+        for name in gone:
             if _defined_by_body(old, name, defined_before):
                 self.journal.delattr(old, name)
             elif defined_before is None and not _added_at_start_up(name):
+                self.unsafe.append(Unsafe(UnsafeKind.BODY_NAME_UNKNOWN, "%s.%s" % (qualname, name)))
+            elif not recorded and _declares_security_of(name, gone):
+                # The security declaration of a method the body no longer defines: made by the
+                # module's own InitializeClass (gone on a cold start) or by ZCML (there on a
+                # cold start too): the source does not say which.
                 self.unsafe.append(Unsafe(UnsafeKind.BODY_NAME_UNKNOWN, "%s.%s" % (qualname, name)))
         for name, value in new_dict.items():
             if name in CLASS_STATICS:
@@ -404,10 +414,15 @@ def _defined_by_body(cls: type, name: str, defined_before: frozenset[str] | None
     return inspect.isfunction(function) and function.__qualname__ == "%s.%s" % (cls.__qualname__, name)
 
 
+def _declares_security_of(name: str, gone: set[str]) -> bool:
+    """Whether name is the security declaration (``X__roles__``) of an X that is gone too."""
+    return name.endswith(ROLES_SUFFIX) and name[: -len(ROLES_SUFFIX)] in gone
+
+
 def _added_at_start_up(name: str) -> bool:
     """Names Zope's and zope.interface's start-up wiring put on classes (security
     declarations, interface declarations, Five's view machinery)."""
-    return (name.startswith("__") and name.endswith("__")) or name.endswith("__roles__")
+    return (name.startswith("__") and name.endswith("__")) or name.endswith(ROLES_SUFFIX)
 
 
 def bodies_of_source(source: bytes, filename: str) -> dict[str, frozenset[str]]:
