@@ -54,6 +54,7 @@ def test_every_edit_serves_what_a_cold_start_serves(servers, built, figures):
     assert not stale, "\n".join("%s: %s" % item for item in sorted(stale.items()))
     # What the live process holds of the cases (modules, classes, closures, registrations),
     # path by path, is a cold start's too.
+    assert len(live_structure["modules"]) > 2 * len(CASES), live_structure["modules"]  # every case's views and more
     assert not compared.drifts, "\n".join(compared.drifts)
     unchanged = sorted(name for name in CASES if before[name] == cold[name])
     assert not unchanged, "these edits change nothing a page shows, the case is no test: %s" % unchanged

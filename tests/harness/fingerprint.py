@@ -81,7 +81,9 @@ class Describer:
         described[self.normal(path)] = self.describe(value, top=True)
 
     def ours(self, value):
-        return (getattr(value, "__module__", None) or "").startswith(self.package)
+        module = getattr(value, "__module__", None)
+        # (A class of a C extension may have a descriptor there, not a string.)
+        return isinstance(module, str) and module.startswith(self.package)
 
     def derived(self, cls):
         """A class made elsewhere from one of ours (Five's views from the user's class): what
