@@ -68,7 +68,8 @@ class ModuleUses:
     imports: set[str] = field(default_factory=set)
 
 
-def _resolve(module: str | None, level: int, package: str) -> str | None:
+def resolve_import(module: str | None, level: int, package: str) -> str | None:
+    """The absolute name of ``from <level dots><module> import ...`` in package."""
     if level == 0:
         return module
     parts = package.split(".") if package else []
@@ -279,7 +280,7 @@ def _scope_of(statements: list[ast.stmt], module: str, package: str) -> tuple[_S
                     root = alias.name.split(".")[0]
                     scope.modules.setdefault(root, set()).add(root)
         elif isinstance(node, ast.ImportFrom):
-            origin = _resolve(node.module, node.level, package)
+            origin = resolve_import(node.module, node.level, package)
             if origin is None:
                 continue
             for alias in node.names:
@@ -324,7 +325,7 @@ def parse(source: str, module: str, package: str, filename: str = "<unknown>") -
         if isinstance(node, ast.Import):
             uses.imports.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            origin = _resolve(node.module, node.level, package)
+            origin = resolve_import(node.module, node.level, package)
             if origin is not None:
                 uses.imports.add(origin)
                 uses.imports.update("%s.%s" % (origin, alias.name) for alias in node.names if alias.name != STAR)

@@ -16,6 +16,7 @@ import builtins
 import re
 from collections.abc import Iterator
 
+from collective.autorestart.watching.importers import resolve_import
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 # Calls that change their first argument's attributes.
@@ -102,7 +103,7 @@ class _PatchFinder:
                     top = alias.name.split(".")[0]
                     self.imported[top] = top
         elif isinstance(node, ast.ImportFrom):
-            origin = _resolve(node.module, node.level, self.package) or "?"
+            origin = resolve_import(node.module, node.level, self.package) or "?"
             for alias in node.names:
                 if alias.name == "*":
                     self.star = True
@@ -238,15 +239,3 @@ def _assigned_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         elif isinstance(node, ast.Global):
             declared_global.update(node.names)
     return names - declared_global
-
-
-def _resolve(module: str | None, level: int, package: str) -> str | None:
-    if level == 0:
-        return module
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base.append(module)
-    return ".".join(base) or None
