@@ -7,8 +7,14 @@ import sys
 import types
 
 from collective.autorestart.runtime.caches import CacheClearer
+from collective.autorestart.watching.modules import ModuleIndex
 from harness.engine import edit, without_zope
 from harness.more_corpus.caches import CASES
+
+
+def _clearer(tmp_path):
+    """As the runtime makes it: the watched modules are the Python reloader's index's."""
+    return CacheClearer((str(tmp_path) + "/",), ModuleIndex((str(tmp_path),)))
 
 
 def _module(tmp_path, name, text):
@@ -37,7 +43,7 @@ def test_a_reload_with_nothing_cached_says_nothing_of_caches(tmp_path):
 def test_libraries_not_loaded_are_not_imported(tmp_path, monkeypatch):
     for name in ("zope.ramcache.ram", "plone.memoize.forever", "plone.supermodel"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    assert CacheClearer((str(tmp_path) + "/",)).clear([]) is None
+    assert _clearer(tmp_path).clear([]) is None
     assert "zope.ramcache.ram" not in sys.modules and "plone.memoize.forever" not in sys.modules
 
 
@@ -47,7 +53,7 @@ def test_only_the_watched_modules_caches_are_emptied(tmp_path):
     watched.f(1)
     elsewhere(1)
     try:
-        assert CacheClearer((str(tmp_path) + "/",)).clear([]) == "cleared 1 functools cache"
+        assert _clearer(tmp_path).clear([]) == "cleared 1 functools cache"
         assert watched.f.cache_info().currsize == 0 and elsewhere.cache_info().currsize == 1
     finally:
         del sys.modules[watched.__name__]
@@ -71,7 +77,7 @@ def test_a_container_the_import_fills_is_left_alone(tmp_path):
     )
     try:
         user.f()
-        assert CacheClearer((str(tmp_path) + "/",)).clear([user.__name__]) == "cleared 1 package memo dict"
+        assert _clearer(tmp_path).clear([user.__name__]) == "cleared 1 package memo dict"
         assert memo.RESULTS == {} and memo.SEEDED == {"kept": 1, (): 1}
     finally:
         for module in (memo, user):
@@ -90,7 +96,7 @@ def test_persistent_objects_keep_their_cached_properties(tmp_path):
     try:
         thing, stored = things.Thing(), things.Stored()
         assert (thing.label, stored.label) == ("before", "before")
-        assert CacheClearer((str(tmp_path) + "/",)).clear([things.__name__]) == "cleared 1 cached_property value"
+        assert _clearer(tmp_path).clear([things.__name__]) == "cleared 1 cached_property value"
         assert "label" not in vars(thing) and vars(stored) == {"label": "before"}
     finally:
         del sys.modules[things.__name__]
@@ -101,5 +107,5 @@ def test_library_dicts_are_emptied_and_counted(tmp_path, monkeypatch):
     supermodel = types.ModuleType("plone.supermodel")
     supermodel._model_cache = {"/src/pkg/models/a.xml": object(), "/src/pkg/models/b.xml": object()}
     monkeypatch.setitem(sys.modules, "plone.supermodel", supermodel)
-    assert CacheClearer((str(tmp_path) + "/",)).clear([]) == "cleared 2 parsed supermodel files"
+    assert _clearer(tmp_path).clear([]) == "cleared 2 parsed supermodel files"
     assert supermodel._model_cache == {}

@@ -40,14 +40,19 @@ import sys
 import types
 from collections.abc import Iterable, Iterator
 
+from collective.autorestart.watching.modules import ModuleIndex
+
 
 class CacheClearer:
     """Empties the caches after each reload.  The functools caches' wrappers are found once
     per module object (a walk of a module's and its classes' namespaces: about 30 µs each),
     then again only for the modules reloaded or new since."""
 
-    def __init__(self, prefixes: tuple[str, ...]) -> None:
+    def __init__(self, prefixes: tuple[str, ...], loaded: ModuleIndex) -> None:
+        """loaded: the watched modules (the Python reloader's index, refreshed once per
+        batch rather than a scan of sys.modules each)."""
         self.prefixes = prefixes
+        self.loaded = loaded
         self._seen: dict[str, types.ModuleType] = {}
         self._wrappers: dict[str, tuple] = {}
 
@@ -71,16 +76,14 @@ class CacheClearer:
         return "cleared %s" % ", ".join(said) if said else None
 
     def _functools_wrappers(self, reloaded: set[str]) -> list:
-        for name, module in list(sys.modules.items()):
-            if self._seen.get(name) is module and name not in reloaded:
+        watched = set(self.loaded.refresh().values())
+        for name in watched:
+            module = sys.modules.get(name)
+            if module is None or (self._seen.get(name) is module and name not in reloaded):
                 continue
             self._seen[name] = module
-            filename = getattr(module, "__file__", None) or ""
-            if filename.endswith(".py") and filename.startswith(self.prefixes):
-                self._wrappers[name] = tuple(_functools_wrappers([module]))
-            else:
-                self._wrappers.pop(name, None)
-        for name in [name for name in self._wrappers if name not in sys.modules]:
+            self._wrappers[name] = tuple(_functools_wrappers([module]))
+        for name in [name for name in self._wrappers if name not in watched]:
             del self._wrappers[name]
             self._seen.pop(name, None)
         return [wrapper for wrappers in self._wrappers.values() for wrapper in wrappers]

@@ -22,7 +22,7 @@ class CodeReloader:
         self.roots = roots
         self.python = PythonReloader(roots)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
-        self.caches = CacheClearer(self.python.prefixes)
+        self.caches = CacheClearer(self.python.prefixes, self.python.loaded)
         self.derived = DerivedRegistrations(roots)
         self.at_import = ImportRegistrations(roots)
 

@@ -23,6 +23,7 @@ from collective.autorestart.runtime.python.patches import PatchCheck
 from collective.autorestart.runtime.python.products import initializer, initializer_changed
 from collective.autorestart.runtime.python.registrations import registered_among
 from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, to_run_again
+from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
 from collective.autorestart.watching.roots import under_roots
@@ -59,6 +60,7 @@ class PythonReloader:
         # with the next batch, whatever it changes (their files changed all the same).
         self.taken_back: set[str] = set()
         self.patches = PatchCheck()
+        self.loaded = ModuleIndex(roots)
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time())."""
@@ -213,9 +215,13 @@ class PythonReloader:
         return self._update_importers(name, changed, outcome.notes, journal)
 
     def _watched_modules(self):
-        for name, module in list(sys.modules.items()):
-            filename = getattr(module, "__file__", None) or ""
-            if filename.endswith(".py") and filename.startswith(self.prefixes):
+        """The loaded modules under the roots, with their files: from a ModuleIndex, which
+        looks only at modules new since its last refresh (a scan of Plone's ten thousand
+        modules took 2.5 ms, at each module a batch reloads)."""
+        for name in list(self.loaded.refresh().values()):
+            module = sys.modules.get(name)
+            filename = getattr(module, "__file__", None)
+            if filename:
                 yield name, module, filename
 
     def _update_importers(self, name: str, changed: dict, notes: list[str], journal: Journal) -> list[str]:
