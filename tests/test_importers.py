@@ -343,33 +343,26 @@ def test_a_class_of_the_module_subclassed_at_import_runs_no_method_body():
     assert at_import(text + "\nINSTANCE = Derived()\n")[("acme.helpers", "convert")] == {CALL}
 
 
-def _remembering(before):
-    """production_apply, after giving the index the sources the package was imported from,
-    as PythonReloader.remember_sources can."""
-
-    def apply(state, changes):
-        reloader, _ = state
-        for path in changes:  # files of the package itself, not of subpackages
-            directory, filename = os.path.split(path)
-            package = os.path.basename(directory)
-            name = "%s.%s" % (package, filename[: -len(".py")])
-            reloader.python.imports.remember(path, name, package, before[filename].encode())
-        return production_apply(state, changes)
-
-    return apply
+def _forgetting(state, changes):
+    """production_apply by a reloader that never read the sources the package was imported
+    from (as for a module saved while the instance started)."""
+    reloader, _ = state
+    reloader.python.imports = ImportIndex()
+    return production_apply(state, changes)
 
 
 def test_once_the_old_source_is_known_only_the_users_of_what_changed_run_again(tmp_path):
+    """The runtime reads them at its start (PythonReloader.remember_sources)."""
     other = "\n\ndef other():\n    return 1\n"
     before = {"deco.py": DECO + other, "views.py": without_zope(CASES["decorator-through-module"][0])["views.py"]}
     unrelated = {"deco.py": DECO + other.replace("1", "2")}
-    outcome = edit(tmp_path / "one", before, unrelated, apply=_remembering(before)).outcome
+    outcome = edit(tmp_path / "one", before, unrelated).outcome
     assert [name.rpartition(".")[2] for name in outcome.reloaded] == ["deco"], outcome.notes
     # Without the old source, any definition may have changed: views runs again.
-    outcome = edit(tmp_path / "two", before, unrelated).outcome
+    outcome = edit(tmp_path / "two", before, unrelated, apply=_forgetting).outcome
     assert [name.rpartition(".")[2] for name in outcome.reloaded] == ["deco", "views"], outcome.notes
     changed = {"deco.py": DECO_AFTER + other}
-    outcome = edit(tmp_path / "three", before, changed, apply=_remembering(before)).outcome
+    outcome = edit(tmp_path / "three", before, changed).outcome
     assert [name.rpartition(".")[2] for name in outcome.reloaded] == ["deco", "views"], outcome.notes
 
 

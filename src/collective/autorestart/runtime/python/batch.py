@@ -63,14 +63,20 @@ class PythonReloader:
         self.loaded = ModuleIndex(roots)
 
     def remember_sources(self, imported_before: float) -> None:
-        """Read the watched modules' files not changed since imported_before (a time.time())."""
-        for _, _, filename in self._watched_modules():
+        """Read the watched modules' files not changed since imported_before (a time.time()),
+        and what each uses of the others (ImportIndex): at start-up, not at the first save,
+        which would otherwise parse the whole tree and compare its own module with nothing."""
+        for name, module, filename in self._watched_modules():
             try:
                 with open(filename, "rb") as stream:
-                    if os.fstat(stream.fileno()).st_mtime <= imported_before:
-                        self.sources[filename] = stream.read()
+                    stat = os.fstat(stream.fileno())
+                    if stat.st_mtime > imported_before:
+                        continue
+                    source = stream.read()
             except OSError:
                 continue
+            self.sources[filename] = source
+            self.imports.remember(filename, name, getattr(module, "__package__", None) or "", source, stat)
 
     def reload(self, modules: tuple[str, ...], outcome: Outcome, check_held: bool = True) -> Reloaded:
         """Reload the modules, then their importers where a cold start would run them again,
