@@ -26,7 +26,7 @@ from collections.abc import Callable
 from zope.interface.declarations import ClassProvides, Implements, implementedBy
 from zope.interface.interface import InterfaceClass, Specification
 
-from collective.autorestart.runtime.python.holders import Discarded, settle
+from collective.autorestart.runtime.python.holders import Discarded, discarded_of
 from collective.autorestart.runtime.python.journal import FUNCTION_SLOTS, Journal
 from collective.autorestart.runtime.python.kept import Kept, Relinker
 from collective.autorestart.runtime.python.xreload import CLASS_STATICS, compile_source, update_scope
@@ -135,7 +135,7 @@ class CheckedReloader:
             namespace[name] = self._update(namespace[name], scratch[name])
         # What the new run made and the module did not keep, for holders.held_elsewhere: told
         # from the scratch namespace before relink() gives it the kept objects.
-        self.discarded = settle(scratch, namespace, module_name)
+        self.discarded = discarded_of(scratch, namespace, module_name)
         try:
             Relinker(self.kept, self.journal, self.mod, scratch, self._refused, self.before).relink()
         except Exception as error:  # noqa: B902 - whatever the module's objects do

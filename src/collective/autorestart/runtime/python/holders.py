@@ -59,15 +59,13 @@ def young() -> Iterator[None]:
             gc.enable()
 
 
-def settle(scratch: dict, namespace: dict, module: str) -> Discarded:
-    """After the module's namespace got, for each name, the object it keeps (the old one
-    updated in place, or the new one): point the new run's globals (scratch, which the new
-    functions it keeps read as their globals) at the kept objects too, and return what of
-    the new run's classes and functions was discarded."""
+def discarded_of(scratch: dict, namespace: dict, module: str) -> Discarded:
+    """What of the new run's classes and functions (scratch, its globals) the module did
+    not keep, once its namespace got, for each name, the object it keeps (the old one
+    updated in place, or the new one)."""
     discarded = Discarded()
-    for name, new in list(scratch.items()):
+    for name, new in scratch.items():
         kept = namespace.get(name, new)
-        scratch[name] = kept
         if kept is new:
             continue
         if getattr(new, "__module__", None) != module:
