@@ -100,8 +100,9 @@ def edit(directory, before, after, apply=production_apply, fresh=None):
         # Weakly: what a strong reference holds, the engine must (and does) escalate for.
         held = {path: weakref.ref(value) for path, value in _definitions(live_modules).items()}
         page_before = _page(live_modules, live_name)
-        reloader = CodeReloader((str(live_root),))
+        # As runtime.startup wires them: one index of the watched modules.
         index = ModuleIndex((str(live_root),))
+        reloader = CodeReloader((str(live_root),), index)
         index.refresh()
         reloader.remember_sources(time.time())
         changes = _write(live_root / live_name, after)

@@ -13,14 +13,15 @@ from collective.autorestart.runtime.python.registrations import swap_replaced
 from collective.autorestart.runtime.repeated_warnings import RepeatedWarnings
 from collective.autorestart.runtime.zcml.derived import DerivedRegistrations
 from collective.autorestart.runtime.zcml.strategy import ZcmlReloader
+from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.planner import ALL_ZCML
 
 
 class CodeReloader:
-    def __init__(self, roots: tuple[str, ...]) -> None:
+    def __init__(self, roots: tuple[str, ...], loaded: ModuleIndex | None = None) -> None:
         self.roots = roots
-        self.python = PythonReloader(roots)
+        self.python = PythonReloader(roots, loaded)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
         self.caches = CacheClearer(self.python.prefixes, self.python.loaded)
         self.derived = DerivedRegistrations(roots)

@@ -140,7 +140,7 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
     )
     index = ModuleIndex(config.watch)
     request_gate = gate.RequestGate()
-    reloader = CodeReloader(config.watch)
+    reloader = CodeReloader(config.watch, index)
     applier = gate.GatedApplier(BoundedApplier(reloader, config.reload_timeout / 1000, config.watch), request_gate)
     built_at = time.time()
     undo.append(gate.install(request_gate))

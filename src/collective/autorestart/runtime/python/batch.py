@@ -47,7 +47,9 @@ class Reloaded:
 
 
 class PythonReloader:
-    def __init__(self, roots: tuple[str, ...]) -> None:
+    def __init__(self, roots: tuple[str, ...], loaded: ModuleIndex | None = None) -> None:
+        """loaded: the index of the watched modules the watch cycle refreshes too, so that
+        a batch looks at sys.modules once (its own otherwise)."""
         self.roots = roots
         self.prefixes = under_roots(roots)
         self.imports = ImportIndex()
@@ -60,7 +62,7 @@ class PythonReloader:
         # with the next batch, whatever it changes (their files changed all the same).
         self.taken_back: set[str] = set()
         self.patches = PatchCheck()
-        self.loaded = ModuleIndex(roots)
+        self.loaded = loaded if loaded is not None else ModuleIndex(roots)
 
     def remember_sources(self, imported_before: float) -> None:
         """Read the watched modules' files not changed since imported_before (a time.time()),
