@@ -35,11 +35,18 @@ SWITCH_VARIABLE = "COLLECTIVE_AUTORESTART"
 SWITCH_VALUE = "1"
 FD_VARIABLE = "COLLECTIVE_AUTORESTART_FD"
 STARTED_VARIABLE = "COLLECTIVE_AUTORESTART_STARTED"
+# Where the runtime writes, once ready, the modules the instance loaded: the template
+# imports them.  And the socket between the supervisor and the template.
+MODULES_VARIABLE = "COLLECTIVE_AUTORESTART_MODULES"
+TEMPLATE_FD_VARIABLE = "COLLECTIVE_AUTORESTART_TEMPLATE_FD"
+TEMPLATE_MODULE = "collective.autorestart.template"
 
 # The messages on that pipe, one line each: the first word, then for restart and off a
 # reason, e.g. "off Zope is not in debug mode".  A started runtime sends READY or OFF once.
 READY = "ready"  # it watches
 RESTART = "restart"  # a change that a reload can't apply: stop and start the instance
+# The same, for a change that the template may hold too (a restart-on file): a cold start.
+RESTART_FRESH = "restart-fresh"
 OFF = "off"  # it stays off; the supervisor says why
 SUPERVISOR_MODULE = "collective.autorestart.supervisor"
 
@@ -196,6 +203,11 @@ class Config:
         "Milliseconds a stopping instance gets after SIGINT before it is killed",
         default=10000,
         maximum=120000,
+    )
+    # A restart forks a child from a template process that has loaded all but the watched
+    # code: about 1 s on Plone instead of a 6-8 s cold start.  Off: every restart is cold.
+    fast_restart: bool = _option(
+        Kind.SWITCH, "Restart by forking a process that has loaded all but the watched code", default=True
     )
     buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
 

@@ -122,6 +122,7 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
     """``undo`` gets what must be undone should the start fail after all."""
     # Imported here so that plain bin/instance never loads pyinotify, pygame or the reloader.
     from collective.autorestart.runtime import gate
+    from collective.autorestart.runtime.loaded_modules import write_loaded_modules
     from collective.autorestart.runtime.reloader import CodeReloader
     from collective.autorestart.watching.bounded import BoundedApplier
     from collective.autorestart.watching.cycle import ReloadCycle
@@ -150,6 +151,7 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
         player,
         policy,
         restart=channel.restart,
+        restart_fresh=channel.restart_fresh,
         restart_on_error=config.on_reload_error == "restart",
         restart_on_unsafe=config.on_unsafe_change == "restart",
     )
@@ -171,6 +173,10 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
         if stats.changed_before:
             log.info("applying %d files saved while the instance started", stats.changed_before)
         channel.ready()
+        try:
+            write_loaded_modules(config.watch)
+        except OSError as error:
+            log.debug("cannot write the loaded modules for the template: %s", error)
 
     try:
         service = make_watch_service(config, cycle, on_ready=announce, changed_since=_instance_started())

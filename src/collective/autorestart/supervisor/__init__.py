@@ -8,8 +8,15 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 
-from collective.autorestart.contract import SWITCH_VALUE, SWITCH_VARIABLE, ConfigError
+from collective.autorestart.contract import (
+    MODULES_VARIABLE,
+    SWITCH_VALUE,
+    SWITCH_VARIABLE,
+    TEMPLATE_MODULE,
+    ConfigError,
+)
 from collective.autorestart.watching.config import read_slug
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7.7s [%(name)s][supervisor] %(message)s"
@@ -32,31 +39,39 @@ def parse_arguments(argv):
     return arguments
 
 
+def serve_arguments(arguments):
+    """Zope's serve, as ``bin/instance fg`` runs it, with debug mode on in the same two ways."""
+    return [arguments.wsgi_ini, "-d", "debug-mode=on"] + arguments.zope_arguments
+
+
 def instance_command(arguments):
-    """What ``bin/instance fg`` runs, with debug mode on in the same two ways it uses."""
+    return [sys.executable, arguments.interpreter, "-m", "Zope2.Startup.serve"] + serve_arguments(arguments)
+
+
+def template_command(arguments, modules_file):
     return [
         sys.executable,
         arguments.interpreter,
         "-m",
-        "Zope2.Startup.serve",
-        arguments.wsgi_ini,
-        "-d",
-        "debug-mode=on",
-    ] + arguments.zope_arguments
+        TEMPLATE_MODULE,
+        # Positional: the interpreter script reads options (getopt) up to the first one.
+        arguments.slug,
+        arguments.interpreter,
+        modules_file,
+    ] + serve_arguments(arguments)
 
 
-def instance_environment(arguments):
+def instance_environment(arguments, modules_file=None):
     env = dict(os.environ)
     env["INSTANCE_HOME"] = arguments.instance_home
     env[SWITCH_VARIABLE] = SWITCH_VALUE
+    if modules_file is not None:
+        env[MODULES_VARIABLE] = modules_file
     return env
 
 
 def main(argv=None):
-    from collective.autorestart.supervisor.diagnosis import Diagnosis
-    from collective.autorestart.supervisor.ports import listen_address
-    from collective.autorestart.supervisor.session import Supervisor
-    from collective.autorestart.watching.factory import make_watch_service
+    from collective.autorestart.supervisor.template import Template
 
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
@@ -68,13 +83,27 @@ def main(argv=None):
         )
         return 2
     logging.basicConfig(level=config.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="autorestart-") as scratch:
+        modules_file = os.path.join(scratch, "modules.txt") if config.fast_restart else None
+        env = instance_environment(arguments, modules_file)
+        template = Template(template_command(arguments, modules_file), env) if modules_file else None
+        return _supervise(arguments, config, env, template)
+
+
+def _supervise(arguments, config, env, template):
+    from collective.autorestart.supervisor.diagnosis import Diagnosis
+    from collective.autorestart.supervisor.ports import listen_address
+    from collective.autorestart.supervisor.session import Supervisor
+    from collective.autorestart.watching.factory import make_watch_service
+
     supervisor = Supervisor(
         instance_command(arguments),
-        instance_environment(arguments),
+        env,
         config,
         # While the instance is down, the supervisor watches with the runtime's own code.
         lambda on_batch, changed_since: make_watch_service(config, on_batch, changed_since=changed_since),
         listen=listen_address(arguments.wsgi_ini),
         diagnosis=Diagnosis(arguments.interpreter, arguments.slug, arguments.instance_home),
+        template=template,
     )
     return supervisor.run()

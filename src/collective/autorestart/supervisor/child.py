@@ -37,6 +37,7 @@ class Child:
             process_group=0 if self.own_group else None,
             preexec_fn=_prepare_instance(os.getpid()),
         )
+        self.pid = self.process.pid
 
     def poll(self):
         return self.process.poll()

@@ -6,14 +6,16 @@ control pipe.  Our own process is not Zope, so installing signal handlers here i
 While the instance runs, ``report_in`` makes sure that autoreload is never silently off.
 """
 
+import fnmatch
 import logging
 import os
 import selectors
 import signal
 import time
 
-from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART, STARTED_VARIABLE
+from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART, RESTART_FRESH, STARTED_VARIABLE
 from collective.autorestart.supervisor.child import Child, exit_status
+from collective.autorestart.supervisor.forked import ForkedChild, become_subreaper, reap_strays
 from collective.autorestart.supervisor.ports import holder_of, port_in_use
 from collective.autorestart.supervisor.report_in import ReportIn
 
@@ -39,7 +41,7 @@ class Run:
 
 
 class Supervisor:
-    def __init__(self, command, env, config, crash_watch, listen=None, diagnosis=None):
+    def __init__(self, command, env, config, crash_watch, listen=None, diagnosis=None, template=None):
         self.command = command
         self.listen = listen  # (host, port) the instance serves on, if known
         # Finds out why the runtime never reported in (diagnosis.Diagnosis), if given.
@@ -53,10 +55,19 @@ class Supervisor:
         self.selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._player = None
+        # The preloaded process restarts fork from (template.Template), if fast-restart is on.
+        self.template = template
+        self._template_fd = None
+        # The next start must be cold: what changed may be held by the template.
+        self._fresh = False
+        self._first_start = True
 
     def run(self):
         previous = self._install_signals()
         self.selector.register(self._wake_read, selectors.EVENT_READ)
+        if self.template is not None and not become_subreaper():
+            log.warning("restarts are cold starts: this system has no child subreapers (Linux 3.4)")
+            self.template = None
         try:
             restarting = None
             while True:
@@ -72,6 +83,8 @@ class Supervisor:
                 if not self._wait_for_a_fix(run):
                     return exit_status(run.returncode)
         finally:
+            if self.template is not None:
+                self.template.stop()
             self.selector.close()
             self._restore_signals(previous)
             os.close(self._wake_read)
@@ -109,7 +122,7 @@ class Supervisor:
         env = dict(self.env, **{FD_VARIABLE: str(control_write), STARTED_VARIABLE: repr(self.child_started)})
         started = time.monotonic()
         try:
-            child = Child(self.command, env, pass_fds=(control_write,), grace=self.config.stop_grace / 1000)
+            child, how = self._start_instance(env, control_write)
         except Exception:  # noqa: B902 - whatever keeps it from starting, the pipe is ours
             os.close(control_read)
             raise
@@ -125,6 +138,9 @@ class Supervisor:
                 for key, _ in self.selector.select(wait):
                     if key.fd == self._wake_read:
                         self._drain_wake()
+                        self._reap_strays(child)
+                    elif key.fd == self._template_fd:
+                        self._read_template()
                     elif key.fd == control_read:
                         chunk = os.read(control_read, 4096)
                         if not chunk:
@@ -142,10 +158,12 @@ class Supervisor:
                         # First: the serving probe's connection is closed by the time the
                         # line is logged, so that a settled supervisor holds only its own fds.
                         report_in.ready(time.monotonic())
-                        self._report_ready(started, restarting)
+                        self._report_ready(started, restarting, how)
+                        self._build_template()
                     elif word == OFF:
                         report_in.off(reason, time.monotonic())
-                    elif word == RESTART:
+                    elif word in (RESTART, RESTART_FRESH):
+                        self._fresh = self._fresh or word == RESTART_FRESH
                         return self._restart(child, reason)
                 returncode = child.poll()
                 if returncode is not None:
@@ -157,17 +175,66 @@ class Supervisor:
                 self.selector.unregister(control_read)
             os.close(control_read)
 
-    def _report_ready(self, started, restarting):
+    def _start_instance(self, env, control_write):
+        """The instance, forked from the template if it can be; and how it started, for the
+        line that says it is ready (None: the first start, cold as it has to be)."""
+        grace = self.config.stop_grace / 1000
+        how = None
+        first, self._first_start = self._first_start, False
+        if self.template is not None and not first:
+            if self._fresh:
+                self.template.stop()
+                self.template.state = "off"
+                self.template.reason = "a restart-on file changed, which the template may hold"
+            else:
+                pid = self.template.fork(env, control_write, os.getpid())
+                self._sync_template()
+                if pid is not None:
+                    return ForkedChild(pid, grace), "forked from the template"
+            how = "cold start: %s" % self.template.reason
+        self._fresh = False
+        return Child(self.command, env, pass_fds=(control_write,), grace=grace), how
+
+    def _build_template(self):
+        """After a cold start is ready (so that the two don't share the CPU): build a
+        template if there is none."""
+        if self.template is not None and self.template.state in ("off", "failed"):
+            self.template.start()
+            self._sync_template()
+
+    def _read_template(self):
+        self.template.read()
+        self._sync_template()
+
+    def _sync_template(self):
+        """Keep the selector on the template's current socket."""
+        fd = self.template.fileno() if self.template is not None else None
+        if fd == self._template_fd:
+            return
+        if self._template_fd is not None and self._template_fd in self.selector.get_map():
+            self.selector.unregister(self._template_fd)
+        self._template_fd = fd
+        if fd is not None:
+            self.selector.register(fd, selectors.EVENT_READ)
+
+    def _reap_strays(self, child):
+        if self.template is not None:
+            process = self.template.process
+            known = {child.pid} | ({process.pid} if process is not None else set())
+            reap_strays(known)
+
+    def _report_ready(self, started, restarting, how=None):
         now = time.monotonic()
         if restarting is None:
-            log.info("instance ready in %.0f ms", (now - started) * 1000)
+            log.info("instance ready in %.0f ms%s", (now - started) * 1000, " (%s)" % how if how else "")
         else:
             reason, requested = restarting
             log.info(
-                "restarted in %.0f ms (stop %.0f ms, start %.0f ms): %s",
+                "restarted in %.0f ms (stop %.0f ms, start %.0f ms%s): %s",
                 (now - requested) * 1000,
                 (started - requested) * 1000,
                 (now - started) * 1000,
+                ", %s" % how if how else "",
                 reason,
             )
 
@@ -198,8 +265,11 @@ class Supervisor:
             log.error("%s: watching %s", self._why_it_stopped(run, blocked), ", ".join(self.config.watch))
             self._play_failure()
             while not changes:
-                if self.selector.select(WAIT_SECONDS):
-                    self._drain_wake()
+                for key, _ in self.selector.select(WAIT_SECONDS):
+                    if key.fd == self._template_fd:
+                        self._read_template()
+                    else:
+                        self._drain_wake()
                 if self.signals:
                     return False
                 if blocked is not None and not port_in_use(*blocked):
@@ -209,6 +279,9 @@ class Supervisor:
             service.stop()
             service.join(WAIT_SECONDS)
         log.info("%s changed: starting the instance again", ", ".join(sorted(changes)[:3]))
+        restart_on = self.config.restart_on
+        if any(fnmatch.fnmatchcase(os.path.basename(path), pattern) for path in changes for pattern in restart_on):
+            self._fresh = True
         return True
 
     def _port_taken(self, run):

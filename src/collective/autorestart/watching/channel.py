@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART
+from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART, RESTART_FRESH
 
 log = logging.getLogger("collective.autorestart")
 
@@ -50,8 +50,12 @@ class SupervisorChannel:
         """Whether the supervisor got it, and will say it."""
         return self._send("%s %s" % (OFF, reason))
 
-    def restart(self, reason: str) -> None:
-        if self._send("%s %s" % (RESTART, reason)):
+    def restart(self, reason: str, word: str = RESTART) -> None:
+        if self._send("%s %s" % (word, reason)):
             log.info("restart requested: %s", reason)
         else:
             log.warning("%s: restart bin/instance-autoreload to apply it", reason)
+
+    def restart_fresh(self, reason: str) -> None:
+        """A restart that starts cold: the change may be held by the template too."""
+        self.restart(reason, RESTART_FRESH)

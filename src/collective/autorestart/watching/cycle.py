@@ -36,8 +36,11 @@ class ReloadCycle:
         restart: Callable[[str], None] | None = None,
         restart_on_error: bool = False,
         restart_on_unsafe: bool = True,
+        restart_fresh: Callable[[str], None] | None = None,
     ) -> None:
         self.index = index
+        # For a restart-on file: a restart that must not fork from the template.
+        self.restart_fresh = restart_fresh
         self.applier = applier
         self.player = player
         self.policy = policy
@@ -73,7 +76,8 @@ class ReloadCycle:
                 _applies_profile(profile),
             )
         if plan.restart is not None and self.restart is not None:
-            self.restart(plan.restart)
+            request = self.restart_fresh if plan.restart_fresh and self.restart_fresh else self.restart
+            request(plan.restart)
             return None
         for name in plan.vanished:
             log.warning("module %s: its file was deleted; the loaded code stays until a restart", name)

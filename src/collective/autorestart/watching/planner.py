@@ -28,6 +28,8 @@ class Plan:
     ignored: tuple[str, ...] = ()  # changed paths that need nothing
     vanished: tuple[str, ...] = ()  # loaded modules whose file was deleted
     restart: str | None = None  # why the process must restart instead of reloading
+    # A restart-on file is among the causes: what it changes may be held by the template.
+    restart_fresh: bool = False
     buildout_files: tuple[str, ...] = ()  # need a buildout run, which we can't do
     # GenericSetup profiles changed, by profile ("package:name", or the profile's directory
     # where no loaded package is its parent): what applies them is an import or an upgrade.
@@ -57,6 +59,7 @@ def make_plan(
     ignored = []
     vanished = []
     restart_causes = []
+    restart_on_changed = False
     buildout_files = []
     profiles: dict[str, list[str]] = {}
     if everything:
@@ -65,6 +68,7 @@ def make_plan(
         name = os.path.basename(path)
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in policy.restart_on):
             restart_causes.append(path)
+            restart_on_changed = True
         elif name.endswith(".cfg") and os.path.dirname(path) == policy.buildout_directory:
             buildout_files.append(path)
         elif path.endswith(".zcml"):
@@ -93,6 +97,7 @@ def make_plan(
         ignored=tuple(sorted(ignored)),
         vanished=tuple(sorted(vanished)),
         restart=restart,
+        restart_fresh=restart_on_changed,
         buildout_files=tuple(sorted(buildout_files)),
         profiles={profile: tuple(sorted(paths)) for profile, paths in sorted(profiles.items())},
     )

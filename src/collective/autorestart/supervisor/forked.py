@@ -1,0 +1,97 @@
+"""An instance forked from the template: the same interface as ``child.Child``.
+
+The template forks twice, so the instance is re-parented to us (we are a child subreaper):
+we wait for it and signal it as for a child we started ourselves.
+"""
+
+import ctypes
+import os
+import signal
+import sys
+import time
+
+from collective.autorestart.supervisor.child import GRACE_SECONDS, owns_terminal
+
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+POLL_SECONDS = 0.005
+
+
+def become_subreaper() -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+class ForkedChild:
+    def __init__(self, pid, grace=None):
+        self.pid = pid
+        self.grace = GRACE_SECONDS if grace is None else grace
+        self.own_group = not owns_terminal()
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = 1  # not ours after all: reaped elsewhere
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL_SECONDS)
+        return self.returncode
+
+    def stop(self, terminal_already_sent_sigint=False):
+        if self.poll() is None and not terminal_already_sent_sigint:
+            self._signal(signal.SIGINT)
+        if self.wait(self.grace) is None:
+            print(
+                "collective.autorestart: instance did not stop within %.1f s of SIGINT,"
+                " killing it (raise stop-grace in buildout.cfg should it need longer)" % self.grace,
+                file=sys.stderr,
+            )
+            self._signal(signal.SIGKILL)
+            while self.wait(1.0) is None:
+                pass
+        if self.own_group:
+            self._signal(signal.SIGKILL)
+        return self.returncode
+
+    def sigint_came_from_terminal(self, signum):
+        return signum == signal.SIGINT and not self.own_group
+
+    def _signal(self, signum):
+        try:
+            if self.own_group:
+                os.killpg(self.pid, signum)
+            else:
+                os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def reap_strays(known):
+    """With a subreaper, what the instances leave behind becomes ours: collect the zombies
+    of every child we did not start ourselves, so that none lingers."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open("/proc/self/task/%s/children" % task) as children:
+                pids = [int(pid) for pid in children.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            if pid not in known:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass

@@ -1,0 +1,182 @@
+"""The template process, as the supervisor sees it: built in the background after an
+instance is ready, asked for a child at each restart, replaced when it is out of date.
+
+Every way it can't help (still loading, failed, out of date, gone) is a reason, which the
+restart line gives, and the restart is a cold start.
+"""
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from collective.autorestart.contract import FD_VARIABLE, TEMPLATE_FD_VARIABLE
+from collective.autorestart.supervisor.child import SIG_IGN, owns_terminal
+
+log = logging.getLogger("collective.autorestart.supervisor")
+
+FORK_TIMEOUT_SECONDS = 5.0
+STOP_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1
+
+
+class Template:
+    def __init__(self, command, env):
+        self.command = command
+        self.env = env
+        self.process = None
+        self.sock = None
+        self.state = "off"  # off, loading, ready, failed
+        self.reason: str | None = "it is not built yet"
+        self.stats = {}
+        self._pending = b""
+
+    def start(self):
+        """Start building a template in the background; the previous one, if any, goes."""
+        self.stop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(self.env, **{TEMPLATE_FD_VARIABLE: str(theirs.fileno())})
+        try:
+            self.process = subprocess.Popen(
+                self.command,
+                env=env,
+                pass_fds=(theirs.fileno(),),
+                process_group=None if owns_terminal() else 0,
+                preexec_fn=_prepare_template(os.getpid()),
+            )
+        except OSError as error:
+            ours.close()
+            self.state, self.reason = "failed", "the template could not start (%s)" % error
+            return
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.sock.setblocking(False)
+        self.state, self.reason = "loading", "the template is still loading"
+        self.started = time.monotonic()
+
+    def fileno(self):
+        return self.sock.fileno() if self.sock is not None else None
+
+    def read(self):
+        """Take in what the template said (the supervisor's loop calls this when its socket
+        is readable); log its state changes."""
+        if self.sock is None:
+            return
+        try:
+            chunk = self.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._gone()
+            return
+        self._pending += chunk
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            self._take(line.decode("utf-8", "replace"))
+
+    def _take(self, line):
+        word, _, detail = line.partition(" ")
+        if word == "ready":
+            self.state, self.reason = "ready", None
+            self.stats = json.loads(detail)
+            log.info("%s", self._ready_line())
+        elif word == "failed":
+            self.state, self.reason = "failed", "the template could not be built: %s" % detail
+            log.warning("restarts are cold starts: %s", self.reason)
+        elif word == "cold":
+            self.state, self.reason = "failed", detail
+
+    def _ready_line(self):
+        stats = self.stats
+        parts = ["%d modules" % stats["modules"]]
+        if stats.get("zcml_split"):
+            parts.append("ZCML parsed in each child (%s)" % stats["zcml_split"])
+        else:
+            parts.append("ZCML parsed but for %d watched file(s)" % len(stats.get("watched_zcml", ())))
+        if stats.get("in_each_child"):
+            parts.append("imported in each child: %s" % ", ".join(stats["in_each_child"]))
+        return "template ready in %.1f s (%s): restarts fork from it" % (stats["seconds"], "; ".join(parts))
+
+    def _gone(self):
+        if self.state in ("loading", "ready"):
+            code = self.process.poll() if self.process is not None else None
+            self.state, self.reason = "failed", "the template exited (status %s)" % code
+            log.warning("restarts are cold starts: %s", self.reason)
+        self._close()
+
+    def fork(self, env, control_fd, supervisor_pid):
+        """A new instance's PID, or None when a cold start must do (self.reason says why)."""
+        if self.state != "ready":
+            return None
+        request = {
+            "env": {key: value for key, value in env.items() if os.environ.get(key) != value},
+            "fd_variable": FD_VARIABLE,
+            "supervisor": supervisor_pid,
+            "own_group": not owns_terminal(),
+        }
+        data = ("fork %s\n" % json.dumps(request)).encode("utf-8")
+        sock = self.sock
+        assert sock is not None  # ready means connected
+        try:
+            sock.settimeout(FORK_TIMEOUT_SECONDS)
+            socket.send_fds(sock, [data], [control_fd])
+            answer = self._answer(sock)
+        except OSError as error:
+            answer = "cold the template did not answer (%s)" % error
+        finally:
+            if self.sock is not None:
+                self.sock.setblocking(False)
+        word, _, detail = answer.partition(" ")
+        if word == "child":
+            return int(detail)
+        self.state, self.reason = "failed", detail or "the template is gone"
+        self.stop()
+        return None
+
+    def _answer(self, sock):
+        deadline = time.monotonic() + FORK_TIMEOUT_SECONDS
+        while b"\n" not in self._pending:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                return "cold the template exited"
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+    def stop(self):
+        self._close()
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        # It holds no database and no port: nothing to close cleanly.
+        process.send_signal(signal.SIGKILL)
+        process.wait(STOP_SECONDS)
+
+    def _close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def _prepare_template(supervisor_pid):
+    """It dies with us (nothing to close), and a hung-up terminal does not end it."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+
+    def prepare():
+        libc.signal(signal.SIGHUP, SIG_IGN)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != supervisor_pid:
+            os._exit(1)
+
+    return prepare

@@ -1,0 +1,5 @@
+import sys
+
+from collective.autorestart.template.process import main
+
+sys.exit(main())

@@ -1,0 +1,178 @@
+"""The template process: build once, then fork a child for each request until EOF.
+
+It runs Zope's own ``serve`` up to the point where a cold start would open the ZODB, with
+``Zope2.App.startup.startup`` standing in for the rest: Zope's patches, the imports of the
+last start, the site's ZCML parsed but for the watched files.  So every module is imported
+in the order and the state (configuration, patches, logging) that a cold start has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from collective.autorestart.template.channel import TemplateChannel
+from collective.autorestart.template.holes import SplitSite
+from collective.autorestart.template.placeholders import Placeholders
+
+log = logging.getLogger("collective.autorestart.template")
+
+
+class TemplateBuilt(BaseException):
+    """Unwinds Zope's start-up at the point where a cold start would open the ZODB."""
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m collective.autorestart.template")
+    parser.add_argument("slug")
+    parser.add_argument("interpreter")
+    parser.add_argument("modules")
+    parser.add_argument("serve_arguments", nargs=argparse.REMAINDER)
+    return parser.parse_args(argv)
+
+
+class Build:
+    """What the template holds once built."""
+
+    def __init__(self, placeholders: Placeholders, module_names: list[str]) -> None:
+        self.placeholders = placeholders
+        self.module_names = module_names
+        self.failed_imports: list[str] = []
+        self.split: SplitSite | None = None
+        self.why_not_split: str | None = None
+        self.loggers: dict[str, bool] = {}
+
+    def instead_of_startup(self) -> None:
+        from App.config import getConfiguration
+        from Zope2.App import patches
+
+        from collective.autorestart.template import holes, preload
+
+        patches.apply_patches()  # first, as in Zope2.App.startup.startup
+        self.failed_imports = preload.preload(self.module_names)
+        site_zcml = os.path.join(getConfiguration().instancehome, "etc", "site.zcml")
+        try:
+            self.split = holes.parse_site(site_zcml, self.placeholders.watched)
+        except Exception as error:  # noqa: B902 - then each child parses all of it
+            self.why_not_split = "%s: %s" % (type(error).__name__, str(error).strip().splitlines()[-1:])
+        # What fileConfig in a child must not change: loggers a cold start creates after it.
+        self.loggers = {
+            name: logger.disabled
+            for name, logger in logging.Logger.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger)
+        }
+        raise TemplateBuilt()
+
+
+def other_threads() -> list[str]:
+    """Threads besides this one, Python's or not: forking would copy them in a dead state."""
+    names = [thread.name for thread in threading.enumerate() if thread is not threading.current_thread()]
+    try:
+        tasks = len(os.listdir("/proc/self/task"))
+    except OSError:
+        tasks = 1
+    if tasks > 1 + len(names):
+        names.append("%d thread(s) not started by Python" % (tasks - 1 - len(names)))
+    return names
+
+
+def main(argv=None) -> int:
+    import Zope2
+    import Zope2.App.startup
+    from Zope2.Startup import serve
+
+    from collective.autorestart.template import preload
+    from collective.autorestart.template.inputs import Inputs
+    from collective.autorestart.watching.config import read_slug
+
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    channel = TemplateChannel.from_environment()
+    # Ctrl-C in a terminal reaches the whole group: it is for the instance, and the
+    # supervisor ends us once the instance is down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started = time.monotonic()
+    config = read_slug(arguments.slug)
+    placeholders = Placeholders(config.watch)
+    placeholders.install()
+    build = Build(placeholders, preload.read_module_names(arguments.modules))
+    startup = Zope2.App.startup.startup
+    Zope2.App.startup.startup = build.instead_of_startup
+    # The server binds its port when it is made (plone.recipe.zope2instance's fast-listen):
+    # that is for the children.
+    loadserver = serve.ServeCommand.loadserver
+    serve.ServeCommand.loadserver = lambda self, *args, **kw: None
+    serve_argv = ["serve"] + arguments.serve_arguments
+    try:
+        serve.main(serve_argv)
+    except TemplateBuilt:
+        pass
+    except BaseException as error:  # noqa: B902 - the supervisor says it and starts cold
+        channel.send("failed", "%s: %s" % (type(error).__name__, error))
+        return 1
+    else:
+        channel.send("failed", "Zope's serve returned before it started Zope")
+        return 1
+    finally:
+        Zope2.App.startup.startup = startup
+        serve.ServeCommand.loadserver = loadserver
+    Zope2._began_startup = 0
+    swallowed = placeholders.swallowed_uses()
+    if swallowed:
+        use = swallowed[0]
+        channel.send(
+            "failed",
+            "%s used %s.%s of watched code while it was imported, and went on without it"
+            % (use.importing[-1], use.placeholder, use.attribute),
+        )
+        return 1
+    threads = other_threads()
+    if threads:
+        channel.send("failed", "a thread runs after the imports (%s): forking would copy it dead" % ", ".join(threads))
+        return 1
+    extra = [arguments.interpreter, arguments.slug]
+    if build.split is not None:
+        extra.extend(build.split.files)
+    inputs = Inputs.of_this_process(extra, watched=placeholders.watched)
+    gc.collect()
+    # The children then share the template's objects instead of copying each page that
+    # the collector would touch.
+    gc.freeze()
+    channel.send(
+        "ready",
+        {
+            "seconds": round(time.monotonic() - started, 3),
+            "modules": len(sys.modules),
+            "inputs": len(inputs),
+            "in_each_child": sorted({name.split(".")[0] for name in build.failed_imports})[:10],
+            "watched_zcml": [hole.path for hole in build.split.holes] if build.split else [],
+            "zcml_split": build.why_not_split,
+        },
+    )
+    return serve_children(channel, build, inputs, serve_argv)
+
+
+def serve_children(channel, build, inputs, serve_argv) -> int:
+    from collective.autorestart.template import child
+
+    while True:
+        request = channel.receive()
+        if request is None:
+            return 0
+        detail, fds = request
+        changed = inputs.changed()
+        threads = other_threads()
+        if changed is not None or threads:
+            for fd in fds:
+                os.close(fd)
+            reason = "%s changed" % changed if changed else "a thread runs (%s)" % ", ".join(threads)
+            channel.send("cold", reason)
+            return 0  # out of date: the supervisor builds another
+        child.fork(detail, fds, channel, build, serve_argv)
+        for fd in fds:
+            os.close(fd)
