@@ -6,10 +6,11 @@ import time
 
 import pytest
 
+from harness.buildouts import RESTARTS_AT_IMPORT
 from harness.http import served
 from harness.plone import RELEASES
 from harness.ports import port_is_free
-from harness.proc import wait_until_gone, zope_pid
+from harness.proc import wait_until_gone
 
 pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.plone]
 
@@ -74,7 +75,17 @@ def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone
     assert status == 200 and "Plone" in body
     assert server.get("/Plone/@@hello") == (200, "hello python from Plone")
 
-    pids = [server.process.pid, zope_pid(server)]
+    # A restart, forked from the template once it is built.
+    server.wait_for_log(r"template ready in", timeout=120)
+    mark = len(server.log())
+    views.write_text(HELLO.format(greeting="restarted", extra=ADDED_VIEW + RESTARTS_AT_IMPORT))
+    restart_took = served(server, "/Plone/@@hello", "hello restarted from Plone", restarting=True, timeout=60)
+    line = server.wait_for_log(r"restarted in \d+ ms \(.*\): .*", after=mark).group(0)
+    assert "forked from the template" in line, line
+    assert server.get("/Plone/@@added") == (200, "added on Plone")
+    figures.append("Plone %s: restart forked from the template, save to served in %.0f ms" % (release, restart_took * 1000))
+
+    pids = server.processes()
     stopping = time.monotonic()
     server.send_to_terminal(b"\x03")  # Ctrl-C
     returncode = server.process.wait(STOP_LIMIT + 5)

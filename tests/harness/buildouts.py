@@ -88,6 +88,12 @@ def value_module(value, extra=""):
     )
 
 
+# Appended to value_module(): a module that patches at import what it imported can't be run
+# again in place, so each save of it restarts the instance (forked from the template, once
+# there is one).
+RESTARTS_AT_IMPORT = "\nimport os\n\nos.getcwdb = os.getcwdb\n"
+
+
 # The package autotest.app as write_package() writes it, paths relative to its directory.
 PACKAGE_FILES = {
     "setup.py": setup_py("autotest.app"),

@@ -1,6 +1,7 @@
 """What /proc says about processes. A zombie (ended, not yet reaped) counts as gone."""
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -61,9 +62,42 @@ def wait_until_gone(pids, timeout):
         time.sleep(0.02)
 
 
+# What the template of fast restarts calls itself (template/process.py COMM): the process
+# that instances fork from, and the forks that have not become instances yet.
+TEMPLATE_COMM = "autorestart-tpl"
+
+
+def comm(pid):
+    try:
+        return Path("/proc/%d/comm" % pid).read_text().strip()
+    except OSError:
+        return None
+
+
+def instances(server):
+    """The processes below bin/instance-autoreload that are Zope, not the template.  A
+    template names itself once its Python runs: before, only the supervisor's line
+    ``building a template (PID n)`` tells it from an instance."""
+    announced = {int(pid) for pid in re.findall(r"building a template \(PID (\d+)\)", server.log())}
+    return [
+        pid for pid in server.processes()[1:] if comm(pid) not in (TEMPLATE_COMM, None) and pid not in announced
+    ]
+
+
+def template_pid(server, timeout=60):
+    """The template below bin/instance-autoreload, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [pid for pid in server.processes()[1:] if comm(pid) == TEMPLATE_COMM]
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("no template process; log:\n" + server.log()[-6000:])
+
+
 def zope_pid(server):
     """The one instance process below bin/instance-autoreload (server: a processes.Server)."""
-    children = server.processes()[1:]
+    children = instances(server)
     if len(children) != 1:
         raise AssertionError("not one instance process below the supervisor: %r" % children)
     return children[0]
@@ -73,7 +107,7 @@ def wait_for_new_zope(server, old_pid, timeout=60):
     """The processes below the supervisor once they are no longer just old_pid (a restart)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        children = server.processes()[1:]
+        children = instances(server)
         if children and children != [old_pid]:
             return children
         time.sleep(0.02)

@@ -53,6 +53,7 @@ class Template:
             return
         finally:
             theirs.close()
+        log.debug("building a template (PID %d)", self.process.pid)
         self.sock = ours
         self.sock.setblocking(False)
         self.state, self.reason = "loading", "the template is still loading"

@@ -33,14 +33,16 @@ def fork(detail, fds, channel, build, serve_argv) -> None:
     if intermediate == 0:
         try:
             if os.fork() == 0:
-                _become_the_supervisors(detail, fds, channel)
+                _become_the_supervisors(detail, fds, channel, build)
                 os._exit(_run_zope(detail, build, serve_argv))
         finally:
             os._exit(0)
     os.waitpid(intermediate, 0)
 
 
-def _become_the_supervisors(detail, fds, channel) -> None:
+def _become_the_supervisors(detail, fds, channel, build) -> None:
+    from collective.autorestart.template.name import set_comm
+
     supervisor = detail["supervisor"]
     deadline = time.monotonic() + REPARENT_SECONDS
     while os.getppid() != supervisor:
@@ -60,6 +62,7 @@ def _become_the_supervisors(detail, fds, channel) -> None:
     os.set_inheritable(control, False)
     os.environ.update(detail["env"])
     os.environ[detail["fd_variable"]] = str(control)
+    set_comm(build.comm)
     channel.send("child", str(os.getpid()))
     channel.close()
 

@@ -128,7 +128,9 @@ class _PlaceholderLoader(importlib.abc.Loader):
         def __getattr__(attribute):
             if not (attribute.startswith("__") and attribute.endswith("__")):
                 importing = tuple(other for other in initializing_modules() if other != name)
-                placeholders.uses.append(Use(name, attribute, importing))
+                use = Use(name, attribute, importing)
+                if use not in placeholders.uses:  # `from m import x` asks twice
+                    placeholders.uses.append(use)
             raise AttributeError("module %r is watched: the template of collective.autorestart does not run it" % name)
 
         module.__getattr__ = __getattr__

@@ -19,6 +19,7 @@ import time
 
 from collective.autorestart.template.channel import TemplateChannel
 from collective.autorestart.template.holes import SplitSite
+from collective.autorestart.template.name import INTERPRETER_COMM
 from collective.autorestart.template.placeholders import Placeholders
 
 log = logging.getLogger("collective.autorestart.template")
@@ -47,6 +48,7 @@ class Build:
         self.split: SplitSite | None = None
         self.why_not_split: str | None = None
         self.loggers: dict[str, bool] = {}
+        self.comm = b"python"
 
     def instead_of_startup(self) -> None:
         from App.config import getConfiguration
@@ -101,6 +103,7 @@ def main(argv=None) -> int:
     placeholders = Placeholders(config.watch)
     placeholders.install()
     build = Build(placeholders, preload.read_module_names(arguments.modules))
+    build.comm = INTERPRETER_COMM
     startup = Zope2.App.startup.startup
     Zope2.App.startup.startup = build.instead_of_startup
     # The server binds its port when it is made (plone.recipe.zope2instance's fast-listen):

@@ -1,0 +1,193 @@
+"""The template's ZCML split, in-process: the site parsed with holes for the watched files,
+the holes filled later, gives the actions a cold start (one ``xmlconfig.file``) executes, in
+its order, overrides included; where it can't, it says which file is why.  And the watched
+modules imported meanwhile stay placeholders until a child runs them."""
+
+import importlib
+import sys
+import textwrap
+
+import pytest
+from zope.configuration import xmlconfig
+
+from collective.autorestart.template import holes
+from collective.autorestart.template.placeholders import Placeholders
+
+# A directive of our own: each use is an action with a discriminator, whose execution is
+# recorded, so that the order and the override winners show.
+DIRECTIVE = """\
+from zope.interface import Interface
+from zope.schema import TextLine
+
+EXECUTED = []
+
+
+class IRecord(Interface):
+    name = TextLine(title="name")
+    value = TextLine(title="value", required=False)
+
+
+def record(_context, name, value=""):
+    _context.action(discriminator=("record", name), callable=EXECUTED.append, args=((name, value or name),))
+"""
+ZCML = '<configure xmlns="http://namespaces.zope.org/zope" xmlns:t="http://example.com/t">%s</configure>'
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """Two packages, tplbase (not watched) and tplwatched (watched), and a site.zcml."""
+    counter = tmp_path.name.replace("-", "_")
+    base, watched = "tplbase_%s" % counter, "tplwatched_%s" % counter
+    (tmp_path / base).mkdir()
+    (tmp_path / base / "__init__.py").write_text("")
+    (tmp_path / base / "directive.py").write_text(DIRECTIVE)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / watched).mkdir()
+    (tmp_path / "w" / watched / "__init__.py").write_text("import sys\nsys.modules[__name__].RAN = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path / "w"))
+    meta = (
+        '<configure xmlns="http://namespaces.zope.org/zope" xmlns:meta="http://namespaces.zope.org/meta">'
+        '<meta:directive namespace="http://example.com/t" name="record" schema=".directive.IRecord"'
+        ' handler=".directive.record" /></configure>'
+    )
+    (tmp_path / base / "meta.zcml").write_text(meta)
+
+    class Site:
+        root = tmp_path
+        roots = (str(tmp_path / "w"),)
+
+        def write(self, package, name, body):
+            directory = tmp_path / (package if package == base else "w/" + package)
+            (directory / name).write_text(ZCML % textwrap.dedent(body))
+
+        def executed(self):
+            return list(sys.modules[base + ".directive"].EXECUTED)
+
+        def reset(self):
+            for name in [name for name in sys.modules if name.startswith((base, watched))]:
+                del sys.modules[name]
+
+    Site.base, Site.watched = base, watched
+    yield Site()
+    Site().reset()
+
+
+def cold(site):
+    site.reset()
+    xmlconfig.file(str(site.root / site.base / "site.zcml"))
+    return site.executed()
+
+
+def split_then_filled(site):
+    site.reset()
+    placeholders = Placeholders(site.roots)
+    placeholders.install()
+    try:
+        split = holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched)
+    finally:
+        placeholders.uninstall()
+    placeholders.realize()
+    holes.fill_and_execute(split)
+    return split, site.executed()
+
+
+def write_site(site, body):
+    (site.root / site.base / "site.zcml").write_text(
+        ZCML % ('<include package="%s" file="meta.zcml" />' % site.base + textwrap.dedent(body))
+    )
+
+
+def test_the_actions_are_a_cold_starts_in_its_order_overrides_included(site):
+    site.write(site.base, "first.zcml", '<t:record name="a" /><t:record name="shared" value="base" />')
+    site.write(site.base, "last.zcml", '<t:record name="z" />')
+    site.write(site.watched, "configure.zcml", '<t:record name="w1" /><include file="more.zcml" />')
+    site.write(site.watched, "more.zcml", '<t:record name="w2" />')
+    site.write(site.watched, "overrides.zcml", '<t:record name="shared" value="watched override" />')
+    write_site(
+        site,
+        """
+        <include package="{base}" file="first.zcml" />
+        <include package="{watched}" />
+        <include package="{base}" file="last.zcml" />
+        <includeOverrides package="{watched}" file="overrides.zcml" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    expected = cold(site)
+    assert ("shared", "watched override") in expected and ("w2", "w2") in expected
+    split, executed = split_then_filled(site)
+    assert executed == expected
+    assert [hole.path.rsplit("/", 1)[1] for hole in split.holes] == ["configure.zcml", "overrides.zcml"]
+
+
+def test_the_template_never_runs_a_watched_module_and_the_child_runs_it_once(site):
+    site.write(site.watched, "configure.zcml", '<t:record name="w" />')
+    write_site(site, '<include package="%s" />' % site.watched)
+    site.reset()
+    placeholders = Placeholders(site.roots)
+    placeholders.install()
+    try:
+        split = holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched)
+    finally:
+        placeholders.uninstall()
+    module = sys.modules[site.watched]
+    assert not hasattr(module, "RAN")
+    assert placeholders.created == [site.watched]
+    assert placeholders.realize() == [site.watched]
+    assert module.RAN is True and sys.modules[site.watched] is module
+    assert placeholders.realize() == []
+    holes.fill_and_execute(split)
+    assert site.executed() == [("w", "w")]
+
+
+def test_a_hole_including_a_file_the_template_parsed_later_is_not_split(site):
+    site.write(site.base, "shared.zcml", '<t:record name="s" />')
+    site.write(site.watched, "configure.zcml", '<include package="%s" file="shared.zcml" />' % site.base)
+    write_site(
+        site,
+        '<include package="{watched}" /><include package="{base}" file="shared.zcml" />'.format(
+            base=site.base, watched=site.watched
+        ),
+    )
+    with pytest.raises(holes.CannotSplit, match=r"configure\.zcml includes .*shared\.zcml, which a cold start"):
+        split_then_filled(site)
+
+
+def test_a_hole_including_a_file_the_template_parsed_before_is_split(site):
+    site.write(site.base, "shared.zcml", '<t:record name="s" />')
+    site.write(
+        site.watched, "configure.zcml", '<include package="%s" file="shared.zcml" /><t:record name="w" />' % site.base
+    )
+    write_site(
+        site,
+        '<include package="{base}" file="shared.zcml" /><include package="{watched}" />'.format(
+            base=site.base, watched=site.watched
+        ),
+    )
+    expected = cold(site)
+    assert split_then_filled(site)[1] == expected == [("s", "s"), ("w", "w")]
+
+
+def test_a_module_that_uses_watched_code_at_import_fails_there_and_one_that_hides_it_is_told(site):
+    failing, hiding = ("tpl%s_%s" % (kind, site.root.name.replace("-", "_")) for kind in ("failing", "hiding"))
+    (site.root / (failing + ".py")).write_text("import %s\nVALUE = %s.RAN\n" % (site.watched, site.watched))
+    (site.root / (hiding + ".py")).write_text(
+        "try:\n    from %s import RAN\nexcept ImportError:\n    RAN = False\n" % site.watched
+    )
+    placeholders = Placeholders(site.roots)
+    placeholders.install()
+    try:
+        with pytest.raises(AttributeError, match="is watched"):
+            importlib.import_module(failing)
+        # A failed import leaves nothing behind: the child imports it, as a cold start does.
+        assert failing not in sys.modules
+        assert placeholders.swallowed_uses() == []
+        importlib.import_module(hiding)
+        # It now holds RAN = False, which a cold start would not give it: the template says so.
+        assert [(use.placeholder, use.attribute, use.importing[-1]) for use in placeholders.swallowed_uses()] == [
+            (site.watched, "RAN", hiding)
+        ]
+    finally:
+        placeholders.uninstall()
+        for name in (failing, hiding):
+            sys.modules.pop(name, None)
