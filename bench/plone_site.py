@@ -57,9 +57,11 @@ INCLUDE = '  <include package="plone.app.dexterity" />\n'
 
 
 class Site:
-    def __init__(self):
-        shutil.rmtree(DIRECTORY, ignore_errors=True)
-        self.built = PloneBuildout(DIRECTORY, RELEASES[RELEASE], port=free_port())
+    """directory: built afresh there (the `restart` part builds its own, beside this part's)."""
+
+    def __init__(self, directory=DIRECTORY):
+        shutil.rmtree(directory, ignore_errors=True)
+        self.built = PloneBuildout(directory, RELEASES[RELEASE], port=free_port())
         self.starts = 0
 
     def build(self):

@@ -1,11 +1,13 @@
 """Run the benchmarks: a markdown table on stdout, every figure in one JSON file per part.
 
-    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,plone,soak,history]
+    .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,
+                                                plone,restart,soak,history]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--results DIRECTORY]
 
-``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The soak
-(five minutes) and the add-ons' history (fifteen) run only when named: ``--only soak,history``.
+``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The Plone
+site and the restarts (minutes each), the soak (five) and the add-ons' history (fifteen) run
+only when named: ``--only plone,restart,soak,history``.
 Each part that ran without an error
 writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the other parts'
 files stay as they were. ``python bench/table.py`` renders the last run of every part.
@@ -40,13 +42,14 @@ import latency  # noqa: E402
 import live  # noqa: E402
 import plone_site  # noqa: E402
 import record  # noqa: E402
+import restart  # noqa: E402
 import setup_cost  # noqa: E402
 import soak  # noqa: E402
 import table  # noqa: E402
 
 from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "soak", "history")
+PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "restart", "soak", "history")
 # What runs without --only: the soak and the history take longer than all the others together.
 DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
 
@@ -67,7 +70,7 @@ def parse_args(argv):
         "--repeat",
         type=int,
         help="repetitions of every measurement instead of each part's default (saves, cold"
-        " starts, set-up runs, bursts, latency events; the soak's edit cycles; the history's"
+        " starts, set-up runs, bursts, latency events, restarts and crashes; the soak's edit cycles; the history's"
         " commits of each add-on)",
     )
     parser.add_argument(
@@ -171,6 +174,8 @@ def run_part(part, args, config):
         return corpus.run(log=log)
     if part == "plone":
         return plone_site.run(log=log, repeat=args.repeat)
+    if part == "restart":
+        return restart.run(log=log, repeat=args.repeat)
     if part == "soak":
         return soak.run(cycles=args.repeat, seed=args.seed, log=log)
     if part == "history":

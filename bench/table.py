@@ -398,6 +398,58 @@ def _plone(table, plone):
         table.notes.append("plone, registration only in one of live and cold start: `%s`" % line[:200])
 
 
+# The goals of the forked restarts: save-to-served, the floor (Plone only), crash recovery.
+RESTART_GOALS = {
+    "zope": ("restart_zope", None, "crash_recovery_zope"),
+    "plone": ("restart_plone", "restart_plone_floor", "crash_recovery_plone"),
+}
+
+
+def _restart(table, restart):
+    row = partial(table.add, "restart")
+    restarts, crashes = restart["restarts"], restart["crashes"]
+    for name, (goal, floor, crash_goal) in RESTART_GOALS.items():
+        figures = restart.get(name)
+        if not figures:
+            continue
+        subject = "Plone %s" % figures["plone"] if name == "plone" else "bare Zope"
+        forked, cold = figures["template"], figures["cold"]
+        for session, label, fast in (
+            (forked, "%s, forked from the template" % subject, True),
+            (cold, "%s, cold (fast-restart = off)" % subject, False),
+        ):
+            measure = "restart: save of a watched module to its new text served"
+            row(measure, label, session["save_to_served_ms"], "ms", goal if fast else None, restarts)
+            if fast and floor:
+                row(measure + " (the floor)", label, session["save_to_served_ms"], "ms", floor, restarts)
+            first = _get(session, "first_restart", "save_to_served_ms")
+            row("the first restart, not counted above (it stops the first, cold instance)", label, first, "ms")
+            row("of which stop (the supervisor's line)", label, session["stop_ms"], "ms", None, restarts)
+            row("of which start (the supervisor's line)", label, session["start_ms"], "ms", None, restarts)
+            figure = session["crash_recovery_ms"]
+            row("crash recovery: fixing save to served", label, figure, "ms", crash_goal if fast else None, crashes)
+            for reason in session["cold_fallbacks"]:
+                table.notes.append("restart, %s: a restart fell back to a cold start: %s" % (subject, reason))
+            for how in session["crash_how"]:
+                if fast and how != "forked from the template":
+                    table.notes.append("restart, %s: a crash recovery was not forked: %s" % (subject, how))
+        row("cold restart / forked restart (medians)", subject, figures["cold_over_template"], "x", count="")
+        template = forked.get("template") or {}
+        for key, measure in (
+            ("ready_s", "template build (its ready line)"),
+            ("start_to_ready_s", "supervisor start to template ready"),
+        ):
+            seconds = template.get(key)
+            row(measure, subject, None if seconds is None else seconds * 1000, "ms")
+        for process, memory in (
+            ("template", forked["memory"].get("template")),
+            ("forked child", forked["memory"].get("instance")),
+            ("cold child", cold["memory"].get("instance")),
+        ):
+            for key, what in (("rss_mb", "RSS"), ("pss_mb", "PSS"), ("uss_mb", "USS (private)")):
+                row("memory of the %s: %s" % (process, what), subject, None if memory is None else memory[key], "MB")
+
+
 def _history(table, history):
     row = partial(table.add, "history")
     compared = history["compared"]
@@ -436,6 +488,7 @@ PARTS = (
     ("requests", _requests),
     ("corpus", _corpus),
     ("plone", _plone),
+    ("restart", _restart),
     ("soak", _soak),
     ("history", _history),
 )
