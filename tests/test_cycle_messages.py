@@ -116,3 +116,16 @@ def test_a_saved_profile_gets_a_line_saying_what_applies_it(package, caplog):
     assert line.startswith("%s (and 1 more) changed: no reload applies a GenericSetup profile" % sorted(changes)[0])
     assert "import the profile %s:default again in the site's portal_setup" % PACKAGE in line, line
     assert "upgrade step" in line
+
+
+def test_a_save_that_only_a_restart_applies_says_so_without_the_success_sound(package, caplog):
+    """A module that patches at import what it imported: nothing fails, nothing is
+    reloaded in place, the restart applies it; no "reloaded" line and no success sound."""
+    reasons = []
+    cycle = _cycle(package, reasons)
+    (package / "a.py").write_text("import os\n\nos.getcwdb = os.getcwdb\n\n\ndef f():\n    return 2\n")
+    _run(cycle, Batch({str(package / "a.py"): Change.CHANGED}), caplog)
+    assert len(reasons) == 1 and "patches os.getcwdb at import" in reasons[0], reasons
+    assert "not applied in place (checked in " in caplog.text and "the restart applies the save" in caplog.text
+    assert "reloaded " not in caplog.text
+    assert cycle.player.played == []

@@ -83,7 +83,9 @@ def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone
     line = server.wait_for_log(r"restarted in \d+ ms \(.*\): .*", after=mark).group(0)
     assert "forked from the template" in line, line
     assert server.get("/Plone/@@added") == (200, "added on Plone")
-    figures.append("Plone %s: restart forked from the template, save to served in %.0f ms" % (release, restart_took * 1000))
+    figures.append(
+        "Plone %s: restart forked from the template, save to served in %.0f ms" % (release, restart_took * 1000)
+    )
 
     pids = server.processes()
     stopping = time.monotonic()

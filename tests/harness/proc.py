@@ -79,9 +79,7 @@ def instances(server):
     template names itself once its Python runs: before, only the supervisor's line
     ``building a template (PID n)`` tells it from an instance."""
     announced = {int(pid) for pid in re.findall(r"building a template \(PID (\d+)\)", server.log())}
-    return [
-        pid for pid in server.processes()[1:] if comm(pid) not in (TEMPLATE_COMM, None) and pid not in announced
-    ]
+    return [pid for pid in server.processes()[1:] if comm(pid) not in (TEMPLATE_COMM, None) and pid not in announced]
 
 
 def template_pid(server, timeout=60):
@@ -96,7 +94,13 @@ def template_pid(server, timeout=60):
 
 
 def zope_pid(server):
-    """The one instance process below bin/instance-autoreload (server: a processes.Server)."""
+    """The one instance process below bin/instance-autoreload (server: a processes.Server):
+    the one that last said ``Starting server in PID n``, once it serves; the one process
+    that is not the template, before."""
+    children = server.processes()[1:]
+    started = [int(pid) for pid in re.findall(r"Starting server in PID (\d+)", server.log())]
+    if started and started[-1] in children:
+        return started[-1]
     children = instances(server)
     if len(children) != 1:
         raise AssertionError("not one instance process below the supervisor: %r" % children)

@@ -53,7 +53,7 @@ class Template:
             return
         finally:
             theirs.close()
-        log.debug("building a template (PID %d)", self.process.pid)
+        log.info("building a template (PID %d) for fast restarts", self.process.pid)
         self.sock = ours
         self.sock.setblocking(False)
         self.state, self.reason = "loading", "the template is still loading"
@@ -101,7 +101,11 @@ class Template:
         else:
             parts.append("ZCML parsed but for %d watched file(s)" % len(stats.get("watched_zcml", ())))
         if stats.get("in_each_child"):
-            parts.append("imported in each child: %s" % ", ".join(stats["in_each_child"]))
+            count = stats.get("in_each_child_count", len(stats["in_each_child"]))
+            more = " and %d more" % (count - len(stats["in_each_child"])) if count > len(stats["in_each_child"]) else ""
+            parts.append(
+                "%d module(s) imported in each instance: %s%s" % (count, ", ".join(stats["in_each_child"]), more)
+            )
         return "template ready in %.1f s (%s): restarts fork from it" % (stats["seconds"], "; ".join(parts))
 
     def _gone(self):

@@ -128,6 +128,11 @@ class ReloadCycle:
         timing = "in %.1f ms, %.1f ms after the save" % (took * 1000, since_save * 1000)
         if outcome.notes:
             timing += " (%s)" % "; ".join(outcome.notes)
+        if outcome.ok and restarting:
+            # Nothing failed, but what ran can't be trusted in place: no success sound, and
+            # no "reloaded" line for what the restart alone applies.
+            log.info("not applied in place (checked %s): the restart applies the save", timing)
+            return
         if outcome.ok:
             log.info("reloaded %s %s", ", ".join(what), timing)
             self.player.play(SUCCESS)
