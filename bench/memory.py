@@ -30,22 +30,6 @@ def rollup(pid):
     return figures
 
 
-def children(pid):
-    """The PIDs whose parent is pid, the oldest first (not reaped zombies left out)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            # starttime, field 22 of stat: in clock ticks since boot.
-            found.append((int(fields[19]), int(entry.name)))
-    return [child for _, child in sorted(found)]
-
-
 def command_line(pid):
     try:
         return (Path("/proc/%d/cmdline" % pid).read_bytes()).replace(b"\0", b" ").decode(errors="replace")

@@ -32,6 +32,7 @@ from harness.buildouts import slug_with
 from harness.edits import save_in_place
 from harness.http import Client, first_served
 from harness.ports import free_port, wait_for_free_port
+from harness.proc import children as proc_children
 from harness.processes import Server
 
 RESTARTS = 10
@@ -231,7 +232,7 @@ def _restarts(server, client, subject, label, count, fast, log):
 
 def _memory(server):
     """The instance (forked or cold) and the template, as they are after the restarts."""
-    children = memory.children(server.process.pid)
+    children = proc_children(server.process.pid)
     # A forked child runs the template's command line too, and is younger than the template.
     templates = [pid for pid in children if TEMPLATE_MODULE in memory.command_line(pid).split()][:1]
     instances = [pid for pid in children if pid not in templates]

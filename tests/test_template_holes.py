@@ -79,14 +79,19 @@ def cold(site):
     return site.executed()
 
 
-def split_then_filled(site):
+def parsed(site):
+    """What the template does: the site parsed, watched modules kept from running."""
     site.reset()
     placeholders = Placeholders(site.roots)
     placeholders.install()
     try:
-        split = holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched)
+        return holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched), placeholders
     finally:
         placeholders.uninstall()
+
+
+def split_then_filled(site):
+    split, placeholders = parsed(site)
     placeholders.realize()
     holes.fill_and_execute(split)
     return split, site.executed()
@@ -123,13 +128,7 @@ def test_the_actions_are_a_cold_starts_in_its_order_overrides_included(site):
 def test_the_template_never_runs_a_watched_module_and_the_child_runs_it_once(site):
     site.write(site.watched, "configure.zcml", '<t:record name="w" />')
     write_site(site, '<include package="%s" />' % site.watched)
-    site.reset()
-    placeholders = Placeholders(site.roots)
-    placeholders.install()
-    try:
-        split = holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched)
-    finally:
-        placeholders.uninstall()
+    split, placeholders = parsed(site)
     module = sys.modules[site.watched]
     assert not hasattr(module, "RAN")
     assert placeholders.created == [site.watched]

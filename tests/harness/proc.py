@@ -24,6 +24,19 @@ def alive(pid):
     return state(pid) not in (None, "Z")
 
 
+def children(pid):
+    """The PIDs whose parent is pid, the oldest first (not reaped zombies left out)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None and fields[0] != "Z" and int(fields[1]) == pid:
+            # starttime, field 22 of stat: in clock ticks since boot.
+            found.append((int(fields[19]), int(entry.name)))
+    return [child for _, child in sorted(found)]
+
+
 def tree(pid):
     """pid and all its living descendants, pid first."""
     children = {}

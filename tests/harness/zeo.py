@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .ports import free_port
+from .proc import children
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 10
@@ -95,21 +96,6 @@ class ZeoServer:
             except subprocess.TimeoutExpired:
                 continue
         self._log.close()
-
-
-def children(pid):
-    """The living direct children of pid."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def command_line(pid):

@@ -35,32 +35,37 @@ class Child:
             env=env,
             pass_fds=pass_fds,
             process_group=0 if self.own_group else None,
-            preexec_fn=_prepare_instance(os.getpid()),
+            preexec_fn=prepare_child(os.getpid(), signal.SIGINT),
         )
         self.pid = self.process.pid
 
     def poll(self):
         return self.process.poll()
 
+    def wait(self, timeout):
+        """The exit status, or None if it still runs after timeout seconds."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def stop(self, terminal_already_sent_sigint=False):
         """End the child (and, with its own group, its group); return its exit status."""
-        process = self.process
-        if process.poll() is None and not terminal_already_sent_sigint:
+        if self.poll() is None and not terminal_already_sent_sigint:
             self._signal(signal.SIGINT)
-        try:
-            process.wait(timeout=self.grace)
-        except subprocess.TimeoutExpired:
+        if self.wait(self.grace) is None:
             print(
                 "collective.autorestart: instance did not stop within %.1f s of SIGINT,"
                 " killing it (raise stop-grace in buildout.cfg should it need longer)" % self.grace,
                 file=sys.stderr,
             )
             self._signal(signal.SIGKILL)
-            process.wait()
+            while self.wait(1.0) is None:
+                pass
         if self.own_group:
             # Whatever the instance started and left behind goes with it.
             self._signal(signal.SIGKILL)
-        return process.returncode
+        return self.poll()
 
     def sigint_came_from_terminal(self, signum):
         """A terminal sends Ctrl-C to its whole foreground group, the child included."""
@@ -69,25 +74,26 @@ class Child:
     def _signal(self, signum):
         try:
             if self.own_group:
-                os.killpg(self.process.pid, signum)
+                os.killpg(self.pid, signum)
             else:
-                self.process.send_signal(signum)
+                os.kill(self.pid, signum)
         except ProcessLookupError:
             pass
 
 
-def _prepare_instance(supervisor_pid):
-    """Run in the child before Zope: it gets SIGINT (a clean close of the ZODB) when we die,
-    even of SIGKILL, else it would live on holding the port and the ZODB lock.  And it
-    ignores SIGHUP, which a hung-up terminal sends to the whole group and which would kill
-    Zope without closing the ZODB: we get it too, and stop the instance with SIGINT."""
+def prepare_child(supervisor_pid, death_signal):
+    """Run in the child before its program: it gets death_signal when we die, even of
+    SIGKILL (an instance SIGINT, a clean close of the ZODB, else it would live on holding the
+    port and the ZODB lock).  And it ignores SIGHUP, which a hung-up terminal sends to the
+    whole group and which would kill Zope without closing the ZODB: we get it too, and stop
+    the instance with SIGINT."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.signal.restype = ctypes.c_void_p
     libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
 
     def prepare():
         libc.signal(signal.SIGHUP, SIG_IGN)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
         if os.getppid() != supervisor_pid:
             os._exit(1)  # we died before the request took effect
 

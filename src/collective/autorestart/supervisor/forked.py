@@ -6,11 +6,9 @@ we wait for it and signal it as for a child we started ourselves.
 
 import ctypes
 import os
-import signal
-import sys
 import time
 
-from collective.autorestart.supervisor.child import GRACE_SECONDS, owns_terminal
+from collective.autorestart.supervisor.child import GRACE_SECONDS, Child, owns_terminal
 
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 POLL_SECONDS = 0.005
@@ -21,7 +19,9 @@ def become_subreaper() -> bool:
     return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
-class ForkedChild:
+class ForkedChild(Child):
+    """Stopped as a Child is; waited for by PID, since no Popen started it."""
+
     def __init__(self, pid, grace=None):
         self.pid = pid
         self.grace = GRACE_SECONDS if grace is None else grace
@@ -46,34 +46,6 @@ class ForkedChild:
                 return None
             time.sleep(POLL_SECONDS)
         return self.returncode
-
-    def stop(self, terminal_already_sent_sigint=False):
-        if self.poll() is None and not terminal_already_sent_sigint:
-            self._signal(signal.SIGINT)
-        if self.wait(self.grace) is None:
-            print(
-                "collective.autorestart: instance did not stop within %.1f s of SIGINT,"
-                " killing it (raise stop-grace in buildout.cfg should it need longer)" % self.grace,
-                file=sys.stderr,
-            )
-            self._signal(signal.SIGKILL)
-            while self.wait(1.0) is None:
-                pass
-        if self.own_group:
-            self._signal(signal.SIGKILL)
-        return self.returncode
-
-    def sigint_came_from_terminal(self, signum):
-        return signum == signal.SIGINT and not self.own_group
-
-    def _signal(self, signum):
-        try:
-            if self.own_group:
-                os.killpg(self.pid, signum)
-            else:
-                os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def reap_strays(known):

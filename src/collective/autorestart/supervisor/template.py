@@ -14,13 +14,12 @@ import subprocess
 import time
 
 from collective.autorestart.contract import FD_VARIABLE, TEMPLATE_FD_VARIABLE
-from collective.autorestart.supervisor.child import SIG_IGN, owns_terminal
+from collective.autorestart.supervisor.child import owns_terminal, prepare_child
 
 log = logging.getLogger("collective.autorestart.supervisor")
 
 FORK_TIMEOUT_SECONDS = 5.0
 STOP_SECONDS = 2.0
-PR_SET_PDEATHSIG = 1
 
 
 class Template:
@@ -45,7 +44,8 @@ class Template:
                 env=env,
                 pass_fds=(theirs.fileno(),),
                 process_group=None if owns_terminal() else 0,
-                preexec_fn=_prepare_template(os.getpid()),
+                # It dies with us (it holds nothing to close); a hung-up terminal does not end it.
+                preexec_fn=prepare_child(os.getpid(), signal.SIGKILL),
             )
         except OSError as error:
             ours.close()
@@ -168,20 +168,3 @@ class Template:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-
-
-def _prepare_template(supervisor_pid):
-    """It dies with us (nothing to close), and a hung-up terminal does not end it."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.signal.restype = ctypes.c_void_p
-    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
-
-    def prepare():
-        libc.signal(signal.SIGHUP, SIG_IGN)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != supervisor_pid:
-            os._exit(1)
-
-    return prepare

@@ -16,11 +16,13 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
 from collective.autorestart.template.channel import TemplateChannel
 from collective.autorestart.template.holes import SplitSite
 from collective.autorestart.template.name import INTERPRETER_COMM
 from collective.autorestart.template.placeholders import Placeholders
+from collective.autorestart.template.quiet import Quiet
 
 log = logging.getLogger("collective.autorestart.template")
 
@@ -111,19 +113,24 @@ def main(argv=None) -> int:
     loadserver = serve.ServeCommand.loadserver
     serve.ServeCommand.loadserver = lambda self, *args, **kw: None
     serve_argv = ["serve"] + arguments.serve_arguments
-    try:
-        serve.main(serve_argv)
-    except TemplateBuilt:
-        pass
-    except BaseException as error:  # noqa: B902 - the supervisor says it and starts cold
-        channel.send("failed", "%s: %s" % (type(error).__name__, error))
+    failure = None
+    with Quiet() as quiet:
+        try:
+            serve.main(serve_argv)
+        except TemplateBuilt:
+            pass
+        except BaseException as error:  # noqa: B902 - the supervisor says it and starts cold
+            failure = "%s: %s" % (type(error).__name__, error)
+            traceback.print_exc()
+        else:
+            failure = "Zope's serve returned before it started Zope"
+        finally:
+            Zope2.App.startup.startup = startup
+            serve.ServeCommand.loadserver = loadserver
+    if failure is not None:
+        quiet.show_end()
+        channel.send("failed", failure)
         return 1
-    else:
-        channel.send("failed", "Zope's serve returned before it started Zope")
-        return 1
-    finally:
-        Zope2.App.startup.startup = startup
-        serve.ServeCommand.loadserver = loadserver
     Zope2._began_startup = 0
     swallowed = placeholders.swallowed_uses()
     if swallowed:
