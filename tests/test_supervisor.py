@@ -55,7 +55,7 @@ STUB = textwrap.dedent(
     fd = int(os.environ[{fd_variable!r}])
     for step in steps:
         word, _, argument = step.partition(" ")
-        if word in ("ready", "restart", "off"):
+        if word in ("ready", "restart", "restart-fresh", "template-off", "off"):
             note("send " + step)  # first: the supervisor may act on it at once
             os.write(fd, (step + "\\n").encode())
         elif word == "exit":
@@ -244,10 +244,16 @@ def info_logs(caplog):
     caplog.set_level(logging.INFO, logger="collective.autorestart")
 
 
-def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS, listen=None, diagnosis=None):
+def supervise(stub, config, crash_watch=None, watchdog=WATCHDOG_SECONDS, listen=None, diagnosis=None, template=None):
     """Run the supervisor to its end; (exit status, seconds it took)."""
     supervisor = Supervisor(
-        stub.command, stub.env, config, crash_watch or CrashWatch(), listen=listen, diagnosis=diagnosis
+        stub.command,
+        stub.env,
+        config,
+        crash_watch or CrashWatch(),
+        listen=listen,
+        diagnosis=diagnosis,
+        template=template,
     )
     fired = []
 

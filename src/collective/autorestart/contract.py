@@ -47,6 +47,9 @@ READY = "ready"  # it watches
 RESTART = "restart"  # a change that a reload can't apply: stop and start the instance
 # The same, for a change that the template may hold too (a restart-on file): a cold start.
 RESTART_FRESH = "restart-fresh"
+# From an instance forked from the template that can't be shown to equal a cold start (a
+# patch some module took before it): restart cold, and no more forks in this session.
+TEMPLATE_OFF = "template-off"
 OFF = "off"  # it stays off; the supervisor says why
 SUPERVISOR_MODULE = "collective.autorestart.supervisor"
 

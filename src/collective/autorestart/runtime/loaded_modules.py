@@ -1,5 +1,7 @@
-"""Tell the template what this start-up imported: the names of the loaded modules that are
-not watched, in the order their imports began, to the file bin/instance-autoreload named."""
+"""Tell the template what this start-up imported: the names of the loaded modules in the
+order their imports began, to the file bin/instance-autoreload named; a watched module's
+name marked with WATCHED, for the template never imports those, but the order tells it what
+a cold start imported after the first of them."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import os
 import sys
 
 from collective.autorestart.contract import MODULES_VARIABLE
+
+WATCHED = "!"
 
 
 def write_loaded_modules(watch_roots) -> None:
@@ -18,9 +22,8 @@ def write_loaded_modules(watch_roots) -> None:
     names = []
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None)
-        if isinstance(where, str) and where.startswith(roots):
-            continue
-        names.append(name)
+        watched = isinstance(where, str) and where.startswith(roots)
+        names.append(WATCHED + name if watched else name)
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as output:
         output.write("\n".join(names))

@@ -14,9 +14,10 @@ PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 POLL_SECONDS = 0.005
 
 
-def become_subreaper() -> bool:
+def become_subreaper(on: bool = True) -> bool:
+    """Orphans below us become our children (on), or go to init again (off)."""
     libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
 
 
 class ForkedChild(Child):

@@ -13,7 +13,15 @@ import selectors
 import signal
 import time
 
-from collective.autorestart.contract import FD_VARIABLE, OFF, READY, RESTART, RESTART_FRESH, STARTED_VARIABLE
+from collective.autorestart.contract import (
+    FD_VARIABLE,
+    OFF,
+    READY,
+    RESTART,
+    RESTART_FRESH,
+    STARTED_VARIABLE,
+    TEMPLATE_OFF,
+)
 from collective.autorestart.supervisor.child import Child, exit_status
 from collective.autorestart.supervisor.forked import ForkedChild, become_subreaper, reap_strays
 from collective.autorestart.supervisor.ports import holder_of, port_in_use
@@ -57,6 +65,7 @@ class Supervisor:
         self._player = None
         # The preloaded process restarts fork from (template.Template), if fast-restart is on.
         self.template = template
+        self._template_sock = None
         self._template_fd = None
         # The next start must be cold: what changed may be held by the template.
         self._fresh = False
@@ -65,7 +74,8 @@ class Supervisor:
     def run(self):
         previous = self._install_signals()
         self.selector.register(self._wake_read, selectors.EVENT_READ)
-        if self.template is not None and not become_subreaper():
+        subreaper = self.template is not None and become_subreaper()
+        if self.template is not None and not subreaper:
             log.warning("restarts are cold starts: this system has no child subreapers (Linux 3.4)")
             self.template = None
         try:
@@ -85,6 +95,8 @@ class Supervisor:
         finally:
             if self.template is not None:
                 self.template.stop()
+            if subreaper:
+                become_subreaper(False)
             self.selector.close()
             self._restore_signals(previous)
             os.close(self._wake_read)
@@ -165,6 +177,8 @@ class Supervisor:
                     elif word in (RESTART, RESTART_FRESH):
                         self._fresh = self._fresh or word == RESTART_FRESH
                         return self._restart(child, reason)
+                    elif word == TEMPLATE_OFF:
+                        return self._restart(child, self._template_off(reason))
                 returncode = child.poll()
                 if returncode is not None:
                     return Run(returncode, ready=ready)
@@ -184,6 +198,7 @@ class Supervisor:
         if self.template is not None and not first:
             if self._fresh:
                 self.template.stop()
+                self._sync_template()
                 self.template.state = "off"
                 self.template.reason = "a restart-on file changed, which the template may hold"
             else:
@@ -194,6 +209,19 @@ class Supervisor:
             how = "cold start: %s" % self.template.reason
         self._fresh = False
         return Child(self.command, env, pass_fds=(control_write,), grace=grace), how
+
+    def _template_off(self, reason):
+        """A forked instance can't be shown to equal a cold start: cold starts from now on."""
+        log.warning(
+            "restarts are cold starts until bin/instance-autoreload starts again: in an instance forked from the"
+            " template, %s",
+            reason,
+        )
+        if self.template is not None:
+            self.template.stop()
+            self.template = None
+        self._sync_template()
+        return "a forked instance may differ from a cold start"
 
     def _build_template(self):
         """After a cold start is ready (so that the two don't share the CPU): build a
@@ -207,15 +235,20 @@ class Supervisor:
         self._sync_template()
 
     def _sync_template(self):
-        """Keep the selector on the template's current socket."""
-        fd = self.template.fileno() if self.template is not None else None
-        if fd == self._template_fd:
+        """Keep the selector on the template's current socket.  By the socket, not its
+        number: a new template's socket may get the number of the one just closed."""
+        sock = self.template.sock if self.template is not None else None
+        if sock is self._template_sock:
             return
-        if self._template_fd is not None and self._template_fd in self.selector.get_map():
-            self.selector.unregister(self._template_fd)
-        self._template_fd = fd
-        if fd is not None:
-            self.selector.register(fd, selectors.EVENT_READ)
+        if self._template_sock is not None:
+            try:
+                self.selector.unregister(self._template_sock)
+            except (KeyError, ValueError):
+                pass
+        self._template_sock = sock
+        self._template_fd = sock.fileno() if sock is not None else None
+        if sock is not None:
+            self.selector.register(sock, selectors.EVENT_READ)
 
     def _reap_strays(self, child):
         if self.template is not None:

@@ -19,6 +19,7 @@ import sys
 import time
 import traceback
 
+from collective.autorestart.contract import FD_VARIABLE, MODULES_VARIABLE, TEMPLATE_OFF
 from collective.autorestart.template.holes import CannotSplit, fill_and_execute
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -62,6 +63,8 @@ def _become_the_supervisors(detail, fds, channel, build) -> None:
     os.set_inheritable(control, False)
     os.environ.update(detail["env"])
     os.environ[detail["fd_variable"]] = str(control)
+    # Only a cold start tells the next template what a start-up imports, in its order.
+    os.environ.pop(MODULES_VARIABLE, None)
     set_comm(build.comm)
     channel.send("child", str(os.getpid()))
     channel.close()
@@ -69,6 +72,7 @@ def _become_the_supervisors(detail, fds, channel, build) -> None:
 
 def _run_zope(detail, build, serve_argv) -> int:
     import OFS.Application
+    import Zope2.App.startup
     import Zope2.App.zcml
     from Zope2.Startup import serve
 
@@ -102,6 +106,18 @@ def _run_zope(detail, build, serve_argv) -> int:
             if isinstance(logger, logging.Logger):
                 logger.disabled = disabled
 
+    startup = Zope2.App.startup.startup
+
+    def startup_then_check():
+        startup()
+        Zope2.App.startup.startup = startup
+        stale = build.bindings.stale_captures(build.imported_late)
+        if stale:
+            reason = "%s, which a cold start may give the replacement" % stale[0]
+            log.warning("this instance may differ from a cold start: %s (and %d more)", reason, len(stale) - 1)
+            _tell_supervisor(TEMPLATE_OFF, reason)
+
+    Zope2.App.startup.startup = startup_then_check
     OFS.Application.import_products = realize_then_import_products
     Zope2.App.zcml.load_site = split_load_site
     serve.setup_logging = setup_logging_as_cold
@@ -128,6 +144,16 @@ def _run_zope(detail, build, serve_argv) -> int:
         code = 1
     _finish()
     return code
+
+
+def _tell_supervisor(word: str, reason: str) -> None:
+    """On the instance's control pipe, before the runtime takes it over."""
+    fd = os.environ.get(FD_VARIABLE, "")
+    if fd.isdigit():
+        try:
+            os.write(int(fd), ("%s %s\n" % (word, reason.replace("\n", " "))).encode("utf-8", "replace"))
+        except OSError:
+            pass
 
 
 def _finish() -> None:

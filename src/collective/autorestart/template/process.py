@@ -17,12 +17,17 @@ import sys
 import threading
 import time
 import traceback
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from collective.autorestart.template.captures import Bindings
 from collective.autorestart.template.channel import TemplateChannel
-from collective.autorestart.template.holes import SplitSite
 from collective.autorestart.template.name import INTERPRETER_COMM
 from collective.autorestart.template.placeholders import Placeholders
 from collective.autorestart.template.quiet import Quiet
+
+if TYPE_CHECKING:  # zope.configuration is imported where a cold start imports it: later
+    from collective.autorestart.template.holes import SplitSite
 
 log = logging.getLogger("collective.autorestart.template")
 
@@ -51,6 +56,8 @@ class Build:
         self.why_not_split: str | None = None
         self.loggers: dict[str, bool] = {}
         self.comm = b"python"
+        self.bindings = Bindings({})
+        self.imported_late: set[str] = set()
 
     def instead_of_startup(self) -> None:
         from App.config import getConfiguration
@@ -65,6 +72,8 @@ class Build:
             self.split = holes.parse_site(site_zcml, self.placeholders.watched)
         except Exception as error:  # noqa: B902 - then each child parses all of it
             self.why_not_split = "%s: %s" % (type(error).__name__, str(error).strip().splitlines()[-1:])
+        self.bindings = Bindings.of_loaded_modules()
+        self.imported_late = preload.imported_after_watched_code(self.module_names)
         # What fileConfig in a child must not change: loggers a cold start creates after it.
         self.loggers = {
             name: logger.disabled
@@ -72,6 +81,45 @@ class Build:
             if isinstance(logger, logging.Logger)
         }
         raise TemplateBuilt()
+
+
+@contextmanager
+def _standing_in(zope2, serve, build):
+    """Zope's serve as a cold start runs it, but for two things: the server's factory is
+    found, not called (it binds the port: plone.recipe.zope2instance's fast-listen), and
+    ``Zope2.App.startup.startup`` is the build.  Nothing is imported that a cold start
+    imports later: Zope2.App.startup only once the configuration is read, as startup_wsgi
+    does (chameleon, imported with it, reads its cache directory from the configuration's
+    environment at import)."""
+    from paste.deploy import loadwsgi
+
+    configure = zope2._configure_wsgi
+    loadserver = serve.ServeCommand.loadserver
+    replaced = {}
+
+    def configure_then_stand_in():
+        configure()
+        from Zope2.App import startup
+
+        replaced["startup"] = startup.startup
+        startup.startup = build.instead_of_startup
+
+    def find_server(self, server_spec, name, relative_to, **kw):
+        loadwsgi.loadcontext(
+            loadwsgi.SERVER, server_spec, name=name, relative_to=relative_to, global_conf=kw.get("global_conf")
+        )
+
+    zope2._configure_wsgi = configure_then_stand_in
+    serve.ServeCommand.loadserver = find_server
+    try:
+        yield
+    finally:
+        zope2._configure_wsgi = configure
+        serve.ServeCommand.loadserver = loadserver
+        if "startup" in replaced:
+            from Zope2.App import startup
+
+            startup.startup = replaced["startup"]
 
 
 def other_threads() -> list[str]:
@@ -88,7 +136,6 @@ def other_threads() -> list[str]:
 
 def main(argv=None) -> int:
     import Zope2
-    import Zope2.App.startup
     from Zope2.Startup import serve
 
     from collective.autorestart.template import preload
@@ -106,15 +153,9 @@ def main(argv=None) -> int:
     placeholders.install()
     build = Build(placeholders, preload.read_module_names(arguments.modules))
     build.comm = INTERPRETER_COMM
-    startup = Zope2.App.startup.startup
-    Zope2.App.startup.startup = build.instead_of_startup
-    # The server binds its port when it is made (plone.recipe.zope2instance's fast-listen):
-    # that is for the children.
-    loadserver = serve.ServeCommand.loadserver
-    serve.ServeCommand.loadserver = lambda self, *args, **kw: None
     serve_argv = ["serve"] + arguments.serve_arguments
     failure = None
-    with Quiet() as quiet:
+    with Quiet() as quiet, _standing_in(Zope2, serve, build):
         try:
             serve.main(serve_argv)
         except TemplateBuilt:
@@ -124,9 +165,6 @@ def main(argv=None) -> int:
             traceback.print_exc()
         else:
             failure = "Zope's serve returned before it started Zope"
-        finally:
-            Zope2.App.startup.startup = startup
-            serve.ServeCommand.loadserver = loadserver
     if failure is not None:
         quiet.show_end()
         channel.send("failed", failure)
