@@ -12,17 +12,17 @@ import re
 import sys
 import textwrap
 
+import test_supervisor
+from test_supervisor import STUB, Stub, messages, supervise
+
 from collective.autorestart import contract
 from collective.autorestart.supervisor.template import Template
-from test_supervisor import (  # noqa: F401 - fixtures, used by name
-    STUB,
-    Stub,
-    config,
-    handlers_restored_and_nothing_left_behind,
-    info_logs,
-    messages,
-    supervise,
-)
+
+# test_supervisor's fixtures: its configuration, and its checks that no handler and no
+# process is left behind.
+config = test_supervisor.config
+handlers_restored_and_nothing_left_behind = test_supervisor.handlers_restored_and_nothing_left_behind
+info_logs = test_supervisor.info_logs
 
 # A template: ready at once; for each fork request, the grandchild becomes the supervisor's
 # (it waits until it is re-parented), says "child PID" and runs the stub instance.  With
