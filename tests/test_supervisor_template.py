@@ -16,6 +16,7 @@ import test_supervisor
 from test_supervisor import STUB, Stub, messages, supervise
 
 from collective.autorestart import contract
+from collective.autorestart.supervisor import template
 from collective.autorestart.supervisor.template import Template
 
 # test_supervisor's fixtures: its configuration, and its checks that no handler and no
@@ -33,9 +34,15 @@ STUB_TEMPLATE = textwrap.dedent(
 
     STUB = {stub!r}
     sock = socket.socket(fileno=int(os.environ.pop({fd_variable!r})))
+    with open(os.environ["STUB_STATE"]) as notes:
+        first = not any(line.startswith("template ") for line in notes)
     with open(os.environ["STUB_STATE"], "a") as notes:
         notes.write("template %d\\n" % os.getpid())
     sock.sendall(b'ready {{"seconds": 0.1, "modules": 7, "inputs": 7}}\\n')
+    if first and os.environ.get("STUB_TEMPLATE_GOES_STALE"):
+        time.sleep(0.1)
+        sock.sendall(b"stale /eggs/some.egg/module.py changed\\n")
+        sys.exit(0)
     while True:
         data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
         if not data:
@@ -117,6 +124,18 @@ def test_an_out_of_date_template_gives_a_cold_start_that_says_why(tmp_path, conf
     status, _ = supervise(stub, config, template=template_for(stub, STUB_TEMPLATE_STALE="1"))
     assert status == 0
     assert restart_lines(caplog) == ["cold start: /eggs/some.egg/module.py changed"]
+
+
+def test_a_template_that_finds_itself_out_of_date_is_built_again_before_the_restart(
+    tmp_path, config, caplog, monkeypatch
+):
+    monkeypatch.setattr(template, "STALE_AGAIN_SECONDS", 0.0)
+    stub = Stub(tmp_path, ["ready", "sleep 0.8", "restart x", "wait"], ["ready", "exit 0"])
+    status, _ = supervise(stub, config, template=template_for(stub, STUB_TEMPLATE_GOES_STALE="1"))
+    assert status == 0
+    assert "the template is out of date (/eggs/some.egg/module.py changed): building another" in messages(caplog)
+    assert len([line for line in stub.notes() if line.startswith("template ")]) == 2
+    assert restart_lines(caplog) == ["forked from the template"]
 
 
 def test_a_forked_instance_that_may_differ_from_a_cold_start_turns_forking_off(tmp_path, config, caplog):

@@ -226,13 +226,16 @@ class Supervisor:
     def _build_template(self):
         """After a cold start is ready (so that the two don't share the CPU): build a
         template if there is none."""
-        if self.template is not None and self.template.state in ("off", "failed"):
+        if self.template is not None and self.template.state in ("off", "failed", "stale"):
             self.template.start()
             self._sync_template()
 
     def _read_template(self):
         self.template.read()
         self._sync_template()
+        if self.template.wants_rebuilding:
+            self.template.start()
+            self._sync_template()
 
     def _sync_template(self):
         """Keep the selector on the template's current socket.  By the socket, not its

@@ -19,6 +19,7 @@ from collective.autorestart.supervisor.child import owns_terminal, prepare_child
 log = logging.getLogger("collective.autorestart.supervisor")
 
 FORK_TIMEOUT_SECONDS = 5.0
+STALE_AGAIN_SECONDS = 60.0
 STOP_SECONDS = 2.0
 
 
@@ -28,9 +29,10 @@ class Template:
         self.env = env
         self.process = None
         self.sock = None
-        self.state = "off"  # off, loading, ready, failed
+        self.state = "off"  # off, loading, ready, stale (build another now), failed
         self.reason: str | None = "it is not built yet"
         self.stats = {}
+        self.started = 0.0
         self._pending = b""
 
     def start(self):
@@ -92,6 +94,9 @@ class Template:
             log.warning("restarts are cold starts: %s", self.reason)
         elif word == "cold":
             self.state, self.reason = "failed", detail
+        elif word == "stale":
+            self.state, self.reason = "stale", "the template is out of date (%s)" % detail
+            log.info("%s: building another", self.reason)
 
     def _ready_line(self):
         stats = self.stats
@@ -107,6 +112,13 @@ class Template:
                 "%d module(s) imported in each instance: %s%s" % (count, ", ".join(stats["in_each_child"]), more)
             )
         return "template ready in %.1f s (%s): restarts fork from it" % (stats["seconds"], "; ".join(parts))
+
+    @property
+    def wants_rebuilding(self):
+        """Out of date while idle, and it was not the one just built: a new one is built at
+        once (one that goes stale within a minute of its start waits for the next cold start,
+        so that a file that keeps changing can't keep a build running)."""
+        return self.state == "stale" and time.monotonic() - self.started > STALE_AGAIN_SECONDS
 
     def _gone(self):
         if self.state in ("loading", "ready"):

@@ -2,7 +2,8 @@
 
 The supervisor sends ``fork <json>`` with the instance's control pipe attached (SCM_RIGHTS);
 the template answers one line: ``ready <json>`` once built, ``failed <reason>`` if it could
-not be, ``cold <reason>`` when it can't fork this time, and the child itself says
+not be, ``cold <reason>`` when it can't fork this time, ``stale <reason>`` when, idle, it found
+itself out of date (it exits after either), and the child itself says
 ``child <pid>`` once it is the supervisor's.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 
 from collective.autorestart.contract import TEMPLATE_FD_VARIABLE
@@ -30,6 +32,11 @@ class TemplateChannel:
     def send(self, word: str, detail: object = "") -> None:
         text = detail if isinstance(detail, str) else json.dumps(detail)
         self.sock.sendall(("%s %s\n" % (word, text.replace("\n", " "))).encode("utf-8", "replace"))
+
+    def wait(self, seconds: float) -> bool:
+        """Whether a request (or EOF) came within seconds."""
+        readable, _, _ = select.select([self.sock], [], [], seconds)
+        return bool(readable)
 
     def receive(self) -> tuple[dict, list[int]] | None:
         """The next fork request and the descriptors that came with it; None at EOF."""

@@ -206,10 +206,22 @@ def main(argv=None) -> int:
     return serve_children(channel, build, inputs, serve_argv)
 
 
+# How often an idle template looks whether what it was built from changed (4,000 stats on
+# Plone: about 10 ms, so 0.1 % of a core), so that the supervisor builds the next one before
+# the next restart needs it.
+CHECK_SECONDS = 10.0
+
+
 def serve_children(channel, build, inputs, serve_argv) -> int:
     from collective.autorestart.template import child
 
     while True:
+        if not channel.wait(CHECK_SECONDS):
+            changed = inputs.changed()
+            if changed is not None:
+                channel.send("stale", "%s changed" % changed)
+                return 0
+            continue
         request = channel.receive()
         if request is None:
             return 0
