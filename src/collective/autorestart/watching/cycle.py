@@ -128,14 +128,16 @@ class ReloadCycle:
         timing = "in %.1f ms, %.1f ms after the save" % (took * 1000, since_save * 1000)
         if outcome.notes:
             timing += " (%s)" % "; ".join(outcome.notes)
-        if outcome.ok and restarting:
-            # Nothing failed, but what ran can't be trusted in place: no success sound, and
-            # no "reloaded" line for what the restart alone applies.
-            log.info("not applied in place (checked %s): the restart applies the save", timing)
-            return
         if outcome.ok:
-            log.info("reloaded %s %s", ", ".join(what), timing)
-            self.player.play(SUCCESS)
+            if what:
+                log.info("reloaded %s %s", ", ".join(what), timing)
+            elif restarting:
+                log.info("not applied in place (checked %s): the restart applies the save", timing)
+            else:
+                log.info("nothing reloaded %s", timing)
+            # The success sound is for a save that is live; a restart's comes with it.
+            if what and not restarting:
+                self.player.play(SUCCESS)
             return
         # What follows a failure: the restart (whose line says why), or the previous code.
         then = (
