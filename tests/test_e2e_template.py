@@ -194,3 +194,26 @@ def test_a_forked_instance_that_ignores_sigint_is_killed_after_the_grace(autorel
         assert server.log().count("did not stop within 1.0 s of SIGINT, killing it") == 2
         assert wait_until_gone(pids, timeout=0.5) == []
         assert port_is_free(built.port)
+
+
+def test_a_forked_start_that_fails_in_your_package_says_it_as_a_cold_start_and_recovers_forked(autoreload, built):
+    init = built.code / "__init__.py"
+    good = init.read_text()
+    with built.configured(on_reload_error="restart"):
+        server = autoreload()
+        server.wait_for_log(r"template ready in")
+        mark = len(server.log())
+        # The package itself: the template holds it as a placeholder, as the slug's include
+        # imported it; the child runs it first, and it fails.
+        init.write_text(good + "\nRATIO = 1 / 0\n")
+        server.wait_for_log(r"exited with status 1 before it was ready", after=mark)
+        crash = server.log()[mark:]
+        # A cold start's error: from the ZCML that imports the package, with file and line.
+        assert re.search(r'ZeroDivisionError.*\n(.*\n)*.*File "\S+\.zcml", line \d+', crash) or re.search(
+            r'File "\S+\.zcml", line \d+(.*\n)*.*ZeroDivisionError', crash
+        ), crash[-3000:]
+        mark = len(server.log())
+        init.write_text(good)
+        served(server, "/@@value", "value=", restarting=True)
+        line = server.wait_for_log(r"instance ready in \d+ ms.*", after=mark).group(0)
+        assert "forked from the template" in line, line

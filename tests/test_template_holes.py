@@ -190,3 +190,22 @@ def test_a_module_that_uses_watched_code_at_import_fails_there_and_one_that_hide
         placeholders.uninstall()
         for name in (failing, hiding):
             sys.modules.pop(name, None)
+
+
+def test_a_watched_module_that_fails_in_a_child_and_those_after_it_are_imported_as_cold(site):
+    (site.root / "w" / site.watched / "__init__.py").write_text("raise ValueError('broken')\n")
+    (site.root / "w" / site.watched / "views.py").write_text("VALUE = 1\n")
+    placeholders = Placeholders(site.roots)
+    placeholders.install()
+    try:
+        importlib.import_module(site.watched + ".views")
+    finally:
+        placeholders.uninstall()
+    assert placeholders.created == [site.watched, site.watched + ".views"]
+    with pytest.raises(ValueError, match="broken"):
+        placeholders.realize()
+    # Gone, as after any failed import: the next import runs it again, and fails as a cold
+    # start would; nothing half-made stays behind.
+    assert site.watched not in sys.modules and site.watched + ".views" not in sys.modules
+    with pytest.raises(ValueError, match="broken"):
+        importlib.import_module(site.watched + ".views")

@@ -81,13 +81,24 @@ def _run_zope(detail, build, serve_argv) -> int:
     load_site = Zope2.App.zcml.load_site
     setup_logging = serve.setup_logging
 
+    failed: list[str] = []
+
     def realize_then_import_products():
-        # The configuration is read by now, as when a cold start imports the products.
-        build.placeholders.realize()
+        # Before the products are imported, once the configuration is read: a watched
+        # product is imported there by a cold start, the others in its ZCML, which needs them.
+        try:
+            build.placeholders.realize()
+        except Exception as error:  # noqa: B902 - raised again where a cold start raises it
+            failed.append("%s: %s" % (type(error).__name__, error))
         return import_products()
 
     def split_load_site(force=False):
         Zope2.App.zcml.load_site = load_site
+        if failed:
+            # The whole parse imports it again at its include, and fails with a cold
+            # start's error, file and line.
+            log.debug("a watched module failed to import (%s): the whole ZCML is parsed", failed[0])
+            return load_site(force)
         if build.split is None:
             return load_site(force)
         try:

@@ -66,8 +66,9 @@ class Placeholders:
 
     def realize(self) -> list[str]:
         """In a child: execute every placeholder still in place, parents first; returns their
-        names.  A module that fails to import is taken out of sys.modules, as any failed
-        import is, and the error is raised."""
+        names.  When one fails to import, it and the placeholders not run yet are taken out of
+        sys.modules, so that whatever imports them next imports them as a cold start would
+        (and fails there as it would), and the error is raised."""
         realized = []
         for name in self.created:
             module = sys.modules.get(name)
@@ -82,12 +83,25 @@ class Placeholders:
             try:
                 loader.exec_module(module)
             except BaseException:  # noqa: B902 - re-raised, as a failed import is
-                sys.modules.pop(name, None)
+                self._forget(self.created[self.created.index(name) :])
                 raise
             finally:
                 spec._initializing = False
             realized.append(name)
         return realized
+
+    def _forget(self, names) -> None:
+        """Take these out of sys.modules, and off their parent packages, as if never
+        imported: the first failed to run, the others are placeholders not run yet."""
+        for index, name in enumerate(names):
+            module = sys.modules.get(name)
+            loader = getattr(getattr(module, "__spec__", None), "loader", None)
+            if module is None or (index and not isinstance(loader, _PlaceholderLoader)):
+                continue
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent and getattr(sys.modules.get(parent), child, None) is module:
+                delattr(sys.modules[parent], child)
 
 
 def _initializing(module) -> bool:
