@@ -54,3 +54,14 @@ def test_what_a_cold_start_imported_after_the_first_watched_module():
     names = ["zope.interface", "Products.Five", "!my.addon", "plone.app.foo", "!my.addon.views", "plone.app.bar"]
     assert preload.imported_after_watched_code(names) == {"plone.app.foo", "plone.app.bar"}
     assert preload.imported_after_watched_code(["a", "b"]) == set()
+
+
+def test_a_name_that_pointed_at_a_class_and_points_at_another_now_is_no_patch(modules):
+    class ParanoidSecurityPolicy:
+        pass
+
+    modules["tplcap_m"]._defaultPolicy = ParanoidSecurityPolicy
+    modules["tplcap_late"].ParanoidSecurityPolicy = ParanoidSecurityPolicy
+    bindings = Bindings.of_loaded_modules()
+    modules["tplcap_m"]._defaultPolicy = object  # setSecurityPolicy at start-up
+    assert bindings.stale_captures({"tplcap_late"}) == []

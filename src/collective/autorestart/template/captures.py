@@ -53,7 +53,10 @@ class Bindings:
             if not isinstance(namespace, dict):
                 continue
             for key, value in bound.items():
-                if namespace.get(key, value) is not value:
+                # A function or class under its own name, replaced: a patch.  A name that
+                # merely pointed at one (``_defaultPolicy = ParanoidSecurityPolicy``, set
+                # to another policy at start-up) replaced nothing that others took.
+                if namespace.get(key, value) is not value and getattr(value, "__name__", None) == key:
                     replaced.setdefault(id(value), "%s.%s" % (name, key))
         if not replaced:
             return []
