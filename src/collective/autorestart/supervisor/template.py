@@ -168,13 +168,13 @@ class Template:
         return line.decode("utf-8", "replace")
 
     def stop(self):
-        self._close()
+        """Kill it first: with its socket closed under it, it would report the reset."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        # It holds no database and no port: nothing to close cleanly.
-        process.send_signal(signal.SIGKILL)
-        process.wait(STOP_SECONDS)
+        if process is not None and process.poll() is None:
+            # It holds no database and no port: nothing to close cleanly.
+            process.send_signal(signal.SIGKILL)
+            process.wait(STOP_SECONDS)
+        self._close()
 
     def _close(self):
         if self.sock is not None:

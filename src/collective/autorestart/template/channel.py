@@ -40,7 +40,10 @@ class TemplateChannel:
 
     def receive(self) -> tuple[dict, list[int]] | None:
         """The next fork request and the descriptors that came with it; None at EOF."""
-        data, fds, _flags, _address = socket.recv_fds(self.sock, MAX_REQUEST, 4)
+        try:
+            data, fds, _flags, _address = socket.recv_fds(self.sock, MAX_REQUEST, 4)
+        except ConnectionResetError:  # the supervisor is gone, or has given up on us
+            return None
         if not data:
             for fd in fds:
                 os.close(fd)
