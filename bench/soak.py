@@ -17,9 +17,17 @@ watcher crashes
     Log records saying "the watcher failed" or "applying changes failed", any Traceback, and
     any ERROR that is not the report of a SyntaxError this run saved on purpose.
 leftover processes
-    After each restart, anything but one new instance process below the supervisor (or the
-    old one still alive); after Ctrl-C (SIGINT to the supervisor), any process of the run
-    still alive, and the port not free.
+    After each restart, below the supervisor anything but one new instance (the process that
+    last said ``Starting server in PID n``) and at most one template of fast restarts (named
+    ``autorestart-tpl``, or announced by ``building a template (PID n)``), once it settled
+    (a fork under way is a second template for a moment); an old instance still alive;
+    after Ctrl-C (SIGINT to the supervisor), any process of the run still alive, the
+    templates included, and the port not free.
+restarts
+    A ``setup.py`` save (restart-on) restarts cold and has the template rebuilt; a save of
+    restarter.py (it patches at import) restarts forked from the template, or cold when the
+    template is not ready (the supervisor's line says why). Both are counted, with their
+    downtime (save to the steady page served again) and the supervisor's figure.
 
 The edits are drawn from random.Random(seed); the seed is printed and kept in the results:
 the same seed makes the same edits (the timing of the machine is not the seed's).
@@ -66,6 +74,8 @@ WEIGHTS = {
     "zcml": 1,
     "restart-on": 0.5,
     "save-during-restart": 0.5,
+    "forked-restart": 0.5,
+    "save-during-forked-restart": 0.5,
 }
 CODE_ACTIONS = ("in-place", "rename", "burst", "broken-then-fixed")
 # The size of the package stays between these: files are created and deleted at random.
@@ -84,7 +94,17 @@ WATCHING = r"watching \d+ directories, \d+ files"
 # The runtime could not start (e.g. no inotify instance left: other processes of the same
 # user hold fs.inotify.max_user_instances); nothing reloads after that, so the run ends.
 AUTORELOAD_OFF = r"autoreload is off: .*"
-RESTARTED = re.compile(r"restarted in (\d+) ms \(stop (\d+) ms, start (\d+) ms\)")
+# "(stop A ms, start B ms, forked from the template): reason" or "..., cold start: <why>): reason";
+# <why> may hold parentheses of its own ("the template exited (status 1)").
+RESTARTED = re.compile(
+    r"restarted in (?P<total>\d+) ms \(stop (?P<stop>\d+) ms, start (?P<start>\d+) ms"
+    r"(?:, (?P<forked>forked from the template)|, cold start: (?P<cold>.*?))?\): "
+)
+STARTING = re.compile(r"Starting server in PID (\d+)")
+TEMPLATE_BUILT = re.compile(r"building a template \(PID (\d+)\)")
+# How long the processes below the supervisor may take to settle after a restart: the old
+# template killed, a new one announced, the template's intermediate fork gone.
+SETTLE_SECONDS = 3.0
 RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+)", re.MULTILINE)
 RELOADED = re.compile(r"(?:reloaded (.+?)|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save(.*)$")
 EXPECTED_ERROR = re.compile(r" (\S+\.py):\d+: SyntaxError: .* -- reload failed")
@@ -126,6 +146,7 @@ class Soak:
         self.instance_problems = []
         self.instances = set()
         self.instance = None
+        self.templates = set()
         self.served_ms = defaultdict(list)
         self.actions = Counter()
 
@@ -242,9 +263,21 @@ class Soak:
         self.touch_setup(done)
         done.detail = "setup.py"
 
-    def do_save_during_restart(self, done):
+    def touch_restarter(self, done):
+        done.restart_wall = time.time()
+        done.restart_at = time.monotonic()
+        restarter = self.app.restarter
+        restarter.generation += 1
+        self.save(restarter.path, restarter.text())
+        done.touched.extend(restarter.pages)
+
+    def do_forked_restart(self, done):
+        self.touch_restarter(done)
+        done.detail = "restarter.py"
+
+    def do_save_during_restart(self, done, trigger=None, name="setup.py"):
         mark = len(self.server.log())
-        self.touch_setup(done)
+        (trigger or self.touch_setup)(done)
         delays = sorted(self.rng.uniform(0, 2.0) for _ in range(self.rng.randint(1, 3)))
         # From when the supervisor has the request: the old instance stops, the new starts.
         requested = self.server.search_log("restarting the instance", after=mark, timeout=5)
@@ -257,7 +290,14 @@ class Soak:
             self.save(module.path, module.text())
             done.touched.extend(module.pages)
             names.append("%s at +%.2f s" % (module.name, delay))
-        done.detail = "setup.py, then %s%s" % (", ".join(names), "" if requested else " (no restart logged within 5 s)")
+        done.detail = "%s, then %s%s" % (
+            name,
+            ", ".join(names),
+            "" if requested else " (no restart logged within 5 s)",
+        )
+
+    def do_save_during_forked_restart(self, done):
+        self.do_save_during_restart(done, self.touch_restarter, "restarter.py")
 
     def draw(self):
         kinds = list(WEIGHTS)
@@ -301,7 +341,7 @@ class Soak:
             self.restart_windows.append((done.restart_wall, figures.get("served_wall", time.time())))
 
     def _wait_for_restart(self, done, mark, deadline, figures):
-        either = "(%s)|(%s)" % (RESTARTED.pattern, AUTORELOAD_OFF)
+        either = "%s|(?P<off>%s)" % (RESTARTED.pattern, AUTORELOAD_OFF)
         line = self.server.search_log(either, after=mark, timeout=max(0.0, deadline - time.monotonic()))
         if line is None:
             figures["late"] = True
@@ -310,9 +350,14 @@ class Soak:
             if line is None:
                 self.get("/")  # raises Abort if the supervisor ended
                 raise Abort("no restart within %.0f s of the restart-on save" % RESTART_LIMIT)
-        if line.group(5) is not None:
-            raise Abort("the new instance says: %s" % line.group(5))
-        figures["reported_ms"] = float(line.group(2))
+        if line.group("off") is not None:
+            raise Abort("the new instance says: %s" % line.group("off"))
+        figures["reported_ms"] = float(line.group("total"))
+        figures["stop_ms"] = float(line.group("stop"))
+        figures["start_ms"] = float(line.group("start"))
+        figures["how"] = "forked" if line.group("forked") else "cold"
+        if line.group("cold") is not None:
+            figures["cold_start"] = line.group("cold")
         ok, _ = self.wait_for(
             "/@@" + STABLE_PAGE,
             lambda status, body: status == 200 and STABLE_TEXT in body,
@@ -326,24 +371,54 @@ class Soak:
         self.restarts.append(figures)
 
     def check_instance(self, figures):
-        """After a restart: one instance process below the supervisor, a new one, none left."""
-        children = self.server.processes()[1:]
+        """After a restart: below the supervisor one new instance and at most one template,
+        no old instance alive; given SETTLE_SECONDS to get there."""
         old = self.instance
-        left = sorted(pid for pid in self.instances if pid not in children and proc.alive(pid))
-        problem = None
-        if len(children) != 1:
-            problem = "%d instance processes below the supervisor: %s" % (len(children), children)
-        elif children[0] == old:
-            problem = "the instance process %d is the one from before the restart" % old
-        if left:
-            problem = (problem + "; " if problem else "") + "old instance processes alive: %s" % left
-        self.instances.update(children)
-        if children:
-            self.instance = children[0]
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            problem, instance = self.look_at_processes(old)
+            if problem is None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if instance is not None:
+            self.instance = instance
         if problem is not None:
             figures["problem"] = problem
             self.instance_problems.append({"cycle": len(self.cycles), "problem": problem})
             self.log("soak: cycle %d: %s" % (len(self.cycles), problem))
+
+    def look_at_processes(self, old):
+        """(what is wrong or None, the instance): the instance is the process that last said
+        it started Zope; a template is named so, or announced in the log before it is."""
+        text = self.server.log()
+        children = self.server.processes()[1:]
+        started = [int(pid) for pid in STARTING.findall(text)]
+        instance = started[-1] if started and started[-1] in children else None
+        announced = {int(pid) for pid in TEMPLATE_BUILT.findall(text)}
+        templates = [
+            pid for pid in children if pid != instance and (proc.comm(pid) == proc.TEMPLATE_COMM or pid in announced)
+        ]
+        others = [pid for pid in children if pid != instance and pid not in templates]
+        self.templates.update(templates)
+        self.instances.update(others)
+        problems = []
+        if instance is None:
+            problems.append("no instance below the supervisor said 'Starting server' (children %s)" % children)
+        else:
+            self.instances.add(instance)
+            if instance == old:
+                problems.append("the instance process %d is the one from before the restart" % old)
+        if len(templates) > 1:
+            problems.append("%d templates below the supervisor: %s" % (len(templates), templates))
+        if others:
+            problems.append(
+                "other processes below the supervisor: %s"
+                % ", ".join("%d (%s)" % (pid, _cmdline(pid)) for pid in others)
+            )
+        left = sorted(pid for pid in self.instances if pid not in children and proc.alive(pid))
+        if left:
+            problems.append("old instance processes alive: %s" % left)
+        return ("; ".join(problems) or None), instance
 
     def check(self, done):
         """Every page serves what the files say; counts and logs each lost save."""
@@ -532,6 +607,31 @@ def sort_misses(misses, restarts, windows, cycles):
     return dict(counts), dict(examples)
 
 
+def restarts_by_how(restarts):
+    """Forked and cold restarts: how many, by the action that asked for them, their
+    downtime and the supervisor's figures; why each cold one was cold."""
+    found = {}
+    for how in ("forked", "cold"):
+        chosen = [restart for restart in restarts if restart.get("how") == how]
+        found[how] = {
+            "n": len(chosen),
+            "by_action": dict(Counter(restart["kind"] for restart in chosen)),
+            "downtime_ms": summary([restart["downtime_ms"] for restart in chosen]),
+            "reported_ms": summary([restart["reported_ms"] for restart in chosen]),
+            "stop_ms": summary([restart["stop_ms"] for restart in chosen]),
+            "start_ms": summary([restart["start_ms"] for restart in chosen]),
+        }
+    reasons = Counter(
+        restart.get("cold_start", "(no reason given)") for restart in restarts if restart["how"] == "cold"
+    )
+    found["cold"]["why"] = dict(reasons)
+    return found
+
+
+def _ms(value):
+    return "-" if value is None else "%.0f" % value
+
+
 def _short(text):
     """One line of an answer: its HTML title if it has one."""
     title = re.search(r"<title>(.*?)</title>", text, re.S)
@@ -540,7 +640,7 @@ def _short(text):
 
 def stop_and_count_leftovers(soak, server, port):
     """Ctrl-C as a terminal sends it to the supervisor; then what is still alive."""
-    pids = set(server.processes()) | soak.instances
+    pids = set(server.processes()) | soak.instances | soak.templates
     started = time.monotonic()
     server.process.send_signal(signal.SIGINT)
     try:
@@ -646,6 +746,8 @@ def run(cycles=None, seed=None, log=print):
             "unrequested_restarts": supervisor_restarts - len(soak.restarts),
             "restart_downtime_ms": summary([restart["downtime_ms"] for restart in soak.restarts]),
             "restart_reported_ms": summary([restart.get("reported_ms") for restart in soak.restarts]),
+            "restarts_by_how": restarts_by_how(soak.restarts),
+            "templates_seen": len(soak.templates),
             "watcher_crashes": len(problems),
             "log_problems": problems[:50],
             "expected_broken_reports": expected_errors,
@@ -662,10 +764,24 @@ def run(cycles=None, seed=None, log=print):
         }
     )
     result.update(stopped)
+    by_how = result["restarts_by_how"]
     log(
         "soak: %d cycles in %.0f s: %d lost saves, %d failed requests outside restarts (%s),"
-        " %d watcher crashes, %d leftover processes"
-        % (len(soak.cycles), seconds, len(soak.lost), failed_outside, misses, len(problems), leftovers)
+        " %d watcher crashes, %d leftover processes; %d forked restarts (downtime median %s ms),"
+        " %d cold (%s ms)"
+        % (
+            len(soak.cycles),
+            seconds,
+            len(soak.lost),
+            failed_outside,
+            misses,
+            len(problems),
+            leftovers,
+            by_how["forked"]["n"],
+            _ms(by_how["forked"]["downtime_ms"]["median"]),
+            by_how["cold"]["n"],
+            _ms(by_how["cold"]["downtime_ms"]["median"]),
+        )
     )
     soak.client.close()
     return result
