@@ -11,8 +11,10 @@ lost saves
 failed requests
     Answers to the steady client that are not a 200 with the page's text, connection errors
     included. Those that overlap a restart (from the restart-on save to the new instance's
-    first 200) are its downtime and counted apart; the others are sorted by what the log
-    says ran meanwhile: a code reload, a ZCML reload, or nothing.
+    first 200) are its downtime and counted apart, as are those during a restart the soak
+    did not ask for (the reloader escalated on its own: the log's "restarting the instance"
+    to "restarted in"; counted in unrequested_restarts); the others are sorted by what the
+    log says ran meanwhile: a code reload, a ZCML reload, or nothing.
 watcher crashes
     Log records saying "the watcher failed" or "applying changes failed", any Traceback, and
     any ERROR that is not the report of a SyntaxError this run saved on purpose.
@@ -20,7 +22,8 @@ leftover processes
     After each restart, below the supervisor anything but one new instance (the process that
     last said ``Starting server in PID n``) and at most one template of fast restarts (named
     ``autorestart-tpl``, or announced by ``building a template (PID n)``), once it settled
-    (a fork under way is a second template for a moment); an old instance still alive;
+    (a fork under way is a second template for a moment); an old instance still alive (a
+    process is its PID and start time: on a busy machine PIDs wrap within minutes);
     after Ctrl-C (SIGINT to the supervisor), any process of the run still alive, the
     templates included, and the port not free.
 restarts
@@ -41,6 +44,7 @@ import shutil
 import signal
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT, Buildout
 from soak_app import PACKAGE, STABLE_PAGE, STABLE_TEXT, SoakApp
@@ -88,6 +92,8 @@ TRAFFIC_PAUSE = 0.02
 REFUSED_PAUSE = 0.05
 # Around each reload's window read from the log (timestamps have 1 ms; requests take some).
 LOG_SLACK = 0.05
+# After a restart's "restarted in" line: the steady client's next request, after a refused one.
+RESTARTED_SLACK = 0.2
 PROGRESS_EVERY = 50
 
 WATCHING = r"watching \d+ directories, \d+ files"
@@ -144,6 +150,7 @@ class Soak:
         self.restarts = []
         self.restart_windows = []  # (wall start, wall end), also of a restart that never ended
         self.instance_problems = []
+        # (pid, start time): a PID alone may be another process's by the end (PIDs wrap).
         self.instances = set()
         self.instance = None
         self.templates = set()
@@ -399,13 +406,13 @@ class Soak:
             pid for pid in children if pid != instance and (proc.comm(pid) == proc.TEMPLATE_COMM or pid in announced)
         ]
         others = [pid for pid in children if pid != instance and pid not in templates]
-        self.templates.update(templates)
-        self.instances.update(others)
+        self.templates.update(identify(templates))
+        self.instances.update(identify(others))
         problems = []
         if instance is None:
             problems.append("no instance below the supervisor said 'Starting server' (children %s)" % children)
         else:
-            self.instances.add(instance)
+            self.instances.update(identify([instance]))
             if instance == old:
                 problems.append("the instance process %d is the one from before the restart" % old)
         if len(templates) > 1:
@@ -415,7 +422,7 @@ class Soak:
                 "other processes below the supervisor: %s"
                 % ", ".join("%d (%s)" % (pid, _cmdline(pid)) for pid in others)
             )
-        left = sorted(pid for pid in self.instances if pid not in children and proc.alive(pid))
+        left = sorted(pid for pid, start in self.instances if pid not in children and still_there(pid, start))
         if left:
             problems.append("old instance processes alive: %s" % left)
         return ("; ".join(problems) or None), instance
@@ -508,10 +515,12 @@ class Soak:
 
 def read_log(text, cycles):
     """What the log says: problems (crash-like records, by cycle), expected broken-code
-    reports, reload windows (wall start, end, ZCML or not), restarts the supervisor made."""
+    reports, reload windows (wall start, end, ZCML or not), restarts the supervisor made and
+    their windows (wall, from "restarting the instance" to "restarted in")."""
     offsets = [cycle[3] for cycle in cycles]
     starts = [match.start() for match in RECORD.finditer(text)] + [len(text)]
     problems, expected, windows, restarts = [], 0, [], 0
+    restart_windows, restarting = [], None
     # A failed ZCML reload's line says only "reload failed": its ERROR names the .zcml file.
     zcml_failed = False
     if starts[0] > 0 and "Traceback" in text[: starts[0]]:
@@ -543,6 +552,10 @@ def read_log(text, cycles):
             zcml_failed = False
         if "restarting the instance" in first:
             restarts += 1
+            restarting = at
+        elif restarting is not None and RESTARTED.search(first):
+            restart_windows.append((restarting - LOG_SLACK, at + RESTARTED_SLACK))
+            restarting = None
         kind = None
         if any(text_ in record for text_ in WATCHER_FAILED):
             kind = "watcher failed"
@@ -572,23 +585,27 @@ def read_log(text, cycles):
                     "record": record.strip()[:2000],
                 }
             )
-    return problems, expected, windows, restarts
+    if restarting is not None:
+        restart_windows.append((restarting - LOG_SLACK, float("inf")))
+    return problems, expected, windows, restarts, restart_windows
 
 
-def sort_misses(misses, restarts, windows, cycles):
-    """The steady client's failed requests by what ran meanwhile: a restart, a ZCML reload,
-    a code reload or nothing; with a few examples of each."""
+def sort_misses(misses, restarts, windows, cycles, supervisor_restarts=()):
+    """The steady client's failed requests by what ran meanwhile: a restart the soak asked
+    for, one it did not (the log's), a ZCML reload, a code reload or nothing; with a few
+    examples of each."""
     counts = Counter()
     examples = defaultdict(list)
     starts = [cycle[1] for cycle in cycles]
     spans = {
         "restart": restarts,
+        "unrequested_restart": list(supervisor_restarts),
         "zcml_reload": [(start, end) for start, end, zcml in windows if zcml],
         "code_reload": [(start, end) for start, end, zcml in windows if not zcml],
     }
     for miss in misses:
         during = "no_reload"
-        for name in ("restart", "zcml_reload", "code_reload"):
+        for name in ("restart", "unrequested_restart", "zcml_reload", "code_reload"):
             if any(miss.started <= end and miss.ended >= start for start, end in spans[name]):
                 during = name
                 break
@@ -643,7 +660,7 @@ def _short(text):
 
 def stop_and_count_leftovers(soak, server, port):
     """Ctrl-C as a terminal sends it to the supervisor; then what is still alive."""
-    pids = set(server.processes()) | soak.instances | soak.templates
+    seen = set(identify(server.processes())) | soak.instances | soak.templates
     started = time.monotonic()
     server.process.send_signal(signal.SIGINT)
     try:
@@ -651,14 +668,37 @@ def stop_and_count_leftovers(soak, server, port):
     except Exception:  # noqa: B902 - subprocess.TimeoutExpired: counted below
         status = None
     took = time.monotonic() - started
-    left = proc.wait_until_gone(sorted(pids), timeout=0.5)
+    deadline = time.monotonic() + 0.5
+    while True:
+        left = sorted(pid for pid, start in seen if still_there(pid, start))
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     return {
         "stop_s": took,
         "exit_status": status,
-        "processes_seen": len(pids),
+        "processes_seen": len(seen),
         "left_after_stop": [{"pid": pid, "cmdline": _cmdline(pid)} for pid in left],
         "port_free_after_stop": wait_for_free_port(port, timeout=2),
     }
+
+
+def start_time(pid):
+    """When the process started (clock ticks since boot), None when it is gone."""
+    try:
+        return int(Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def identify(pids):
+    """(pid, start time) of each living one: a process, even after its PID is reused."""
+    found = ((pid, start_time(pid)) for pid in pids)
+    return [(pid, start) for pid, start in found if start is not None]
+
+
+def still_there(pid, start):
+    return proc.alive(pid) and start_time(pid) == start
 
 
 def _cmdline(pid):
@@ -726,12 +766,12 @@ def run(cycles=None, seed=None, log=print):
                 "stop_s": None,
             }
         )
-    problems, expected_errors, windows, supervisor_restarts = read_log(text, soak.cycles)
-    misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles)
+    problems, expected_errors, windows, supervisor_restarts, logged_restarts = read_log(text, soak.cycles)
+    misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles, logged_restarts)
     leftovers = len(stopped["left_after_stop"]) + len(soak.instance_problems)
     if not stopped["port_free_after_stop"]:
         leftovers += 1
-    failed_outside = sum(count for name, count in misses.items() if name != "restart")
+    failed_outside = sum(count for name, count in misses.items() if name not in ("restart", "unrequested_restart"))
     result.update(
         {
             "cycles_done": len(soak.cycles),
