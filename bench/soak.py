@@ -11,15 +11,26 @@ lost saves
 failed requests
     Answers to the steady client that are not a 200 with the page's text, connection errors
     included. Those that overlap a restart (from the restart-on save to the new instance's
-    first 200) are its downtime and counted apart; the others are sorted by what the log
-    says ran meanwhile: a code reload, a ZCML reload, or nothing.
+    first 200) are its downtime and counted apart, as are those during a restart the soak
+    did not ask for (the reloader escalated on its own: the log's "restarting the instance"
+    to "restarted in"; counted in unrequested_restarts); the others are sorted by what the
+    log says ran meanwhile: a code reload, a ZCML reload, or nothing.
 watcher crashes
     Log records saying "the watcher failed" or "applying changes failed", any Traceback, and
     any ERROR that is not the report of a SyntaxError this run saved on purpose.
 leftover processes
-    After each restart, anything but one new instance process below the supervisor (or the
-    old one still alive); after Ctrl-C (SIGINT to the supervisor), any process of the run
-    still alive, and the port not free.
+    After each restart, below the supervisor anything but one new instance (the process that
+    last said ``Starting server in PID n``) and at most one template of fast restarts (named
+    ``autorestart-tpl``, or announced by ``building a template (PID n)``), once it settled
+    (a fork under way is a second template for a moment); an old instance still alive (a
+    process is its PID and start time: on a busy machine PIDs wrap within minutes);
+    after Ctrl-C (SIGINT to the supervisor), any process of the run still alive, the
+    templates included, and the port not free.
+restarts
+    A ``setup.py`` save (restart-on) restarts cold and has the template rebuilt; a save of
+    restarter.py (it patches at import) restarts forked from the template, or cold when the
+    template is not ready (the supervisor's line says why). Both are counted, with their
+    downtime (save to the steady page served again) and the supervisor's figure.
 
 The edits are drawn from random.Random(seed); the seed is printed and kept in the results:
 the same seed makes the same edits (the timing of the machine is not the seed's).
@@ -33,6 +44,7 @@ import shutil
 import signal
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from live_buildout import BENCH, LOGS_DIRECTORY, START_TIMEOUT, Buildout
 from soak_app import PACKAGE, STABLE_PAGE, STABLE_TEXT, SoakApp
@@ -66,6 +78,8 @@ WEIGHTS = {
     "zcml": 1,
     "restart-on": 0.5,
     "save-during-restart": 0.5,
+    "forked-restart": 0.5,
+    "save-during-forked-restart": 0.5,
 }
 CODE_ACTIONS = ("in-place", "rename", "burst", "broken-then-fixed")
 # The size of the package stays between these: files are created and deleted at random.
@@ -78,13 +92,25 @@ TRAFFIC_PAUSE = 0.02
 REFUSED_PAUSE = 0.05
 # Around each reload's window read from the log (timestamps have 1 ms; requests take some).
 LOG_SLACK = 0.05
+# After a restart's "restarted in" line: the steady client's next request, after a refused one.
+RESTARTED_SLACK = 0.2
 PROGRESS_EVERY = 50
 
 WATCHING = r"watching \d+ directories, \d+ files"
 # The runtime could not start (e.g. no inotify instance left: other processes of the same
 # user hold fs.inotify.max_user_instances); nothing reloads after that, so the run ends.
 AUTORELOAD_OFF = r"autoreload is off: .*"
-RESTARTED = re.compile(r"restarted in (\d+) ms \(stop (\d+) ms, start (\d+) ms\)")
+# "(stop A ms, start B ms, forked from the template): reason" or "..., cold start: <why>): reason";
+# <why> may hold parentheses of its own ("the template exited (status 1)").
+RESTARTED = re.compile(
+    r"restarted in (?P<total>\d+) ms \(stop (?P<stop>\d+) ms, start (?P<start>\d+) ms"
+    r"(?:, (?P<forked>forked from the template)|, cold start: (?P<cold>.*?))?\): "
+)
+STARTING = re.compile(r"Starting server in PID (\d+)")
+TEMPLATE_BUILT = re.compile(r"building a template \(PID (\d+)\)")
+# How long the processes below the supervisor may take to settle after a restart: the old
+# template killed, a new one announced, the template's intermediate fork gone.
+SETTLE_SECONDS = 3.0
 RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+)", re.MULTILINE)
 RELOADED = re.compile(r"(?:reloaded (.+?)|reload failed) in ([\d.]+) ms, ([\d.]+) ms after the save(.*)$")
 EXPECTED_ERROR = re.compile(r" (\S+\.py):\d+: SyntaxError: .* -- reload failed")
@@ -124,8 +150,10 @@ class Soak:
         self.restarts = []
         self.restart_windows = []  # (wall start, wall end), also of a restart that never ended
         self.instance_problems = []
+        # (pid, start time): a PID alone may be another process's by the end (PIDs wrap).
         self.instances = set()
         self.instance = None
+        self.templates = set()
         self.served_ms = defaultdict(list)
         self.actions = Counter()
 
@@ -242,9 +270,21 @@ class Soak:
         self.touch_setup(done)
         done.detail = "setup.py"
 
-    def do_save_during_restart(self, done):
+    def touch_restarter(self, done):
+        done.restart_wall = time.time()
+        done.restart_at = time.monotonic()
+        restarter = self.app.restarter
+        restarter.generation += 1
+        self.save(restarter.path, restarter.text())
+        done.touched.extend(restarter.pages)
+
+    def do_forked_restart(self, done):
+        self.touch_restarter(done)
+        done.detail = "restarter.py"
+
+    def do_save_during_restart(self, done, trigger=None, name="setup.py"):
         mark = len(self.server.log())
-        self.touch_setup(done)
+        (trigger or self.touch_setup)(done)
         delays = sorted(self.rng.uniform(0, 2.0) for _ in range(self.rng.randint(1, 3)))
         # From when the supervisor has the request: the old instance stops, the new starts.
         requested = self.server.search_log("restarting the instance", after=mark, timeout=5)
@@ -257,7 +297,14 @@ class Soak:
             self.save(module.path, module.text())
             done.touched.extend(module.pages)
             names.append("%s at +%.2f s" % (module.name, delay))
-        done.detail = "setup.py, then %s%s" % (", ".join(names), "" if requested else " (no restart logged within 5 s)")
+        done.detail = "%s, then %s%s" % (
+            name,
+            ", ".join(names),
+            "" if requested else " (no restart logged within 5 s)",
+        )
+
+    def do_save_during_forked_restart(self, done):
+        self.do_save_during_restart(done, self.touch_restarter, "restarter.py")
 
     def draw(self):
         kinds = list(WEIGHTS)
@@ -301,7 +348,7 @@ class Soak:
             self.restart_windows.append((done.restart_wall, figures.get("served_wall", time.time())))
 
     def _wait_for_restart(self, done, mark, deadline, figures):
-        either = "(%s)|(%s)" % (RESTARTED.pattern, AUTORELOAD_OFF)
+        either = "%s|(?P<off>%s)" % (RESTARTED.pattern, AUTORELOAD_OFF)
         line = self.server.search_log(either, after=mark, timeout=max(0.0, deadline - time.monotonic()))
         if line is None:
             figures["late"] = True
@@ -310,9 +357,14 @@ class Soak:
             if line is None:
                 self.get("/")  # raises Abort if the supervisor ended
                 raise Abort("no restart within %.0f s of the restart-on save" % RESTART_LIMIT)
-        if line.group(5) is not None:
-            raise Abort("the new instance says: %s" % line.group(5))
-        figures["reported_ms"] = float(line.group(2))
+        if line.group("off") is not None:
+            raise Abort("the new instance says: %s" % line.group("off"))
+        figures["reported_ms"] = float(line.group("total"))
+        figures["stop_ms"] = float(line.group("stop"))
+        figures["start_ms"] = float(line.group("start"))
+        figures["how"] = "forked" if line.group("forked") else "cold"
+        if line.group("cold") is not None:
+            figures["cold_start"] = line.group("cold")
         ok, _ = self.wait_for(
             "/@@" + STABLE_PAGE,
             lambda status, body: status == 200 and STABLE_TEXT in body,
@@ -326,24 +378,54 @@ class Soak:
         self.restarts.append(figures)
 
     def check_instance(self, figures):
-        """After a restart: one instance process below the supervisor, a new one, none left."""
-        children = self.server.processes()[1:]
+        """After a restart: below the supervisor one new instance and at most one template,
+        no old instance alive; given SETTLE_SECONDS to get there."""
         old = self.instance
-        left = sorted(pid for pid in self.instances if pid not in children and proc.alive(pid))
-        problem = None
-        if len(children) != 1:
-            problem = "%d instance processes below the supervisor: %s" % (len(children), children)
-        elif children[0] == old:
-            problem = "the instance process %d is the one from before the restart" % old
-        if left:
-            problem = (problem + "; " if problem else "") + "old instance processes alive: %s" % left
-        self.instances.update(children)
-        if children:
-            self.instance = children[0]
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            problem, instance = self.look_at_processes(old)
+            if problem is None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if instance is not None:
+            self.instance = instance
         if problem is not None:
             figures["problem"] = problem
             self.instance_problems.append({"cycle": len(self.cycles), "problem": problem})
             self.log("soak: cycle %d: %s" % (len(self.cycles), problem))
+
+    def look_at_processes(self, old):
+        """(what is wrong or None, the instance): the instance is the process that last said
+        it started Zope; a template is named so, or announced in the log before it is."""
+        text = self.server.log()
+        children = self.server.processes()[1:]
+        started = [int(pid) for pid in STARTING.findall(text)]
+        instance = started[-1] if started and started[-1] in children else None
+        announced = {int(pid) for pid in TEMPLATE_BUILT.findall(text)}
+        templates = [
+            pid for pid in children if pid != instance and (proc.comm(pid) == proc.TEMPLATE_COMM or pid in announced)
+        ]
+        others = [pid for pid in children if pid != instance and pid not in templates]
+        self.templates.update(identify(templates))
+        self.instances.update(identify(others))
+        problems = []
+        if instance is None:
+            problems.append("no instance below the supervisor said 'Starting server' (children %s)" % children)
+        else:
+            self.instances.update(identify([instance]))
+            if instance == old:
+                problems.append("the instance process %d is the one from before the restart" % old)
+        if len(templates) > 1:
+            problems.append("%d templates below the supervisor: %s" % (len(templates), templates))
+        if others:
+            problems.append(
+                "other processes below the supervisor: %s"
+                % ", ".join("%d (%s)" % (pid, _cmdline(pid)) for pid in others)
+            )
+        left = sorted(pid for pid, start in self.instances if pid not in children and still_there(pid, start))
+        if left:
+            problems.append("old instance processes alive: %s" % left)
+        return ("; ".join(problems) or None), instance
 
     def check(self, done):
         """Every page serves what the files say; counts and logs each lost save."""
@@ -433,10 +515,12 @@ class Soak:
 
 def read_log(text, cycles):
     """What the log says: problems (crash-like records, by cycle), expected broken-code
-    reports, reload windows (wall start, end, ZCML or not), restarts the supervisor made."""
+    reports, reload windows (wall start, end, ZCML or not), restarts the supervisor made and
+    their windows (wall, from "restarting the instance" to "restarted in")."""
     offsets = [cycle[3] for cycle in cycles]
     starts = [match.start() for match in RECORD.finditer(text)] + [len(text)]
     problems, expected, windows, restarts = [], 0, [], 0
+    restart_windows, restarting = [], None
     # A failed ZCML reload's line says only "reload failed": its ERROR names the .zcml file.
     zcml_failed = False
     if starts[0] > 0 and "Traceback" in text[: starts[0]]:
@@ -468,6 +552,10 @@ def read_log(text, cycles):
             zcml_failed = False
         if "restarting the instance" in first:
             restarts += 1
+            restarting = at
+        elif restarting is not None and RESTARTED.search(first):
+            restart_windows.append((restarting - LOG_SLACK, at + RESTARTED_SLACK))
+            restarting = None
         kind = None
         if any(text_ in record for text_ in WATCHER_FAILED):
             kind = "watcher failed"
@@ -497,23 +585,27 @@ def read_log(text, cycles):
                     "record": record.strip()[:2000],
                 }
             )
-    return problems, expected, windows, restarts
+    if restarting is not None:
+        restart_windows.append((restarting - LOG_SLACK, float("inf")))
+    return problems, expected, windows, restarts, restart_windows
 
 
-def sort_misses(misses, restarts, windows, cycles):
-    """The steady client's failed requests by what ran meanwhile: a restart, a ZCML reload,
-    a code reload or nothing; with a few examples of each."""
+def sort_misses(misses, restarts, windows, cycles, supervisor_restarts=()):
+    """The steady client's failed requests by what ran meanwhile: a restart the soak asked
+    for, one it did not (the log's), a ZCML reload, a code reload or nothing; with a few
+    examples of each."""
     counts = Counter()
     examples = defaultdict(list)
     starts = [cycle[1] for cycle in cycles]
     spans = {
         "restart": restarts,
+        "unrequested_restart": list(supervisor_restarts),
         "zcml_reload": [(start, end) for start, end, zcml in windows if zcml],
         "code_reload": [(start, end) for start, end, zcml in windows if not zcml],
     }
     for miss in misses:
         during = "no_reload"
-        for name in ("restart", "zcml_reload", "code_reload"):
+        for name in ("restart", "unrequested_restart", "zcml_reload", "code_reload"):
             if any(miss.started <= end and miss.ended >= start for start, end in spans[name]):
                 during = name
                 break
@@ -532,6 +624,34 @@ def sort_misses(misses, restarts, windows, cycles):
     return dict(counts), dict(examples)
 
 
+def restarts_by_how(restarts):
+    """Forked and cold restarts: how many, by the action that asked for them, their
+    downtime and the supervisor's figures; why each cold one was cold.  The downtime is of
+    the restarts without saves during them: those are looked at once their saves are made
+    (up to 2 s after the request), so their downtime is at least that."""
+    found = {}
+    for how in ("forked", "cold"):
+        chosen = [restart for restart in restarts if restart.get("how") == how]
+        plain = [restart for restart in chosen if not restart["kind"].startswith("save-during")]
+        found[how] = {
+            "n": len(chosen),
+            "by_action": dict(Counter(restart["kind"] for restart in chosen)),
+            "downtime_ms": summary([restart["downtime_ms"] for restart in plain]),
+            "reported_ms": summary([restart["reported_ms"] for restart in chosen]),
+            "stop_ms": summary([restart["stop_ms"] for restart in chosen]),
+            "start_ms": summary([restart["start_ms"] for restart in chosen]),
+        }
+    reasons = Counter(
+        restart.get("cold_start", "(no reason given)") for restart in restarts if restart["how"] == "cold"
+    )
+    found["cold"]["why"] = dict(reasons)
+    return found
+
+
+def _ms(value):
+    return "-" if value is None else "%.0f" % value
+
+
 def _short(text):
     """One line of an answer: its HTML title if it has one."""
     title = re.search(r"<title>(.*?)</title>", text, re.S)
@@ -540,7 +660,7 @@ def _short(text):
 
 def stop_and_count_leftovers(soak, server, port):
     """Ctrl-C as a terminal sends it to the supervisor; then what is still alive."""
-    pids = set(server.processes()) | soak.instances
+    seen = set(identify(server.processes())) | soak.instances | soak.templates
     started = time.monotonic()
     server.process.send_signal(signal.SIGINT)
     try:
@@ -548,14 +668,37 @@ def stop_and_count_leftovers(soak, server, port):
     except Exception:  # noqa: B902 - subprocess.TimeoutExpired: counted below
         status = None
     took = time.monotonic() - started
-    left = proc.wait_until_gone(sorted(pids), timeout=0.5)
+    deadline = time.monotonic() + 0.5
+    while True:
+        left = sorted(pid for pid, start in seen if still_there(pid, start))
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     return {
         "stop_s": took,
         "exit_status": status,
-        "processes_seen": len(pids),
+        "processes_seen": len(seen),
         "left_after_stop": [{"pid": pid, "cmdline": _cmdline(pid)} for pid in left],
         "port_free_after_stop": wait_for_free_port(port, timeout=2),
     }
+
+
+def start_time(pid):
+    """When the process started (clock ticks since boot), None when it is gone."""
+    try:
+        return int(Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def identify(pids):
+    """(pid, start time) of each living one: a process, even after its PID is reused."""
+    found = ((pid, start_time(pid)) for pid in pids)
+    return [(pid, start) for pid, start in found if start is not None]
+
+
+def still_there(pid, start):
+    return proc.alive(pid) and start_time(pid) == start
 
 
 def _cmdline(pid):
@@ -623,12 +766,12 @@ def run(cycles=None, seed=None, log=print):
                 "stop_s": None,
             }
         )
-    problems, expected_errors, windows, supervisor_restarts = read_log(text, soak.cycles)
-    misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles)
+    problems, expected_errors, windows, supervisor_restarts, logged_restarts = read_log(text, soak.cycles)
+    misses, examples = sort_misses(traffic.misses, soak.restart_windows, windows, soak.cycles, logged_restarts)
     leftovers = len(stopped["left_after_stop"]) + len(soak.instance_problems)
     if not stopped["port_free_after_stop"]:
         leftovers += 1
-    failed_outside = sum(count for name, count in misses.items() if name != "restart")
+    failed_outside = sum(count for name, count in misses.items() if name not in ("restart", "unrequested_restart"))
     result.update(
         {
             "cycles_done": len(soak.cycles),
@@ -646,6 +789,8 @@ def run(cycles=None, seed=None, log=print):
             "unrequested_restarts": supervisor_restarts - len(soak.restarts),
             "restart_downtime_ms": summary([restart["downtime_ms"] for restart in soak.restarts]),
             "restart_reported_ms": summary([restart.get("reported_ms") for restart in soak.restarts]),
+            "restarts_by_how": restarts_by_how(soak.restarts),
+            "templates_seen": len(soak.templates),
             "watcher_crashes": len(problems),
             "log_problems": problems[:50],
             "expected_broken_reports": expected_errors,
@@ -662,10 +807,24 @@ def run(cycles=None, seed=None, log=print):
         }
     )
     result.update(stopped)
+    by_how = result["restarts_by_how"]
     log(
         "soak: %d cycles in %.0f s: %d lost saves, %d failed requests outside restarts (%s),"
-        " %d watcher crashes, %d leftover processes"
-        % (len(soak.cycles), seconds, len(soak.lost), failed_outside, misses, len(problems), leftovers)
+        " %d watcher crashes, %d leftover processes; %d forked restarts (downtime median %s ms),"
+        " %d cold (%s ms)"
+        % (
+            len(soak.cycles),
+            seconds,
+            len(soak.lost),
+            failed_outside,
+            misses,
+            len(problems),
+            leftovers,
+            by_how["forked"]["n"],
+            _ms(by_how["forked"]["downtime_ms"]["median"]),
+            by_how["cold"]["n"],
+            _ms(by_how["cold"]["downtime_ms"]["median"]),
+        )
     )
     soak.client.close()
     return result

@@ -6,6 +6,8 @@ Each view module ``mNNN.py`` has one view whose text names the module and its ge
 save it comes from. Each module has zero or more pages in its package's configure.zcml.
 Subpackages ``sNNN`` have a configure.zcml of their own, included by the top one.
 ``stable.py`` is never edited: its page @@soak-stable is what the steady traffic requests.
+``restarter.py`` (page @@soak-restarter) patches at import what it imported: the reloader
+can't run it again, so each save of it restarts the instance, forked from the template.
 """
 
 import shutil
@@ -16,6 +18,8 @@ from harness.buildouts import setup_py
 PACKAGE = "benchapp.soak"
 STABLE_PAGE = "soak-stable"
 STABLE_TEXT = "stable-page"
+RESTARTER = "restarter"
+RESTARTER_PAGE = "soak-restarter"
 
 ZCML = """\
 <configure
@@ -51,6 +55,21 @@ class Stable(BrowserView):
     % STABLE_TEXT
 )
 
+# A patch at import of something imported (PATCHES_AT_IMPORT): the runtime asks for a
+# restart, which is not a restart-on file's, so the instance forks from the template.
+RESTARTER_PY = """\
+import os
+
+from Products.Five.browser import BrowserView
+
+os.getcwdb = os.getcwdb
+
+
+class View(BrowserView):
+    def __call__(self):
+        return %r
+"""
+
 
 class Module:
     def __init__(self, package, name):
@@ -72,6 +91,17 @@ class Module:
 
     def text(self, broken=False):
         return VIEW_PY % self.body() + (BROKEN if broken else "")
+
+
+class Restarter(Module):
+    """The module whose saves restart the instance; no other edit touches it."""
+
+    def __init__(self, package):
+        super().__init__(package, RESTARTER)
+        self.pages.append(RESTARTER_PAGE)
+
+    def text(self, broken=False):
+        return RESTARTER_PY % self.body()
 
     def __repr__(self):
         return "%s (generation %d, pages %s)" % (self.dotted, self.generation, self.pages)
@@ -97,6 +127,7 @@ class Package:
         lines = []
         if self.parent is None:
             lines.append(PAGE % (STABLE_PAGE, "stable", "Stable"))
+            lines.append(PAGE % (RESTARTER_PAGE, RESTARTER, "View"))
         for module in self.modules:
             lines.extend(PAGE % (page, module.name, "View") for page in module.pages)
         lines.extend(INCLUDE % child.name for child in self.children)
@@ -112,6 +143,7 @@ class SoakApp:
         self.setup = self.directory / "setup.py"
         self.initial = (modules, subpackage_modules)
         self.top = None
+        self.restarter = None
         self._numbers = {}
 
     def number(self, kind):
@@ -128,6 +160,9 @@ class SoakApp:
         self.top = Package(self.code, PACKAGE)
         (self.code / "__init__.py").write_text("")
         (self.code / "stable.py").write_text(STABLE_PY)
+        # Not in the top package's modules: the edits that pick a module never pick it.
+        self.restarter = Restarter(self.top)
+        self.restarter.path.write_text(self.restarter.text())
         for _ in range(self.initial[0]):
             module = self.new_module(self.top)
             module.path.write_text(module.text())
@@ -190,7 +225,7 @@ class SoakApp:
 
     def expected(self):
         """{"/@@page": text} for every page the files register."""
-        found = {"/@@" + STABLE_PAGE: STABLE_TEXT}
+        found = {"/@@" + STABLE_PAGE: STABLE_TEXT, "/@@" + RESTARTER_PAGE: self.restarter.body()}
         for page, module in self.pages():
             found["/@@" + page] = module.body()
         return found
