@@ -60,12 +60,17 @@ class Build:
         self.imported_late: set[str] = set()
 
     def instead_of_startup(self) -> None:
+        import OFS.Application
         from App.config import getConfiguration
         from Zope2.App import patches
 
         from collective.autorestart.template import holes, preload
 
-        patches.apply_patches()  # first, as in Zope2.App.startup.startup
+        # As Zope2.App.startup.startup begins: its patches, then the products, imported
+        # (a watched one as a placeholder) so that five:loadProducts finds every product on
+        # the Products package, and includes its ZCML, or leaves a hole for it.
+        patches.apply_patches()
+        OFS.Application.import_products()
         self.failed_imports = preload.preload(self.module_names)
         site_zcml = os.path.join(getConfiguration().instancehome, "etc", "site.zcml")
         try:
