@@ -76,7 +76,9 @@ class Build:
         try:
             self.split = holes.parse_site(site_zcml, self.placeholders.watched)
         except Exception as error:  # noqa: B902 - then each child parses all of it
-            self.why_not_split = "%s: %s" % (type(error).__name__, str(error).strip().splitlines()[-1:])
+            # Its last line: the error under the file-and-line lines of the include chain.
+            last = (str(error).strip().splitlines() or [""])[-1].strip()
+            self.why_not_split = "%s: %s" % (type(error).__name__, last)
         self.bindings = Bindings.of_loaded_modules()
         self.imported_late = preload.imported_after_watched_code(self.module_names)
         # What fileConfig in a child must not change: loggers a cold start creates after it.
