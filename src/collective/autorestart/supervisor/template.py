@@ -56,13 +56,11 @@ class Template:
         finally:
             theirs.close()
         log.info("building a template (PID %d) for fast restarts", self.process.pid)
+        self._pending = b""  # the previous template's unread words are not this one's
         self.sock = ours
         self.sock.setblocking(False)
         self.state, self.reason = "loading", "the template is still loading"
         self.started = time.monotonic()
-
-    def fileno(self):
-        return self.sock.fileno() if self.sock is not None else None
 
     def read(self):
         """Take in what the template said (the supervisor's loop calls this when its socket
