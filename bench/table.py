@@ -260,8 +260,21 @@ def _soak(table, soak):
         "soak_leftovers",
         count=str(soak.get("restarts")),
     )
+    for how, figures in (soak.get("restarts_by_how") or {}).items():
+        row(
+            "restarts %s: downtime, the restarting save to the new instance serving" % how,
+            "bin/instance-autoreload",
+            figures.get("downtime_ms"),
+            "ms",
+            count=str(figures.get("n")),
+        )
     for kind, figures in (soak.get("save_to_served_ms") or {}).items():
-        since = "setup.py save" if "restart" in kind else "last save"
+        if "forked" in kind:
+            since = "restarter.py save"
+        elif "restart" in kind:
+            since = "setup.py save"
+        else:
+            since = "last save"
         row(
             "%s to the first changed page served, %s" % (since, kind),
             "ours",
