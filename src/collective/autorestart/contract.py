@@ -38,6 +38,8 @@ STARTED_VARIABLE = "COLLECTIVE_AUTORESTART_STARTED"
 # Where the runtime writes, once ready, the modules the instance loaded: the template
 # imports them.  And the socket between the supervisor and the template.
 MODULES_VARIABLE = "COLLECTIVE_AUTORESTART_MODULES"
+# Marks a watched module's name in that file: the template never imports those.
+WATCHED_MODULE_MARK = "!"
 TEMPLATE_FD_VARIABLE = "COLLECTIVE_AUTORESTART_TEMPLATE_FD"
 TEMPLATE_MODULE = "collective.autorestart.template"
 

@@ -1,6 +1,6 @@
 """Tell the template what this start-up imported: the names of the loaded modules in the
 order their imports began, to the file bin/instance-autoreload named; a watched module's
-name marked with WATCHED, for the template never imports those, but the order tells it what
+name marked with WATCHED_MODULE_MARK, for the template never imports those, but the order tells it what
 a cold start imported after the first of them."""
 
 from __future__ import annotations
@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from collective.autorestart.contract import MODULES_VARIABLE
-
-WATCHED = "!"
+from collective.autorestart.contract import MODULES_VARIABLE, WATCHED_MODULE_MARK
 
 
 def write_loaded_modules(watch_roots) -> None:
@@ -23,7 +21,7 @@ def write_loaded_modules(watch_roots) -> None:
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None)
         watched = isinstance(where, str) and where.startswith(roots)
-        names.append(WATCHED + name if watched else name)
+        names.append(WATCHED_MODULE_MARK + name if watched else name)
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as output:
         output.write("\n".join(names))

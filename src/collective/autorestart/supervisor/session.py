@@ -66,7 +66,6 @@ class Supervisor:
         # The preloaded process restarts fork from (template.Template), if fast-restart is on.
         self.template = template
         self._template_sock = None
-        self._template_fd = None
         # The next start must be cold: what changed may be held by the template.
         self._fresh = False
         self._first_start = True
@@ -151,7 +150,7 @@ class Supervisor:
                     if key.fd == self._wake_read:
                         self._drain_wake()
                         self._reap_strays(child)
-                    elif key.fd == self._template_fd:
+                    elif key.fileobj is self._template_sock:
                         self._read_template()
                     elif key.fd == control_read:
                         chunk = os.read(control_read, 4096)
@@ -249,7 +248,6 @@ class Supervisor:
             except (KeyError, ValueError):
                 pass
         self._template_sock = sock
-        self._template_fd = sock.fileno() if sock is not None else None
         if sock is not None:
             self.selector.register(sock, selectors.EVENT_READ)
 
@@ -302,7 +300,7 @@ class Supervisor:
             self._play_failure()
             while not changes:
                 for key, _ in self.selector.select(WAIT_SECONDS):
-                    if key.fd == self._template_fd:
+                    if key.fileobj is self._template_sock:
                         self._read_template()
                     else:
                         self._drain_wake()

@@ -42,7 +42,7 @@ def fork(detail, fds, channel, build, serve_argv) -> None:
 
 
 def _become_the_supervisors(detail, fds, channel, build) -> None:
-    from collective.autorestart.template.name import set_comm
+    from collective.autorestart.template.name import INTERPRETER_COMM, set_comm
 
     supervisor = detail["supervisor"]
     deadline = time.monotonic() + REPARENT_SECONDS
@@ -65,7 +65,7 @@ def _become_the_supervisors(detail, fds, channel, build) -> None:
     os.environ[detail["fd_variable"]] = str(control)
     # Only a cold start tells the next template what a start-up imports, in its order.
     os.environ.pop(MODULES_VARIABLE, None)
-    set_comm(build.comm)
+    set_comm(INTERPRETER_COMM)
     channel.send("child", str(os.getpid()))
     channel.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-WATCHED = "!"  # runtime/loaded_modules.py
+from collective.autorestart.contract import WATCHED_MODULE_MARK as WATCHED
 
 
 def read_module_names(path: str | None) -> list[str]:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from collective.autorestart.template.captures import Bindings
 from collective.autorestart.template.channel import TemplateChannel
-from collective.autorestart.template.name import INTERPRETER_COMM
 from collective.autorestart.template.placeholders import Placeholders
 from collective.autorestart.template.quiet import Quiet
 
@@ -55,7 +54,6 @@ class Build:
         self.split: SplitSite | None = None
         self.why_not_split: str | None = None
         self.loggers: dict[str, bool] = {}
-        self.comm = b"python"
         self.bindings = Bindings({})
         self.imported_late: set[str] = set()
 
@@ -159,7 +157,6 @@ def main(argv=None) -> int:
     placeholders = Placeholders(config.watch)
     placeholders.install()
     build = Build(placeholders, preload.read_module_names(arguments.modules))
-    build.comm = INTERPRETER_COMM
     serve_argv = ["serve"] + arguments.serve_arguments
     failure = None
     with Quiet() as quiet, _standing_in(Zope2, serve, build):
