@@ -2,6 +2,7 @@
 with the demo add-on, bin/instance-autoreload, a Python save and a ZCML save served, Ctrl-C
 ends everything. They run on one Python (conftest.PLONE_PYTHON)."""
 
+import base64
 import time
 
 import pytest
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.buildout, pytest.mark.zope, pytest.mark.plone]
 FIRST_PAGE_TIMEOUT = 120
 # A clean Plone exit takes 1.2-2.1 s here; the supervisor must never need to kill it.
 STOP_LIMIT = 8.0
+AS_ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 
 HELLO = """\
 from Products.Five.browser import BrowserView
@@ -57,6 +59,10 @@ def test_a_plone_site_reloads_python_and_zcml_and_stops_on_ctrl_c(servers, plone
     figures.append("Plone %s: started and watching in %.1f s" % (release, time.monotonic() - started))
     status, body = server.get("/Plone", timeout=FIRST_PAGE_TIMEOUT)
     assert status == 200 and "Plone" in body
+    # plone.autoinclude would load plone.reload's configure.zcml (our dependency): its
+    # @@reload, for Managers over HTTP, is kept out by our meta.zcml.
+    for path in ("/@@reload", "/Plone/@@reload"):
+        assert server.get(path, headers=AS_ADMIN)[0] == 404, path
 
     views = site.code / "views.py"
     views.write_text(HELLO.format(greeting="python", extra=""))

@@ -379,7 +379,10 @@ def test_channel_messages_reach_the_supervisor():
 def test_channel_without_supervisor_says_restart_yourself(caplog):
     with caplog.at_level(logging.INFO, "collective.autorestart"):
         SupervisorChannel(None).restart("setup.py changed")
-    assert caplog.records[-1].getMessage() == "setup.py changed: restart bin/instance-autoreload to apply it"
+    assert (
+        caplog.records[-1].getMessage() == "setup.py changed: stop and start bin/instance-autoreload"
+        " (or runwsgi-autoreload) to apply it"
+    )
 
 
 def test_missing_audio_device(monkeypatch, tmp_path):

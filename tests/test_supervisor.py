@@ -576,7 +576,7 @@ def test_a_hanging_check_is_bounded_and_never_blocks_the_loop(
     slug = tmp_path / "etc" / "package-includes" / contract.SLUG_NAME
     slug.parent.mkdir(parents=True)
     slug.write_text("")
-    diagnosis = diagnosis_module.Diagnosis(str(hangs), str(slug), str(tmp_path))
+    diagnosis = diagnosis_module.Diagnosis([sys.executable, str(hangs)], str(slug), str(tmp_path))
     # The instance ends 0.3 s after the check timed out: the loop saw both on time.
     stub = Stub(tmp_path, ["serve", "sleep 1.2", "exit 0"], port=port)
     status, took = supervise(stub, config, listen=("127.0.0.1", port), diagnosis=diagnosis)

@@ -34,7 +34,7 @@ def instance(tmp_path, *path, site_zcml=None):
     slug = write(home / "etc" / "package-includes" / contract.SLUG_NAME, "<configure />\n")
     if site_zcml is not None:
         write(home / "etc" / "site.zcml", site_zcml)
-    return Diagnosis(str(interpreter), str(slug), str(home))
+    return Diagnosis([sys.executable, str(interpreter)], str(slug), str(home))
 
 
 def causes(diagnosis):
@@ -115,7 +115,7 @@ def test_an_own_site_zcml_that_does_not_load_the_slug_is_named(tmp_path, include
 
 def test_a_check_that_fails_says_so(tmp_path):
     diagnosis = instance(tmp_path, REPO / "src")
-    write(diagnosis.interpreter, "import sys\nprint('broken interpreter')\nsys.exit(3)\n")
+    write(diagnosis.python[-1], "import sys\nprint('broken interpreter')\nsys.exit(3)\n")
     assert causes(diagnosis) == ["the import check failed with status 3 (broken interpreter)"]
 
 
@@ -124,7 +124,7 @@ def test_the_check_runs_with_the_supervisors_python(tmp_path):
     diagnosis = instance(tmp_path, REPO / "src")
     check = diagnosis.start_check()
     try:
-        assert check.process.args[:2] == [sys.executable, diagnosis.interpreter]
+        assert check.process.args[:2] == [sys.executable, diagnosis.python[-1]]
     finally:
         check.stop()
 

@@ -85,7 +85,7 @@ def parsed(site):
     placeholders = Placeholders(site.roots)
     placeholders.install()
     try:
-        return holes.parse_site(str(site.root / site.base / "site.zcml"), placeholders.watched), placeholders
+        return holes.parse_site([str(site.root / site.base / "site.zcml")], placeholders.watched), placeholders
     finally:
         placeholders.uninstall()
 

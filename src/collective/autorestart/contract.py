@@ -41,6 +41,10 @@ MODULES_VARIABLE = "COLLECTIVE_AUTORESTART_MODULES"
 # Marks a watched module's name in that file: the template never imports those.
 WATCHED_MODULE_MARK = "!"
 TEMPLATE_FD_VARIABLE = "COLLECTIVE_AUTORESTART_TEMPLATE_FD"
+# runwsgi-autoreload's slug, which its instances load after the site.zcml: an instance made
+# for runwsgi has no etc/package-includes for it (runtime/session_zcml.py).
+SESSION_SLUG_VARIABLE = "COLLECTIVE_AUTORESTART_SLUG"
+SESSION_SERVE_MODULE = "collective.autorestart.runtime.serve"
 TEMPLATE_MODULE = "collective.autorestart.template"
 
 # The messages on that pipe, one line each: the first word, then for restart and off a
@@ -215,6 +219,25 @@ class Config:
         Kind.SWITCH, "Restart by forking a process that has loaded all but the watched code", default=True
     )
     buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
+
+    def where_to_set(self, option: str) -> str:
+        """Where the user changes an option, for messages: buildout.cfg, or, without
+        buildout (runwsgi-autoreload: no buildout directory), pyproject.toml or a flag."""
+        if self.buildout_directory:
+            return "%s in buildout.cfg" % option
+        return "%s in [tool.collective.autorestart] of pyproject.toml, or --%s" % (option, option)
+
+    @property
+    def command(self) -> str:
+        """The command that runs this session, as the user typed it."""
+        return "bin/instance-autoreload" if self.buildout_directory else "runwsgi-autoreload"
+
+    @property
+    def where_to_listen(self) -> str:
+        """Where the user changes the address the instance listens on."""
+        if self.buildout_directory:
+            return "http-address in buildout.cfg"
+        return "the listen address in the instance's zope.ini"
 
     @classmethod
     def from_attributes(cls, attributes: Mapping[str, str]) -> Config:

@@ -133,7 +133,9 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
 
     log.setLevel(config.log_level)
     channel = supervisor_channel()
-    player = make_player(config.sound, config.success_sound, config.failure_sound, start=False)
+    player = make_player(
+        config.sound, config.success_sound, config.failure_sound, start=False, where=config.where_to_set("sound")
+    )
     policy = Policy(
         restart_on=config.restart_on,
         zcml_restarts=config.on_zcml_change == "restart",

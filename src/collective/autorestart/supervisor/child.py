@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 
+GRACE_WHERE = "stop-grace in buildout.cfg"
 # What stop-grace is by default; the session passes the configured one.
 GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -27,8 +28,10 @@ def owns_terminal():
 
 
 class Child:
-    def __init__(self, command, env, pass_fds=(), grace=None):
+    def __init__(self, command, env, pass_fds=(), grace=None, grace_where=None):
         self.grace = GRACE_SECONDS if grace is None else grace
+        # Where the user raises it, for the line that says it ran out.
+        self.grace_where = grace_where or GRACE_WHERE
         self.own_group = not owns_terminal()
         self.process = subprocess.Popen(
             command,
@@ -56,7 +59,7 @@ class Child:
         if self.wait(self.grace) is None:
             print(
                 "collective.autorestart: instance did not stop within %.1f s of SIGINT,"
-                " killing it (raise stop-grace in buildout.cfg should it need longer)" % self.grace,
+                " killing it (raise %s should it need longer)" % (self.grace, self.grace_where),
                 file=sys.stderr,
             )
             self._signal(signal.SIGKILL)

@@ -11,7 +11,6 @@ import fnmatch
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import xml.dom.minidom
@@ -48,13 +47,13 @@ class Check:
     """One run of CHECK_SCRIPT.  Its output goes to a file, so that it can never block on a
     full pipe; ``done()`` never waits."""
 
-    def __init__(self, interpreter):
+    def __init__(self, python):
         self.deadline = time.monotonic() + CHECK_TIMEOUT_SECONDS
         self.process = self.error = None
         self._output = tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, interpreter, "-c", CHECK_SCRIPT],
+                list(python) + ["-c", CHECK_SCRIPT],
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=subprocess.STDOUT,
@@ -101,13 +100,16 @@ class Check:
 
 
 class Diagnosis:
-    def __init__(self, interpreter, slug, instance_home):
-        self.interpreter = interpreter
+    def __init__(self, python, slug, instance_home=None):
+        """python: what runs the instance's Python ([python, bin/interpreter] or [python]);
+        instance_home: the home whose site.zcml must load the slug (a buildout's), or None
+        when the session's own processes load it (runwsgi-autoreload)."""
+        self.python = python
         self.slug = slug
         self.instance_home = instance_home
 
     def start_check(self):
-        return Check(self.interpreter)
+        return Check(self.python)
 
     def causes(self, report):
         """What keeps the runtime from starting, given the check's report: a list of texts."""
@@ -124,6 +126,8 @@ class Diagnosis:
     def site_zcml_cause(self):
         """The instance's own site.zcml (site-zcml in buildout.cfg), if it includes no file
         pattern that matches the slug.  Without one, Zope's own loads package includes."""
+        if self.instance_home is None:
+            return None
         site = os.path.join(self.instance_home, "etc", "site.zcml")
         try:
             document = xml.dom.minidom.parse(site)

@@ -8,7 +8,7 @@ import ctypes
 import os
 import time
 
-from collective.autorestart.supervisor.child import GRACE_SECONDS, Child, owns_terminal
+from collective.autorestart.supervisor.child import GRACE_SECONDS, GRACE_WHERE, Child, owns_terminal
 
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 POLL_SECONDS = 0.005
@@ -23,9 +23,10 @@ def become_subreaper(on: bool = True) -> bool:
 class ForkedChild(Child):
     """Stopped as a Child is; waited for by PID, since no Popen started it."""
 
-    def __init__(self, pid, grace=None):
+    def __init__(self, pid, grace=None, grace_where=GRACE_WHERE):
         self.pid = pid
         self.grace = GRACE_SECONDS if grace is None else grace
+        self.grace_where = grace_where
         self.own_group = not owns_terminal()
         self.returncode = None
 

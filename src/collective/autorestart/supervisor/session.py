@@ -192,6 +192,7 @@ class Supervisor:
         """The instance, forked from the template if it can be; and how it started, for the
         line that says it is ready (None: the first start, cold as it has to be)."""
         grace = self.config.stop_grace / 1000
+        grace_where = self.config.where_to_set("stop-grace")
         how = None
         first, self._first_start = self._first_start, False
         if self.template is not None and not first:
@@ -204,16 +205,16 @@ class Supervisor:
                 pid = self.template.fork(env, control_write, os.getpid())
                 self._sync_template()
                 if pid is not None:
-                    return ForkedChild(pid, grace), "forked from the template"
+                    return ForkedChild(pid, grace, grace_where), "forked from the template"
             how = "cold start: %s" % self.template.reason
         self._fresh = False
-        return Child(self.command, env, pass_fds=(control_write,), grace=grace), how
+        return Child(self.command, env, pass_fds=(control_write,), grace=grace, grace_where=grace_where), how
 
     def _template_off(self, reason):
         """A forked instance can't be shown to equal a cold start: cold starts from now on."""
         log.warning(
-            "restarts are cold starts until bin/instance-autoreload starts again: in an instance forked from the"
-            " template, %s",
+            "restarts are cold starts until %s starts again: in an instance forked from the template, %s",
+            self.config.command,
             reason,
         )
         if self.template is not None:
@@ -324,8 +325,7 @@ class Supervisor:
             return None
         return self.listen if port_in_use(*self.listen) else None
 
-    @staticmethod
-    def _why_it_stopped(run, blocked):
+    def _why_it_stopped(self, run, blocked):
         if run.returncode is not None and run.returncode < 0:
             name = signal.Signals(-run.returncode).name
             return (
@@ -342,7 +342,7 @@ class Supervisor:
             who = "PID %d (%s)" % holder if holder is not None else "another process"
             return (
                 "%s: port %d on %s is in use by %s. Stop that process, and the instance starts"
-                " again once the port is free, or change http-address in buildout.cfg" % (status, port, host, who)
+                " again once the port is free, or change %s" % (status, port, host, who, self.config.where_to_listen)
             )
         return status + ". Fix the error above and save"
 
@@ -355,5 +355,7 @@ class Supervisor:
 
         if self._player is None:
             config = self.config
-            self._player = make_player(config.sound, config.success_sound, config.failure_sound)
+            self._player = make_player(
+                config.sound, config.success_sound, config.failure_sound, where=config.where_to_set("sound")
+            )
         self._player.play(FAILURE)

@@ -47,9 +47,10 @@ class SplitSite:
         return set(self.machine._seen_files)
 
 
-def parse_site(site_zcml: str, watched) -> SplitSite:
-    """``watched(path)`` tells the watched files; what ``xmlconfig.file`` does, without
-    executing the actions and without parsing the watched files."""
+def parse_site(site_files: list[str], watched) -> SplitSite:
+    """``watched(path)`` tells the watched files; what ``xmlconfig.file`` does for each of
+    ``site_files`` (the site.zcml, and a runwsgi-autoreload session's slug), in one machine,
+    without executing the actions and without parsing the watched files."""
     machine = config.ConfigurationMachine()
     xmlconfig.registerCommonDirectives(machine)
     machine.package = None
@@ -80,7 +81,8 @@ def parse_site(site_zcml: str, watched) -> SplitSite:
 
     config.defineSimpleDirective(machine, "includeOverrides", xmlconfig.IInclude, include_overrides, namespace="*")
     with _replaced(config.ConfigurationContext, "processFile", process_file):
-        xmlconfig.include(machine, site_zcml)
+        for path in site_files:
+            xmlconfig.include(machine, path)
     return split
 
 

@@ -59,9 +59,9 @@ class Build:
 
     def instead_of_startup(self) -> None:
         import OFS.Application
-        from App.config import getConfiguration
         from Zope2.App import patches
 
+        from collective.autorestart.runtime import session_zcml
         from collective.autorestart.template import holes, preload
 
         # As Zope2.App.startup.startup begins: its patches, then the products, imported
@@ -70,9 +70,8 @@ class Build:
         patches.apply_patches()
         OFS.Application.import_products()
         self.failed_imports = preload.preload(self.module_names)
-        site_zcml = os.path.join(getConfiguration().instancehome, "etc", "site.zcml")
         try:
-            self.split = holes.parse_site(site_zcml, self.placeholders.watched)
+            self.split = holes.parse_site(session_zcml.site_files(), self.placeholders.watched)
         except Exception as error:  # noqa: B902 - then each child parses all of it
             # Its last line: the error under the file-and-line lines of the include chain.
             last = (str(error).strip().splitlines() or [""])[-1].strip()
@@ -143,6 +142,7 @@ def main(argv=None) -> int:
     import Zope2
     from Zope2.Startup import serve
 
+    from collective.autorestart.runtime import session_zcml
     from collective.autorestart.template import preload
     from collective.autorestart.template.inputs import Inputs
     from collective.autorestart.watching.config import read_slug
@@ -156,6 +156,8 @@ def main(argv=None) -> int:
     config = read_slug(arguments.slug)
     placeholders = Placeholders(config.watch)
     placeholders.install()
+    # A child that can't use the split parse loads the site as a cold start of the session does.
+    session_zcml.install()
     build = Build(placeholders, preload.read_module_names(arguments.modules))
     serve_argv = ["serve"] + arguments.serve_arguments
     failure = None

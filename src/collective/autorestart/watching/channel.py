@@ -39,7 +39,7 @@ class SupervisorChannel:
         try:
             os.write(self.fd, (line.replace("\n", " ") + "\n").encode("utf-8", "replace"))
         except OSError as error:
-            log.warning("cannot reach bin/instance-autoreload (%s)", error)
+            log.warning("cannot reach the supervisor (bin/instance-autoreload or runwsgi-autoreload): %s", error)
             return False
         return True
 
@@ -54,7 +54,7 @@ class SupervisorChannel:
         if self._send("%s %s" % (word, reason)):
             log.info("restart requested: %s", reason)
         else:
-            log.warning("%s: restart bin/instance-autoreload to apply it", reason)
+            log.warning("%s: stop and start bin/instance-autoreload (or runwsgi-autoreload) to apply it", reason)
 
     def restart_fresh(self, reason: str) -> None:
         """A restart that starts cold: the change may be held by the template too."""

@@ -106,9 +106,12 @@ def missing_audio_device() -> str | None:
     return "no /dev/snd and no PulseAudio or PipeWire socket"
 
 
-def make_player(enabled: bool, success: str, failure: str, start: bool = True) -> SilentPlayer | PygamePlayer:
-    """start=False: the player's thread (which imports pygame) starts at its start()."""
+def make_player(
+    enabled: bool, success: str, failure: str, start: bool = True, where: str = "sound in buildout.cfg"
+) -> SilentPlayer | PygamePlayer:
+    """start=False: the player's thread (which imports pygame) starts at its start().
+    where: where the user switched it off, for the log."""
     if not enabled:
-        log.info("sound: off (sound = off in buildout)")
+        log.info("sound: off (%s)", where)
         return SilentPlayer()
     return PygamePlayer({SUCCESS: success, FAILURE: failure}, start=start)
