@@ -22,6 +22,7 @@ find_python = $(or $(shell for candidate in $(HOME)/.pyenv/versions/$(1).*/bin/p
 help:
 	@echo "make demo   build the demo Zope and start it with autoreload on http://127.0.0.1:8080/@@hello"
 	@echo "            (make demo PLONE=6.2: in a Plone 6.2 site, http://127.0.0.1:8080/Plone/@@hello)"
+	@echo "            (make demo PIP=1 [PLONE=6.2]: the same without buildout: pip, mkwsgiinstance, runwsgi-autoreload)"
 	@echo "make test   the linters, then the test suite on Python $(TEST_PYTHONS) (all of it on 3.11, a smoke set elsewhere)"
 	@echo "make check  the linters (make lint), then the tests that need no buildout and no Zope (Python $(CHECK_PYTHON), seconds)"
 	@echo "make format sort the imports and format the code with ruff"
@@ -42,8 +43,16 @@ demo-build: .venv-$(DEMO_PYTHON)/.installed
 	cd demo && ../.venv-$(DEMO_PYTHON)/bin/buildout -c $(DEMO_CONFIG)
 	$(if $(PLONE),cd demo && bin/instance run ../scripts/create_plone_site.py)
 
+# `make demo PIP=1` (PLONE=6.2 too): the same demo without buildout, made with pip and
+# mkwsgiinstance, run by runwsgi-autoreload (scripts/pip_demo.py; kept in demo/*-pip-*).
+PIP ?=
+ifneq ($(PIP),)
+demo:
+	exec $(call find_python,$(DEMO_PYTHON)) scripts/pip_demo.py $(if $(PLONE),--plone $(PLONE))
+else
 demo: demo-build
 	cd demo && exec bin/instance-autoreload
+endif
 
 test: lint $(foreach v,$(TEST_PYTHONS),.venv-$(v)/.installed)
 	@set -e; for v in $(TEST_PYTHONS); do \
@@ -65,7 +74,7 @@ check: lint
 	.venv-$(CHECK_PYTHON)/bin/python -m pytest -m "not buildout and not zope" $(PYTEST_ARGS)
 
 clean:
-	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg
+	rm -rf .venv-* .cache demo/bin demo/parts demo/var demo/develop-eggs demo/.installed.cfg demo/.venv-pip-* demo/instance-pip-*
 
 # Benchmarks (docs/benchmarks.rst); minutes long, never part of `make test`.
 .venv-bench/.installed: requirements-dev.txt bench/requirements.txt
