@@ -5,6 +5,7 @@ and their dependencies) per installer. A test session only installs its own proj
 a heavy venv (projects.py)."""
 
 import configparser
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -79,7 +80,8 @@ def plone_venv(installer):
     requirements of a project generated from the vendored template, Plone 6.2's pins as
     constraints; the project itself uninstalled again (a session installs its own)."""
     constraints = constraints_file(PLONE_PINS)
-    key = _digest(constraints.read_bytes() + COOKIEPLONE_TEMPLATES.read_bytes())
+    # What makes it: the pins, the template (its requirements) and the tools' releases.
+    key = _digest(constraints.read_bytes() + COOKIEPLONE_TEMPLATES.read_bytes() + " ".join(TOOLS).encode())
     name = "%s-plone%s-%s-%s" % (PYTHON, PLONE_VERSION, installer, key)
 
     def build(venv):
@@ -161,6 +163,16 @@ def unpack(archive, destination):
 def install_into(venv, installer, *arguments, cwd=None):
     """installer's install of arguments into venv."""
     _install(venv, installer, *arguments, cwd=cwd)
+
+
+@contextlib.contextmanager
+def using(venv):
+    """Hold venv for a test session that installs its project into it: another session (of
+    another worktree sharing .cache) waits until this one ends instead of replacing the
+    project or collective.autorestart under a running instance."""
+    with open(venv.with_name(venv.name + ".use.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield venv
 
 
 def cached_venv(name, build):
