@@ -133,7 +133,7 @@ def generate_addon(directory, package):
         # namespaces of the ZCML files (measured with cookieplone 2.0.2).
         "__backend_addon_format": "0",
     }
-    env = dict(tool_environment(), COOKIEPLONE_REPOSITORY=str(templates))
+    env = dict(tool_environment(home=directory / "home"), COOKIEPLONE_REPOSITORY=str(templates))
     command = ["cookieplone", "backend_addon", "--no-input"] + ["%s=%s" % item for item in answers.items()]
     run(command, cwd=directory, env=env)
     return directory / package
@@ -147,13 +147,19 @@ def mxdev_requirements(project, constraints):
     return project / "requirements-mxdev.txt"
 
 
-def tool_environment():
-    """os.environ with the tools first on PATH and uv's cache in .cache."""
-    return dict(
+def tool_environment(home=None):
+    """os.environ with the tools first on PATH and uv's cache in .cache; with home as HOME,
+    where cookiecutter writes its replay files (not the developer's ~, and not one file that
+    two sessions would write at once)."""
+    environment = dict(
         os.environ,
         PATH=os.pathsep.join([str(tools_venv() / "bin"), os.environ.get("PATH", "")]),
         UV_CACHE_DIR=str(UV_CACHE),
     )
+    if home is not None:
+        Path(home).mkdir(parents=True, exist_ok=True)
+        environment["HOME"] = str(home)
+    return environment
 
 
 def unpack(archive, destination):

@@ -72,10 +72,11 @@ def make_zope_instance(directory, port):
     config.write_text(text.rstrip("\n") + '\n    wsgi_listen: "127.0.0.1:%d"\n' % port)
     template = project_envs.unpack(project_envs.ZOPE_INSTANCE_TEMPLATE, directory / ".zope-instance-template")
     cookiecutter = project_envs.tools_venv() / "bin" / "cookiecutter"
-    project_envs.run(
-        [str(cookiecutter), "--no-input", "-f", "--config-file", str(config), str(template)], cwd=directory
-    )
+    home = directory / ".home"
+    command = [str(cookiecutter), "--no-input", "-f", "--config-file", str(config), str(template)]
+    project_envs.run(command, cwd=directory, env=project_envs.tool_environment(home=home))
     shutil.rmtree(template)
+    shutil.rmtree(home)
     return directory / "instance"
 
 
