@@ -1,5 +1,6 @@
 """Fixtures and hooks only; what they use lives in tests/harness, shared with bench/."""
 
+import contextlib
 import logging
 import os
 import sys
@@ -77,6 +78,47 @@ def plone_sites(tmp_path_factory):
         return sites[name]
 
     return site
+
+
+@pytest.fixture(scope="session")
+def cookieplone_projects(tmp_path_factory):
+    """project(installer): the cookieplone add-on of harness.projects in a Plone 6.2 venv
+    made by installer ("uv" or "pip"), with this checkout's egg and the site ``Plone``;
+    made once per run, the venv held for the run.  The site is created once and copied."""
+    from harness import project_envs, projects
+
+    made = {}
+    with contextlib.ExitStack() as held:
+
+        def project(installer):
+            if installer not in made:
+                # uv makes the project's own .venv, as cookieplone's Makefile does (seconds);
+                # pip's takes a minute, and is made once per clone beside the project.
+                in_project = installer == "uv"
+                if not in_project:
+                    held.enter_context(project_envs.using(project_envs.plone_venv(installer)))
+                directory = tmp_path_factory.mktemp("cookieplone")
+                made[installer] = projects.cookieplone_project(directory, installer, venv_in_project=in_project)
+                projects.install_autorestart(made[installer].venv, installer)
+                others = [other for name, other in made.items() if name != installer]
+                if others:
+                    projects.copy_site(others[0], made[installer])
+                else:
+                    projects.create_site(made[installer])
+            return made[installer]
+
+        yield project
+
+
+@pytest.fixture(scope="session")
+def zope_pip_project(tmp_path_factory):
+    """The bare Zope project of harness.projects (mkwsgiinstance, pip), with this checkout's egg."""
+    from harness import project_envs, projects
+
+    with project_envs.using(project_envs.zope_venv("pip")):
+        project = projects.zope_project(tmp_path_factory.mktemp("zope-project"), "pip")
+        projects.install_autorestart(project.venv, "pip")
+        yield project
 
 
 @pytest.fixture

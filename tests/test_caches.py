@@ -14,7 +14,7 @@ from harness.more_corpus.caches import CASES
 
 def _clearer(tmp_path):
     """As the runtime makes it: the watched modules are the Python reloader's index's."""
-    return CacheClearer((str(tmp_path) + "/",), ModuleIndex((str(tmp_path),)))
+    return CacheClearer(ModuleIndex((str(tmp_path),)))
 
 
 def _module(tmp_path, name, text):

@@ -35,7 +35,7 @@ from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome  # noqa: F401 - for the tests
 from collective.autorestart.watching.planner import make_plan
-from collective.autorestart.watching.roots import under_roots
+from collective.autorestart.watching.roots import WatchedFiles
 from harness.corpus import PAGE_HEAD, PAGE_TAIL
 from harness.fingerprint import Describer
 
@@ -95,7 +95,7 @@ def edit(directory, before, after, apply=production_apply, fresh=None):
     actions._executed = outside._made_by_zcml = outside._outside = None
     cleanUp()
     try:
-        live_modules = _load(live_root, live_name, dict(before), watched=under_roots((str(live_root),)))
+        live_modules = _load(live_root, live_name, dict(before), watched=WatchedFiles((str(live_root),)))
         instances = _instances(live_modules)
         # Weakly: what a strong reference holds, the engine must (and does) escalate for.
         held = {path: weakref.ref(value) for path, value in _definitions(live_modules).items()}

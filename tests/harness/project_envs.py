@@ -100,6 +100,17 @@ def plone_venv(installer):
     return cached_venv(name, build)
 
 
+def project_venv(project, installer):
+    """project/.venv made by installer as the cookieplone Makefile makes it, not cached."""
+    constraints = constraints_file(PLONE_PINS)
+    venv = project / ".venv"
+    requirements = mxdev_requirements(project, constraints)
+    _make_venv(venv, installer)
+    _install(venv, installer, "-r", str(requirements), cwd=project)
+    shutil.copy2(constraints, venv / VENV_CONSTRAINTS)
+    return venv
+
+
 def zope_venv(installer="pip"):
     """A venv made by installer with ZOPE_REQUIREMENTS pinned by versions.cfg (Zope 6.3)."""
     constraints = constraints_file(ZOPE_PINS)

@@ -28,7 +28,8 @@ from zope.testing.cleanup import cleanUp
 
 from collective.autorestart.runtime.zcml import actions, outside, recorder
 from collective.autorestart.runtime.zcml.incremental import Applied, Fallback, reload_changed  # noqa: F401
-from collective.autorestart.watching.report import describe, under_roots
+from collective.autorestart.watching.report import describe
+from collective.autorestart.watching.roots import WatchedFiles
 from collective.autorestart.watching.unsafe import UnsafeKind  # noqa: F401 - for the tests
 from harness.zope_side.registry_snapshot import registered
 
@@ -233,7 +234,7 @@ def edit(directory, before, after, reload=reload_changed):
             importlib.invalidate_caches()
             for module in MODULES:
                 importlib.import_module("%s.%s" % (name, module))
-            _start(site, under_roots((str(root),)))
+            _start(site, WatchedFiles((str(root),)))
             lines_before = _lines(name)
             changed = _write(package, after, name)
             try:

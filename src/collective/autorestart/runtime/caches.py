@@ -38,7 +38,7 @@ import gc
 import inspect
 import sys
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from collective.autorestart.watching.modules import ModuleIndex
 
@@ -48,10 +48,10 @@ class CacheClearer:
     per module object (a walk of a module's and its classes' namespaces: about 30 µs each),
     then again only for the modules reloaded or new since."""
 
-    def __init__(self, prefixes: tuple[str, ...], loaded: ModuleIndex) -> None:
+    def __init__(self, loaded: ModuleIndex) -> None:
         """loaded: the watched modules (the Python reloader's index, refreshed once per
-        batch rather than a scan of sys.modules each)."""
-        self.prefixes = prefixes
+        batch rather than a scan of sys.modules each); its ``watched`` says whose code is ours."""
+        self.watched = loaded.watched
         self.loaded = loaded
         self._seen: dict[str, types.ModuleType] = {}
         self._wrappers: dict[str, tuple] = {}
@@ -69,7 +69,7 @@ class CacheClearer:
             "functools cache": _clear_functools(self._functools_wrappers(names)),
             "RAM cache": _clear_ram_caches(),
             **{what: _clear_module_dict(module, name) for module, name, what in MODULE_DICTS},
-            "package memo dict": _clear_package_memos(modules, self.prefixes),
+            "package memo dict": _clear_package_memos(modules, self.watched),
             "cached_property value": _clear_cached_properties(modules),
         }
         said = ["%d %s%s" % (count, what, "s" if count > 1 else "") for what, count in counts.items() if count]
@@ -152,22 +152,22 @@ def _clear_module_dict(module_name: str, name: str) -> int:
     return count
 
 
-def _clear_package_memos(modules: Iterable[types.ModuleType], prefixes: tuple[str, ...]) -> int:
+def _clear_package_memos(modules: Iterable[types.ModuleType], watched: Callable[[str], bool]) -> int:
     cleared = 0
-    for container in _written_by_wrappers(modules, prefixes):
+    for container in _written_by_wrappers(modules, watched):
         if container:
             container.clear()
             cleared += 1
     return cleared
 
 
-def _written_by_wrappers(modules: Iterable[types.ModuleType], prefixes: tuple[str, ...]) -> list:
+def _written_by_wrappers(modules: Iterable[types.ModuleType], watched: Callable[[str], bool]) -> list:
     containers: dict[int, object] = {}
     empty_at_import: dict[str, frozenset[str]] = {}
     for module in modules:
         for value in list(vars(module).values()):
             wrapper = value if inspect.isfunction(value) and hasattr(value, "__wrapped__") else None
-            if wrapper is None or not wrapper.__code__.co_filename.startswith(prefixes):
+            if wrapper is None or not watched(wrapper.__code__.co_filename):
                 continue
             namespace = wrapper.__globals__
             filename = wrapper.__code__.co_filename

@@ -14,7 +14,7 @@ from zope.schema import TextLine
 
 from collective.autorestart.contract import FIELDS, PACKAGE, SWITCH_VALUE, SWITCH_VARIABLE, Config, ConfigError
 from collective.autorestart.runtime.zcml import recorder
-from collective.autorestart.watching.roots import under_roots
+from collective.autorestart.watching.roots import WatchedFiles
 
 IConfigDirective = InterfaceClass(
     "IConfigDirective",
@@ -33,7 +33,7 @@ def config_directive(_context, **attributes: str) -> None:
     except ConfigError as error:
         raise ConfigurationError(str(error)) from error
     if os.environ.get(SWITCH_VARIABLE) == SWITCH_VALUE:
-        recorder.record_execution(configuration_machine(_context), under_roots(config.watch))
+        recorder.record_execution(configuration_machine(_context), WatchedFiles(config.watch, config.exclude))
     _context.action(discriminator=(PACKAGE, "config"), callable=set_config, args=(config,))
 
 

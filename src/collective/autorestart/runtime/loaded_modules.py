@@ -9,19 +9,18 @@ import os
 import sys
 
 from collective.autorestart.contract import MODULES_VARIABLE, WATCHED_MODULE_MARK
+from collective.autorestart.watching.roots import WatchedFiles
 
 
-def write_loaded_modules(watch_roots) -> None:
+def write_loaded_modules(watched: WatchedFiles) -> None:
     path = os.environ.get(MODULES_VARIABLE)
     if not path:
         return
-    # Both spellings of each root, rather than resolving 3,000 module paths.
-    roots = tuple({os.path.join(spelling, "") for root in watch_roots for spelling in (root, os.path.realpath(root))})
     names = []
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None)
-        watched = isinstance(where, str) and where.startswith(roots)
-        names.append(WATCHED_MODULE_MARK + name if watched else name)
+        ours = isinstance(where, str) and watched(where)
+        names.append(WATCHED_MODULE_MARK + name if ours else name)
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as output:
         output.write("\n".join(names))

@@ -23,8 +23,8 @@ class CodeReloader:
         self.roots = roots
         self.python = PythonReloader(roots, loaded)
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
-        self.caches = CacheClearer(self.python.prefixes, self.python.loaded)
-        self.derived = DerivedRegistrations(roots)
+        self.caches = CacheClearer(self.python.loaded)
+        self.derived = DerivedRegistrations(roots, self.python.loaded.watched)
         self.at_import = ImportRegistrations(roots)
 
     def remember_sources(self, imported_before: float) -> None:

@@ -141,7 +141,7 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
         zcml_restarts=config.on_zcml_change == "restart",
         buildout_directory=config.buildout_directory,
     )
-    index = ModuleIndex(config.watch)
+    index = ModuleIndex(config.watch, config.exclude)
     request_gate = gate.RequestGate()
     reloader = CodeReloader(config.watch, index)
     applier = gate.GatedApplier(BoundedApplier(reloader, config.reload_timeout / 1000, config.watch), request_gate)
@@ -176,7 +176,7 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
             log.info("applying %d files saved while the instance started", stats.changed_before)
         channel.ready()
         try:
-            write_loaded_modules(config.watch)
+            write_loaded_modules(index.watched)
         except OSError as error:
             log.debug("cannot write the loaded modules for the template: %s", error)
 

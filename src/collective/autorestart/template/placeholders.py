@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from collective.autorestart.watching.roots import WatchedFiles
+
 
 @dataclass(frozen=True)
 class Use:
@@ -39,14 +41,15 @@ def initializing_modules() -> tuple[str, ...]:
 
 
 class Placeholders:
-    def __init__(self, roots):
-        self.roots = tuple(os.path.join(os.path.realpath(root), "") for root in roots)
+    def __init__(self, roots, exclude=()):
+        # The watcher's files: under a root, not in an excluded directory or a .venv.
+        self._watched = WatchedFiles(tuple(os.path.realpath(root) for root in roots), tuple(exclude))
         self.created: list[str] = []
         self.uses: list[Use] = []
         self._finder = _Finder(self)
 
     def watched(self, path: str | None) -> bool:
-        return path is not None and os.path.realpath(path).startswith(self.roots)
+        return path is not None and self._watched(os.path.realpath(path))
 
     def install(self) -> None:
         sys.meta_path.insert(0, self._finder)

@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     started = time.monotonic()
     config = read_slug(arguments.slug)
-    placeholders = Placeholders(config.watch)
+    placeholders = Placeholders(config.watch, config.exclude)
     placeholders.install()
     # A child that can't use the split parse loads the site as a cold start of the session does.
     session_zcml.install()

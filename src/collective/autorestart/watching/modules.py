@@ -6,7 +6,7 @@ import os
 import sys
 from types import ModuleType
 
-from collective.autorestart.watching.roots import under_roots
+from collective.autorestart.watching.roots import WatchedFiles
 
 
 def source_path(module: ModuleType) -> str | None:
@@ -23,8 +23,9 @@ class ModuleIndex:
     with ten thousand modules costs about a millisecond, not a stat of each.
     """
 
-    def __init__(self, roots: tuple[str, ...]) -> None:
-        self._prefixes: tuple[str, ...] = ()
+    def __init__(self, roots: tuple[str, ...], exclude: tuple[str, ...] = ()) -> None:
+        # Under a root but in a directory the watcher skips (a .venv, excluded) is not ours.
+        self.watched = WatchedFiles((), exclude)
         self._seen: dict[str, ModuleType] = {}
         self._by_path: dict[str, str] = {}
         self._path_of: dict[str, str] = {}
@@ -32,7 +33,7 @@ class ModuleIndex:
 
     def add_roots(self, roots: tuple[str, ...]) -> None:
         """More directories whose modules count (symlinked ones the watcher follows)."""
-        self._prefixes = tuple(dict.fromkeys(self._prefixes + under_roots(roots)))
+        self.watched.add_roots(roots)
         self._seen.clear()  # modules seen before may be under the new roots
 
     def refresh(self) -> dict[str, str]:
@@ -43,7 +44,7 @@ class ModuleIndex:
             self._forget(name)
             self._seen[name] = module
             path = source_path(module) if module is not None else None
-            if path is not None and path.startswith(self._prefixes):
+            if path is not None and self.watched(path):
                 real = os.path.realpath(path)
                 self._by_path[real] = name
                 self._path_of[name] = real

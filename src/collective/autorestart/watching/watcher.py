@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
+from collective.autorestart.watching.roots import VENV_MARKER
 
 with warnings.catch_warnings():
     # On 3.11 pyinotify's import of asyncore warns; bin/instance fg turns warnings on.
@@ -49,7 +50,6 @@ GONE = pyinotify.IN_DELETE | pyinotify.IN_MOVED_FROM
 NEW_DIRECTORY = pyinotify.IN_CREATE | pyinotify.IN_MOVED_TO
 SELF_GONE = pyinotify.IN_MOVE_SELF | pyinotify.IN_DELETE_SELF
 LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
-VENV_MARKER = "pyvenv.cfg"
 
 
 @dataclass(frozen=True)

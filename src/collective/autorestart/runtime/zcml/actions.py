@@ -8,6 +8,7 @@ the directives and the files it read, and the actions in the order they ran.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collective.autorestart.runtime import touchpoints
@@ -27,7 +28,7 @@ class Executed:
 _executed: Executed | None = None
 
 
-def record(machine, actions: list[dict], watched: tuple[str, ...]) -> None:
+def record(machine, actions: list[dict], watched: Callable[[str], bool]) -> None:
     """After an execution of the site's ZCML actions succeeded (see recorder): only that one
     matches the registry (a failed full reload is rolled back by plone.reload)."""
     global _executed
@@ -35,8 +36,8 @@ def record(machine, actions: list[dict], watched: tuple[str, ...]) -> None:
     _executed = Executed(machine, actions, seen, read_texts(seen, watched))
 
 
-def read_texts(seen: set[str], watched: tuple[str, ...]) -> dict[str, bytes]:
-    return read_texts_of(path for path in seen if path.startswith(watched))
+def read_texts(seen: set[str], watched: Callable[[str], bool]) -> dict[str, bytes]:
+    return read_texts_of(path for path in seen if watched(path))
 
 
 def read_texts_of(paths) -> dict[str, bytes]:

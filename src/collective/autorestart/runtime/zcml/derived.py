@@ -27,7 +27,7 @@ from zope.component import adaptedBy
 from zope.interface.declarations import Declaration
 
 from collective.autorestart.runtime.zcml import actions as zcml_actions
-from collective.autorestart.watching.roots import under_roots
+from collective.autorestart.watching.roots import WatchedFiles
 
 # What zope.interface stores on a class when first asked about it.
 CACHED = frozenset({"__implemented__", "__provides__", "__providedBy__"})
@@ -51,8 +51,9 @@ class Held:
 
 
 class DerivedRegistrations:
-    def __init__(self, roots: tuple[str, ...]) -> None:
-        self.prefixes = under_roots(roots)
+    def __init__(self, roots: tuple[str, ...], watched: WatchedFiles | None = None) -> None:
+        # Whose modules' objects count: under the roots, not in a directory the watcher skips.
+        self.watched = watched if watched is not None else WatchedFiles(roots)
         # The actions list indexed: a ZCML reload replaces it (incremental) or the record.
         self._indexed: list | None = None
         self._by_module: dict[str, list[Held]] = {}
@@ -116,7 +117,7 @@ class DerivedRegistrations:
         name = getattr(value, "__module__", None) if _is_definition(value) else type(value).__module__
         module = sys.modules.get(name) if isinstance(name, str) else None
         filename = getattr(module, "__file__", None) or ""
-        return name if filename.startswith(self.prefixes) else None
+        return name if self.watched(filename) else None
 
 
 def _held(action: dict) -> list[object]:

@@ -8,6 +8,8 @@ first time, what it registered (outside, to keep what code registered across ful
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zope.configuration.config import resolveConflicts
 
 from collective.autorestart.runtime.zcml import actions, outside
@@ -16,8 +18,8 @@ from collective.autorestart.runtime.zcml import actions, outside
 RECORDED = "_autorestart_recorded"
 
 
-def record_execution(machine, watched: tuple[str, ...]) -> None:
-    """``watched``: the path prefixes whose ZCML files' texts are kept."""
+def record_execution(machine, watched: Callable[[str], bool]) -> None:
+    """``watched(path)``: whether a ZCML file's text is kept (watching.roots.WatchedFiles)."""
     if getattr(machine, RECORDED, False):
         return
     execute_actions = machine.execute_actions
