@@ -25,7 +25,7 @@ class CodeReloader:
         self.zcml = ZcmlReloader(roots, RepeatedWarnings(roots))
         self.caches = CacheClearer(self.python.loaded)
         self.derived = DerivedRegistrations(roots, self.python.loaded.watched)
-        self.at_import = ImportRegistrations(roots)
+        self.at_import = ImportRegistrations(roots, self.python.loaded.watched)
 
     def remember_sources(self, imported_before: float) -> None:
         """At the runtime's start, off the reload path: what the start-up configured."""

@@ -39,7 +39,7 @@ from collective.autorestart.runtime.registry import (
     unregister,
 )
 from collective.autorestart.runtime.zcml import outside
-from collective.autorestart.watching.roots import under_roots
+from collective.autorestart.watching.roots import WatchedFiles
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind
 
 METHODS = ("registerUtility", "registerAdapter", "registerSubscriptionAdapter", "registerHandler")
@@ -48,8 +48,9 @@ MAX_FRAMES = 64
 
 
 class ImportRegistrations:
-    def __init__(self, roots: tuple[str, ...]) -> None:
-        self.prefixes = under_roots(roots)
+    def __init__(self, roots: tuple[str, ...], watched: WatchedFiles | None = None) -> None:
+        # Whose module-level code counts: under the roots, not in a directory the watcher skips.
+        self.watched = watched if watched is not None else WatchedFiles(roots)
         # What each watched module registered when it last ran, once known.
         self._made: dict[str, list[tuple[str, object]]] | None = None
         # While a batch runs: the registrations its modules made, in a registry each.
@@ -118,9 +119,7 @@ class ImportRegistrations:
         for _ in range(MAX_FRAMES):
             if frame is None:
                 return None
-            if frame.f_code.co_name == "<module>" and str(frame.f_globals.get("__file__", "")).startswith(
-                self.prefixes
-            ):
+            if frame.f_code.co_name == "<module>" and self.watched(str(frame.f_globals.get("__file__", ""))):
                 return frame.f_globals.get("__name__")
             frame = frame.f_back
         return None
@@ -210,9 +209,7 @@ class ImportRegistrations:
             self._made = {}
             for kind, registration in known:
                 module = _module_of(held(kind, registration))
-                if module is not None and str(getattr(sys.modules.get(module), "__file__", "")).startswith(
-                    self.prefixes
-                ):
+                if module is not None and self.watched(str(getattr(sys.modules.get(module), "__file__", ""))):
                     self._made.setdefault(module, []).append((kind, registration))
         return self._made
 

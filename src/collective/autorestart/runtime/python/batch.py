@@ -26,7 +26,6 @@ from collective.autorestart.watching.importers import STAR, ImportIndex, Rerun, 
 from collective.autorestart.watching.modules import ModuleIndex
 from collective.autorestart.watching.outcome import Outcome
 from collective.autorestart.watching.report import describe
-from collective.autorestart.watching.roots import under_roots
 from collective.autorestart.watching.unsafe import Unsafe, UnsafeKind, error_detail
 
 log = logging.getLogger("collective.autorestart")
@@ -51,7 +50,6 @@ class PythonReloader:
         """loaded: the index of the watched modules the watch cycle refreshes too, so that
         a batch looks at sys.modules once (its own otherwise)."""
         self.roots = roots
-        self.prefixes = under_roots(roots)
         self.imports = ImportIndex()
         # What each class body defined when it last ran (see CheckedReloader).
         self.bodies: dict[tuple[str, str], frozenset[str]] = {}
