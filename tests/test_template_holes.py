@@ -139,17 +139,81 @@ def test_the_template_never_runs_a_watched_module_and_the_child_runs_it_once(sit
     assert site.executed() == [("w", "w")]
 
 
-def test_a_hole_including_a_file_the_template_parsed_later_is_not_split(site):
-    site.write(site.base, "shared.zcml", '<t:record name="s" />')
-    site.write(site.watched, "configure.zcml", '<include package="%s" file="shared.zcml" />' % site.base)
+def test_a_file_a_hole_includes_that_the_template_parsed_later_moves_into_the_hole(site):
+    """A cookieplone add-on, included before five:loadProducts, includes CMFCore's
+    permissions.zcml: a cold start parses it (and what it includes) in the add-on's."""
+    site.write(site.base, "shared.zcml", '<t:record name="s" /><include file="nested.zcml" /><t:record name="s2" />')
+    site.write(site.base, "nested.zcml", '<t:record name="n" />')
+    site.write(site.base, "again.zcml", '<include file="nested.zcml" /><t:record name="a" />')
+    site.write(
+        site.watched,
+        "configure.zcml",
+        '<t:record name="w1" /><include package="%s" file="shared.zcml" /><t:record name="w2" />' % site.base,
+    )
     write_site(
         site,
-        '<include package="{watched}" /><include package="{base}" file="shared.zcml" />'.format(
+        """
+        <t:record name="first" />
+        <include package="{watched}" />
+        <t:record name="between" />
+        <include package="{base}" file="shared.zcml" />
+        <include package="{base}" file="again.zcml" />
+        <t:record name="last" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    expected = cold(site)
+    assert expected == [(name, name) for name in ("first", "w1", "s", "n", "s2", "w2", "between", "a", "last")]
+    split, placeholders = parsed(site)
+    placeholders.realize()
+    executing = split.machine.execute_actions
+    split.machine.execute_actions = lambda: (executed_actions.extend(split.machine.actions), executing())
+    executed_actions: list = []
+    holes.fill_and_execute(split)
+    assert site.executed() == expected
+    # The moved actions' include path is the hole's, as a cold start's is (conflicts and
+    # overrides are decided by it).
+    by_name = {action["args"][0][0]: action["includepath"] for action in executed_actions}
+    assert [path.rsplit("/", 1)[1] for path in by_name["n"]] == [
+        "site.zcml",
+        "configure.zcml",
+        "shared.zcml",
+        "nested.zcml",
+    ]
+
+
+def test_a_later_file_that_defines_directives_or_skipped_a_file_met_after_the_hole_is_not_moved(site):
+    site.write(site.base, "defines.zcml", open_meta(site))
+    site.write(site.watched, "configure.zcml", '<include package="%s" file="defines.zcml" />' % site.base)
+    write_site(
+        site,
+        '<include package="{watched}" /><include package="{base}" file="defines.zcml" />'.format(
             base=site.base, watched=site.watched
         ),
     )
-    with pytest.raises(holes.CannotSplit, match=r"configure\.zcml includes .*shared\.zcml, which a cold start"):
+    with pytest.raises(holes.CannotSplit, match=r"configure\.zcml includes .*defines\.zcml, .*defines directives"):
         split_then_filled(site)
+
+    site.write(site.base, "middle.zcml", '<t:record name="m" />')
+    site.write(site.base, "later.zcml", '<include file="middle.zcml" /><t:record name="l" />')
+    site.write(site.watched, "configure.zcml", '<include package="%s" file="later.zcml" />' % site.base)
+    write_site(
+        site,
+        """
+        <include package="{watched}" />
+        <include package="{base}" file="middle.zcml" />
+        <include package="{base}" file="later.zcml" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    # A cold start parses middle.zcml inside later.zcml, in the hole: the template, before it.
+    with pytest.raises(holes.CannotSplit, match=r"includes .*later\.zcml, .*with .*middle\.zcml in it"):
+        split_then_filled(site)
+
+
+def open_meta(site):
+    return (
+        '<meta:directive xmlns:meta="http://namespaces.zope.org/meta" namespace="http://example.com/t"'
+        ' name="other" schema="%s.directive.IRecord" handler="%s.directive.record" />' % (site.base, site.base)
+    )
 
 
 def test_a_hole_including_a_file_the_template_parsed_before_is_split(site):
@@ -209,3 +273,20 @@ def test_a_watched_module_that_fails_in_a_child_and_those_after_it_are_imported_
     assert site.watched not in sys.modules and site.watched + ".views" not in sys.modules
     with pytest.raises(ValueError, match="broken"):
         importlib.import_module(site.watched + ".views")
+
+
+def test_a_file_moved_into_a_hole_of_include_overrides_overrides_as_in_a_cold_start(site):
+    site.write(site.base, "base.zcml", '<t:record name="shared" value="base" />')
+    site.write(site.base, "later.zcml", '<t:record name="shared" value="later" /><t:record name="l" />')
+    site.write(site.watched, "overrides.zcml", '<include package="%s" file="later.zcml" />' % site.base)
+    write_site(
+        site,
+        """
+        <include package="{base}" file="base.zcml" />
+        <includeOverrides package="{watched}" file="overrides.zcml" />
+        <include package="{base}" file="later.zcml" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    expected = cold(site)
+    assert ("shared", "later") in expected and ("shared", "base") not in expected
+    assert split_then_filled(site)[1] == expected

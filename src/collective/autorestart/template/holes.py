@@ -3,10 +3,16 @@ fill the holes in each child, then execute every action, as one cold start would
 
 Parsing is most of what ZCML costs once the modules are imported (1.1 s of 1.4 s on Plone
 6.2 here); executing the actions registers components, so it stays in the child, where the
-actions of the holes are spliced in at the places a cold start would have made them.  The
-child's list of actions is then the cold start's, unless a hole includes a file the template
-already parsed after it (a cold start parses it in the hole, at the first include), or
-provides a feature a later file tests: then the child parses the whole site itself.
+actions of the holes are spliced in at the places a cold start would have made them.
+
+A hole may include a file the template parsed later in the site's order: a cookieplone
+add-on, included by the site before ``five:loadProducts``, includes CMFCore's
+permissions.zcml.  A cold start parses that file in the hole, at the first include, and skips
+it later; the child moves the template's block of that file's actions (its includes' with it)
+into the hole, their include path made the hole's.  The child's list of actions is then the
+cold start's.  Where a move can't be shown to give it (the file provides a feature or defines
+a directive, holds a hole, or skipped a file a cold start would not yet have seen), or a hole
+provides a feature a later file tests, the child parses the whole site itself.
 """
 
 from __future__ import annotations
@@ -37,10 +43,27 @@ class Hole:
 
 
 @dataclass
+class Block:
+    """The actions the template's parse of one file made, its includes' among them."""
+
+    start: int
+    end: int = -1
+    includepath: tuple = ()  # the file's own include path in the template
+    last_sequence: int = -1  # the last file first met inside it
+    # Why it can't move into a hole: what it did beyond adding actions.
+    provides_features: bool = False
+    defines_directives: bool = False
+    holds_a_hole: bool = False
+    # Files its includes found already parsed (or excluded).
+    skipped: set = field(default_factory=set)
+
+
+@dataclass
 class SplitSite:
     machine: Any  # the ConfigurationMachine
     holes: list[Hole]
     first_seen: dict[str, int] = field(default_factory=dict)
+    blocks: dict[str, Block] = field(default_factory=dict)
 
     @property
     def files(self):
@@ -57,20 +80,35 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
     split = SplitSite(machine, [])
     counter = itertools.count()
     overrides: list[tuple] = []
+    parsing: list[Block] = []  # the blocks of the files being parsed, innermost last
 
     def process_file(context, filename):
         path = context.path(filename)
         if path in context._seen_files:
+            for block in parsing:
+                block.skipped.add(path)
             return False
         sequence = next(counter)
         if watched(path):
             split.holes.append(
                 Hole(context, path, sequence, len(machine.actions), overrides[-1] if overrides else None)
             )
+            for block in parsing:
+                block.holds_a_hole = True
             return False
         split.first_seen[path] = sequence
         context._seen_files.add(path)
         return True
+
+    def process_xml_file(file, context):
+        block = split.blocks.setdefault(file.name, Block(len(machine.actions), includepath=context.includepath))
+        parsing.append(block)
+        try:
+            process_xml(file, context)
+        finally:
+            parsing.pop()
+            block.end = len(machine.actions)
+            block.last_sequence = max(split.first_seen.values(), default=-1)
 
     def include_overrides(_context, file=None, package=None, files=None):
         overrides.append(_context.includepath)
@@ -79,10 +117,25 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
         finally:
             overrides.pop()
 
+    def noting(attribute, method):
+        def note(*args, **kwargs):
+            for block in parsing:
+                setattr(block, attribute, True)
+            return method(*args, **kwargs)
+
+        return note
+
+    process_xml = xmlconfig.processxmlfile
+    machine.register = noting("defines_directives", machine.register)
+    machine.provideFeature = noting("provides_features", machine.provideFeature)
     config.defineSimpleDirective(machine, "includeOverrides", xmlconfig.IInclude, include_overrides, namespace="*")
-    with _replaced(config.ConfigurationContext, "processFile", process_file):
-        for path in site_files:
-            xmlconfig.include(machine, path)
+    try:
+        with _replaced(config.ConfigurationContext, "processFile", process_file):
+            with _replaced(xmlconfig, "processxmlfile", process_xml_file, module=True):
+                for path in site_files:
+                    xmlconfig.include(machine, path)
+    finally:
+        del machine.register, machine.provideFeature
     return split
 
 
@@ -90,37 +143,107 @@ def fill_and_execute(split: SplitSite) -> None:
     """In a child: parse the holes, splice their actions in, execute all of them.  Raises
     CannotSplit before executing anything when the result would not be a cold start's."""
     machine = split.machine
+    template_actions = list(machine.actions)
     features = set(machine._features)
+    first_seen = dict(split.first_seen)
     filling: list[Hole] = []
+    moved: dict[str, tuple[Block, tuple]] = {}  # path: its block, and its include path in the hole
+    # Per hole, the moves its parse made: (where among the hole's actions, path).
+    moves: list[tuple[int, str]] = []
+    before = 0
 
     def process_file(context, filename):
         path = context.path(filename)
         if path in context._seen_files:
-            later = split.first_seen.get(path)
             hole = filling[-1]
-            if later is not None and later > hole.sequence:
-                raise CannotSplit("%s includes %s, which a cold start parses there first" % (hole.path, path))
+            later = first_seen.get(path)
+            if path not in moved and (later is None or later > hole.sequence):
+                block = _movable(split, path, hole, first_seen)
+                moved[path] = (block, context.context.includepath + (block.includepath[-1],))
+                moves.append((len(machine.actions) - before, path))
+                # Met here from now on, with the files first met inside it.
+                for other, sequence in list(first_seen.items()):
+                    if later is not None and later <= sequence <= block.last_sequence:
+                        first_seen[other] = hole.sequence
             return False
         context._seen_files.add(path)
         return True
 
-    offset = 0
+    filled: list[list[dict]] = []
     with _replaced(config.ConfigurationContext, "processFile", process_file):
         for hole in split.holes:
             filling.append(hole)
             before = len(machine.actions)
+            moves.clear()
             _include_one(hole)
             added = machine.actions[before:]
             del machine.actions[before:]
+            for offset, path in reversed(moves):
+                added[offset:offset] = _moved_actions(template_actions, *moved[path])
             if hole.overrides_includepath is not None:
                 for action in added:
                     action["includepath"] = hole.overrides_includepath
-            machine.actions[hole.position + offset : hole.position + offset] = added
-            offset += len(added)
+            filled.append(added)
     provided = set(machine._features) - features
     if provided:
         raise CannotSplit("watched ZCML provides the feature(s) %s" % ", ".join(sorted(provided)))
+    machine.actions[:] = _spliced(template_actions, split.holes, filled, [block for block, _ in moved.values()])
     machine.execute_actions()
+
+
+def _movable(split: SplitSite, path: str, hole: Hole, first_seen: dict[str, int]) -> Block:
+    """The template's block of path, if moving it into hole gives a cold start's parse."""
+    block = split.blocks.get(path)
+    why = None
+    if block is None or path not in split.first_seen:
+        why = "which a cold start parses there first (the template did not parse it)"
+    elif block.provides_features or block.defines_directives or block.holds_a_hole:
+        why = "which a cold start parses there first (it %s)" % (
+            "provides a feature"
+            if block.provides_features
+            else "defines directives"
+            if block.defines_directives
+            else "includes a watched file"
+        )
+    else:
+        unseen = sorted(skipped for skipped in block.skipped if first_seen.get(skipped, -1) > hole.sequence)
+        if unseen:
+            why = "which a cold start parses there first, with %s in it" % unseen[0]
+    if why is not None or block is None:
+        raise CannotSplit("%s includes %s, %s" % (hole.path, path, why))
+    return block
+
+
+def _moved_actions(template_actions: list[dict], block: Block, includepath: tuple) -> list[dict]:
+    """The block's actions, as a cold start makes them at the hole's include."""
+    old = block.includepath
+    actions = []
+    for action in template_actions[block.start : block.end]:
+        action = dict(action)
+        path = tuple(action.get("includepath", ()))
+        if path[: len(old)] == old:
+            action["includepath"] = includepath + path[len(old) :]
+        actions.append(action)
+    return actions
+
+
+def _spliced(template_actions: list[dict], holes: list[Hole], filled: list[list[dict]], moved: list[Block]) -> list:
+    """The template's actions with each hole's where a cold start makes them, and without
+    the blocks moved into holes."""
+    skip: set[int] = set()
+    for block in moved:
+        skip.update(range(block.start, block.end))
+    by_position: dict[int, list[dict]] = {}
+    for hole, added in zip(holes, filled):
+        by_position.setdefault(hole.position, []).extend(added)
+    actions: list[dict] = []
+    for index, action in enumerate(template_actions):
+        actions.extend(by_position.pop(index, ()))
+        if index not in skip:
+            actions.append(action)
+    for position in sorted(by_position):
+        actions.extend(by_position[position])
+    return actions
 
 
 def _include_one(hole: Hole) -> None:
@@ -138,10 +261,10 @@ def _include_one(hole: Hole) -> None:
 
 
 @contextmanager
-def _replaced(cls, name, function):
-    original = cls.__dict__[name]
-    setattr(cls, name, function)
+def _replaced(owner, name, function, module=False):
+    original = getattr(owner, name) if module else owner.__dict__[name]
+    setattr(owner, name, function)
     try:
         yield
     finally:
-        setattr(cls, name, original)
+        setattr(owner, name, original)
