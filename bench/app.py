@@ -52,9 +52,12 @@ class App:
     def views_text(value):
         return VIEWS_PY % value
 
+    def pages(self):
+        """The page directives: the value page, then one per page an edit added."""
+        return PAGE % ("value", "Value") + "".join(PAGE % (name, "Named") for name in self.added)
+
     def zcml_text(self):
-        pages = PAGE % ("value", "Value") + "".join(PAGE % (name, "Named") for name in self.added)
-        return CONFIGURE_ZCML % pages
+        return CONFIGURE_ZCML % self.pages()
 
     def zcml_with_page(self, name):
         """configure.zcml with one more page; the caller saves it."""

@@ -1,4 +1,4 @@
-"""The goals of issues 6 and 23, and whether a run met them. Each goal reads one figure of the
+"""The goals of issues 6, 23 and 24, and whether a run met them. Each goal reads one figure of the
 results; a goal whose part did not run (or failed) is neither met nor missed."""
 
 
@@ -134,6 +134,25 @@ GOALS = {
         "<= 300 ms",
         lambda results: _restart(results, "zope", "crash_recovery_ms"),
         lambda value: value <= 300,
+    ),
+    # Issue 24: the same save-to-live without buildout, under runwsgi-autoreload.
+    "projects_zope_python": (
+        "bare Zope project (pip, runwsgi-autoreload): Python save-to-live, median",
+        "<= 20 ms",
+        lambda results: _get(results, "projects", "zope", "in_place", "save_to_live_ms", "median"),
+        lambda value: value <= 20,
+    ),
+    "projects_plone_python": (
+        "cookieplone project, Plone 6.2 (uv, runwsgi-autoreload): Python save-to-live, median",
+        "<= 20 ms",
+        lambda results: _get(results, "projects", "plone", "in_place", "save_to_live_ms", "median"),
+        lambda value: value <= 20,
+    ),
+    "projects_plone_zcml": (
+        "cookieplone project, Plone 6.2 (uv, runwsgi-autoreload): ZCML save-to-live, median",
+        "<= 200 ms",
+        lambda results: _get(results, "projects", "plone", "zcml", "save_to_live_ms", "median"),
+        lambda value: value <= 200,
     ),
     "soak_lost": (
         "soak: saves not served within 5 s (15 s after a restart)",

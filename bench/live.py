@@ -9,6 +9,7 @@ loop over one kept-alive connection.
 
 import re
 import time
+from contextlib import contextmanager
 
 from live_buildout import LOGS_DIRECTORY, START_TIMEOUT, Buildout
 from stats import summary
@@ -42,37 +43,57 @@ def milliseconds(start, end):
 
 def autoreload_session(buildout, saves, log):
     """Save-to-live through bin/instance-autoreload: in-place, rename and ZCML saves."""
-    app = buildout.app
-    client = Client(buildout.port)
-    figures = {}
     command = [buildout.script("instance-autoreload")]
-    with Server(command, buildout.directory, LOGS_DIRECTORY / "autoreload.log") as server:
-        line = server.wait_for_log(WATCHING, timeout=START_TIMEOUT)
-        watching = time.monotonic()
-        first = served(client, "/@@value", "value=0", timeout=START_TIMEOUT, server=server)
-        figures["start"] = {
-            "watching_s": watching - server.started,
+    with started(command, buildout.directory, buildout.port, "autoreload.log") as (server, client, figures):
+        kinds = [(kind, saves) for kind in ("in_place", "rename", "zcml")]
+        figures.update(timed_saves(server, client, save_kinds(buildout.app), kinds, "live", log))
+        figures["stop_s"] = server.stop()
+    return figures
+
+
+@contextmanager
+def started(command, directory, port, log_name, prefix="", timeout=START_TIMEOUT):
+    """Start command (an autoreload command) in directory: (its Server, a Client, the start
+    figures) once it serves the app's first value at prefix + /@@value and watches."""
+    client = Client(port)
+    with Server(command, directory, LOGS_DIRECTORY / log_name, port) as server:
+        first = served(client, prefix + "/@@value", "value=0", timeout=timeout, server=server)
+        line = server.wait_for_log(WATCHING, timeout=timeout)
+        figures = {
+            "watching_s": time.monotonic() - server.started,
             "serving_s": None if first is None else first - server.started,
             "log_line": line.group(0),
         }
+        try:
+            yield server, client, {"start": figures}
+        finally:
+            client.close()
 
-        def in_place(marker):
-            return save_in_place(app.views, app.views_text(marker)), "/@@value", "value=" + marker
 
-        def rename(marker):
-            return save_by_rename(app.views, app.views_text(marker)), "/@@value", "value=" + marker
+def save_kinds(app, prefix=""):
+    """{kind: save(marker)}, each saving app's files and returning (when the save was
+    readable, the path that shows it, what that path then serves); prefix: of the paths."""
 
-        def zcml(marker):
-            # A page of a new name for a class that is already loaded: a ZCML change only.
-            written = save_in_place(app.zcml, app.zcml_with_page(marker))
-            return written, "/@@" + marker, "view=" + marker
+    def in_place(marker):
+        return save_in_place(app.views, app.views_text(marker)), prefix + "/@@value", "value=" + marker
 
-        for kind, save in (("in_place", in_place), ("rename", rename), ("zcml", zcml)):
-            figures[kind] = _saves(server, client, save, kind.replace("_", "-"), saves)
-            median = _short(figures[kind]["save_to_live_ms"])
-            log("live: %s save-to-live median %s ms" % (kind, median))
-        figures["stop_s"] = server.stop()
-    client.close()
+    def rename(marker):
+        return save_by_rename(app.views, app.views_text(marker)), prefix + "/@@value", "value=" + marker
+
+    def zcml(marker):
+        # A page of a new name for a class that is already loaded: a ZCML change only.
+        written = save_in_place(app.zcml, app.zcml_with_page(marker))
+        return written, prefix + "/@@" + marker, "view=" + marker
+
+    return {"in_place": in_place, "rename": rename, "zcml": zcml}
+
+
+def timed_saves(server, client, saves, kinds, part, log):
+    """{kind: figures} of count saves of each (kind, count) in kinds, saves from save_kinds."""
+    figures = {}
+    for kind, count in kinds:
+        figures[kind] = _saves(server, client, saves[kind], kind.replace("_", "-"), count)
+        log("%s: %s save-to-live median %s ms" % (part, kind, _short(figures[kind]["save_to_live_ms"])))
     return figures
 
 

@@ -154,10 +154,10 @@ def session(subject, fast, restarts, crashes, log):
             first = served(client, server, subject.path, subject.expected("start"), START_TIMEOUT)
             figures["first_served_s"] = None if first is None else first - server.started
             if fast:
-                figures["template"] = _template_ready(server, 0)
+                figures["template"] = template_ready(server, 0)
                 log("restart: %s: %s" % (subject.name, figures["template"]["line"]))
             server.wait_until_quiet(QUIET)
-            figures.update(_restarts(server, client, subject, label, restarts, fast, log))
+            figures.update(timed_restarts(server, client, subject, label, restarts, fast, log))
             server.wait_until_quiet(QUIET)
             figures["memory"] = _memory(server)
             figures.update(_crashes(server, client, subject, label, crashes))
@@ -168,7 +168,7 @@ def session(subject, fast, restarts, crashes, log):
     return figures
 
 
-def _template_ready(server, after):
+def template_ready(server, after):
     """Wait for the template's ready line: its figures."""
     line = server.search_log(TEMPLATE_READY, after=after, timeout=START_TIMEOUT)
     seen = time.monotonic()
@@ -190,7 +190,7 @@ def _restart_once(server, client, subject, marker):
     return milliseconds(saved, arrived), line
 
 
-def _restarts(server, client, subject, label, count, fast, log):
+def timed_restarts(server, client, subject, label, count, fast, log):
     # The first restart stops the first instance, which is a cold start in both sessions: it
     # is kept apart, so that the counted ones stop an instance that started as they start.
     took, line = _restart_once(server, client, subject, "%s-first" % label)
@@ -211,7 +211,7 @@ def _restarts(server, client, subject, label, count, fast, log):
             # A cold start is not what is measured here: say why, and wait for the rebuilt template.
             fallbacks.append(line.group(4))
             log("restart: %s: restart %d fell back: %s" % (subject.name, number, line.group(4)))
-            _template_ready(server, line.end())
+            template_ready(server, line.end())
         server.wait_until_quiet(QUIET)
     log(
         "restart: %s, %s: save-to-served median %s ms"

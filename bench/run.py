@@ -1,13 +1,13 @@
 """Run the benchmarks: a markdown table on stdout, every figure in one JSON file per part.
 
     .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,
-                                                plone,restart,soak,history]
+                                                plone,projects,restart,soak,history]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--results DIRECTORY]
 
 ``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The Plone
-site and the restarts (minutes each), the soak (five) and the add-ons' history (fifteen) run
-only when named: ``--only plone,restart,soak,history``.
+site, the projects without buildout and the restarts (minutes each), the soak (five) and the
+add-ons' history (fifteen) run only when named: ``--only plone,projects,restart,soak,history``.
 Each part that ran without an error
 writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the other parts'
 files stay as they were. ``python bench/table.py`` renders the last run of every part.
@@ -41,6 +41,7 @@ import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
 import plone_site  # noqa: E402
+import projects  # noqa: E402
 import record  # noqa: E402
 import restart  # noqa: E402
 import setup_cost  # noqa: E402
@@ -49,7 +50,20 @@ import table  # noqa: E402
 
 from collective.autorestart.contract import DEFAULTS  # noqa: E402
 
-PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus", "plone", "restart", "soak", "history")
+PARTS = (
+    "live",
+    "setup",
+    "idle",
+    "burst",
+    "latency",
+    "requests",
+    "corpus",
+    "plone",
+    "projects",
+    "restart",
+    "soak",
+    "history",
+)
 # What runs without --only: the soak and the history take longer than all the others together.
 DEFAULT_PARTS = ("live", "setup", "idle", "burst", "latency", "requests", "corpus")
 
@@ -174,6 +188,8 @@ def run_part(part, args, config):
         return corpus.run(log=log)
     if part == "plone":
         return plone_site.run(log=log, repeat=args.repeat)
+    if part == "projects":
+        return projects.run(log=log, repeat=args.repeat, results_directory=args.results)
     if part == "restart":
         return restart.run(log=log, repeat=args.repeat)
     if part == "soak":

@@ -411,6 +411,70 @@ def _plone(table, plone):
         table.notes.append("plone, registration only in one of live and cold start: `%s`" % line[:200])
 
 
+# name -> (goal of the Python saves, goal of the ZCML saves, the buildout compared with)
+PROJECTS = {
+    "zope": ("projects_zope_python", None, "bare Zope buildout"),
+    "plone": ("projects_plone_python", "projects_plone_zcml", "Plone 6.2 buildout"),
+}
+
+
+def _projects(table, projects):
+    row = partial(table.add, "projects")
+    buildout = projects.get("buildout") or {}
+    for name, (python_goal, zcml_goal, compared) in PROJECTS.items():
+        figures = projects.get(name)
+        if not figures:
+            continue
+        ours = "%s, runwsgi-autoreload" % figures["project"]
+        theirs = buildout.get(name) or {}
+        saves, zcml_saves = projects["saves"], projects["zcml_saves"][name]
+        zcml_source = "live.json" if name == "zope" else "plone.json"
+        for kind, measure, goal, attempts, source in (
+            ("in_place", "save-to-live, in-place save of a view module", python_goal, saves, zcml_source),
+            ("zcml", "save-to-live, ZCML save adding a page", zcml_goal, zcml_saves, zcml_source),
+        ):
+            row(measure, ours, _get(figures, kind, "save_to_live_ms"), "ms", goal, attempts)
+            row(measure, "%s (%s)" % (compared, source), theirs.get(kind + "_ms"), "ms")
+        for kind, label, attempts in (("in_place", "in-place save", saves), ("zcml", "ZCML save", zcml_saves)):
+            row("the reload alone (the runtime's log), %s" % label, ours, _get(figures, kind, "reload_ms"), "ms")
+            measure = "first event to reloaded (the runtime's log), %s" % label
+            row(measure, ours, _get(figures, kind, "event_to_reloaded_ms"), "ms", None, attempts)
+            if theirs.get(kind + "_event_to_reloaded_ms"):
+                row(measure, "%s (live.json)" % compared, theirs[kind + "_event_to_reloaded_ms"], "ms")
+            for error in (_get(figures, kind, "errors_logged") or [])[:1]:
+                table.notes.append("projects, %s, %s: the runtime logged `%s`" % (name, kind, error[:200]))
+        serving = _get(figures, "start", "serving_s")
+        measure = "cold start of the command to first correct response"
+        row(measure, ours, None if serving is None else serving * 1000, "ms")
+        row(measure, "%s (%s)" % (compared, zcml_source), theirs.get("cold_start_ms"), "ms")
+        restart = figures.get("restart") or {}
+        measure = "restart: save of a watched module to its new text served, forked from the template"
+        row(measure, ours, restart.get("save_to_served_ms"), "ms")
+        row(measure, "%s (restart.json)" % compared, theirs.get("forked_restart_ms"), "ms")
+        first = _get(restart, "first_restart", "save_to_served_ms")
+        row("the first restart, not counted above (it stops the first, cold instance)", ours, first, "ms")
+        row("of which start (the supervisor's line)", ours, restart.get("start_ms"), "ms")
+        if _get(figures, "zcml", "full_reloads"):
+            table.notes.append(
+                "projects, %s: %d of the ZCML saves reloaded all ZCML" % (name, figures["zcml"]["full_reloads"])
+            )
+        for how in restart.get("how") or []:
+            if how != "forked from the template":
+                table.notes.append("projects, %s: the restart was not forked: %s" % (name, how))
+        if restart.get("whole_zcml_parsed"):
+            table.notes.append(
+                "projects, %s: the forked instances parse the whole ZCML: %s" % (name, restart["whole_zcml_parsed"])
+            )
+        if figures.get("tracebacks"):
+            table.notes.append("projects, %s: %d Tracebacks in the log" % (name, figures["tracebacks"]))
+    sources = buildout.get("sources") or {}
+    if sources:
+        table.notes.append(
+            "projects: the buildout's figures are those of the results files, not measured again: %s"
+            % ", ".join("%s.json (%s, %s)" % (part, found["date"], found["commit"]) for part, found in sources.items())
+        )
+
+
 # The goals of the forked restarts: save-to-served, the floor (Plone only), crash recovery.
 RESTART_GOALS = {
     "zope": ("restart_zope", None, "crash_recovery_zope"),
@@ -501,6 +565,7 @@ PARTS = (
     ("requests", _requests),
     ("corpus", _corpus),
     ("plone", _plone),
+    ("projects", _projects),
     ("restart", _restart),
     ("soak", _soak),
     ("history", _history),
