@@ -4,6 +4,7 @@ its order, overrides included; where it can't, it says which file is why.  And t
 modules imported meanwhile stay placeholders until a child runs them."""
 
 import importlib
+import importlib.resources
 import sys
 import textwrap
 
@@ -290,3 +291,37 @@ def test_a_file_moved_into_a_hole_of_include_overrides_overrides_as_in_a_cold_st
     expected = cold(site)
     assert ("shared", "later") in expected and ("shared", "base") not in expected
     assert split_then_filled(site)[1] == expected
+
+
+def test_a_placeholder_package_s_files_are_found_as_plone_autoinclude_looks_for_them(site):
+    """plone.autoinclude finds an add-on's ZCML with importlib.resources: a watched add-on
+    loaded only by autoinclude (a checkout of mxdev) must leave its hole, not vanish."""
+    site.write(site.watched, "configure.zcml", '<t:record name="w" />')
+    placeholders = Placeholders(site.roots)
+    placeholders.install()
+    try:
+        module = importlib.import_module(site.watched)
+        assert not hasattr(module, "RAN")
+        found = importlib.resources.files(site.watched) / "configure.zcml"
+        assert found.is_file() and str(found) == str(site.root / "w" / site.watched / "configure.zcml")
+    finally:
+        placeholders.uninstall()
+
+
+def test_a_watched_file_included_twice_is_parsed_at_its_first_include(site):
+    """A cookieplone site includes the add-on by name before five:loadProducts, and
+    plone.autoinclude includes it again later: two holes, one parse, as in a cold start."""
+    site.write(site.base, "later.zcml", '<t:record name="l" />')
+    site.write(site.watched, "configure.zcml", '<t:record name="w" />')
+    write_site(
+        site,
+        """
+        <include package="{watched}" />
+        <include package="{base}" file="later.zcml" />
+        <include package="{watched}" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    expected = cold(site)
+    split, executed = split_then_filled(site)
+    assert executed == expected == [("w", "w"), ("l", "l")]
+    assert len(split.holes) == 2

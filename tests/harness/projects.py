@@ -19,6 +19,38 @@ PLONE_PACKAGE = "collective.savetolive"
 ZOPE_PACKAGE = "zopedemo"
 SITE_ID = "Plone"
 ADMIN = ("admin", "admin")
+# The add-on mxdev checks out into the cookieplone project's sources/ (its own git repository).
+CHECKOUT_PACKAGE = "collective.checkedout"
+CHECKOUT_VIEW = "checkedout"
+CHECKOUT_PYPROJECT = """\
+[project]
+name = "collective.checkedout"
+version = "1.0"
+dependencies = ["Products.CMFPlone"]
+
+[project.entry-points."z3c.autoinclude.plugin"]
+target = "plone"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/collective"]
+"""
+CHECKOUT_VIEWS = """\
+from Products.Five.browser import BrowserView
+
+
+class CheckedOut(BrowserView):
+    def __call__(self):
+        return %r
+"""
+CHECKOUT_CONFIGURE = """\
+<configure xmlns="http://namespaces.zope.org/zope" xmlns:browser="http://namespaces.zope.org/browser">
+  <browser:page name="checkedout" for="*" class=".views.CheckedOut" permission="zope.Public" />
+</configure>
+"""
 # The view of the bare Zope project, at the root.
 ZOPE_VIEW = "hello"
 ZOPE_VIEW_TEXT = "Hello from zopedemo"
@@ -52,6 +84,7 @@ def cookieplone_project(tmp_dir, installer, venv_in_project=False):
     what a cookieplone developer has, a virtualenv inside the watched project."""
     directory = project_envs.generate_addon(Path(tmp_dir), PLONE_PACKAGE)
     if venv_in_project:
+        add_checkout(directory, make_checkout_repository(Path(tmp_dir) / "repositories"))
         venv = project_envs.project_venv(directory, installer)
     else:
         venv = project_envs.plone_venv(installer)
@@ -66,6 +99,30 @@ def cookieplone_project(tmp_dir, installer, venv_in_project=False):
         port=port,
         package_source=directory.joinpath("src", *PLONE_PACKAGE.split(".")),
     )
+
+
+def make_checkout_repository(directory):
+    """A git repository of a small Plone add-on (an autoinclude plugin with one view),
+    as a developer's other package that mxdev checks out; its directory."""
+    repository = directory / CHECKOUT_PACKAGE
+    package = repository / "src" / CHECKOUT_PACKAGE.replace(".", "/")
+    package.mkdir(parents=True)
+    (repository / "pyproject.toml").write_text(CHECKOUT_PYPROJECT)
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text(CHECKOUT_VIEWS % "checkout 1")
+    (package / "configure.zcml").write_text(CHECKOUT_CONFIGURE)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    project_envs.run(git + ["init", "--quiet", "--initial-branch", "main", str(repository)])
+    project_envs.run(git + ["add", "."], cwd=repository)
+    project_envs.run(git + ["commit", "--quiet", "-m", "The add-on"], cwd=repository)
+    return repository
+
+
+def add_checkout(project, repository):
+    """A section for repository in the project's mx.ini, as a developer adds one: mxdev
+    clones it into sources/ and installs it in development mode."""
+    mx = project / "mx.ini"
+    mx.write_text(mx.read_text() + "\n[%s]\nurl = %s\nbranch = main\n" % (repository.name, repository))
 
 
 def make_zope_instance(directory, port):

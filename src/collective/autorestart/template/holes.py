@@ -156,14 +156,15 @@ def fill_and_execute(split: SplitSite) -> None:
         path = context.path(filename)
         if path in context._seen_files:
             hole = filling[-1]
+            # None: a watched file, parsed in the first hole that includes it.
             later = first_seen.get(path)
-            if path not in moved and (later is None or later > hole.sequence):
+            if path not in moved and later is not None and later > hole.sequence:
                 block = _movable(split, path, hole, first_seen)
                 moved[path] = (block, context.context.includepath + (block.includepath[-1],))
                 moves.append((len(machine.actions) - before, path))
                 # Met here from now on, with the files first met inside it.
                 for other, sequence in list(first_seen.items()):
-                    if later is not None and later <= sequence <= block.last_sequence:
+                    if later <= sequence <= block.last_sequence:
                         first_seen[other] = hole.sequence
             return False
         context._seen_files.add(path)
@@ -195,8 +196,8 @@ def _movable(split: SplitSite, path: str, hole: Hole, first_seen: dict[str, int]
     """The template's block of path, if moving it into hole gives a cold start's parse."""
     block = split.blocks.get(path)
     why = None
-    if block is None or path not in split.first_seen:
-        why = "which a cold start parses there first (the template did not parse it)"
+    if block is None:
+        why = "which a cold start parses there first (the template only excluded it)"
     elif block.provides_features or block.defines_directives or block.holds_a_hole:
         why = "which a cold start parses there first (it %s)" % (
             "provides a feature"

@@ -135,6 +135,16 @@ class _PlaceholderLoader(importlib.abc.Loader):
         self.real = real
         self.placeholders = placeholders
 
+    def get_resource_reader(self, name):
+        """The package's files, as its own loader finds them: plone.autoinclude looks for an
+        add-on's configure.zcml with importlib.resources, which without this finds nothing
+        and includes nothing, without a word."""
+        return self.real.get_resource_reader(name)
+
+    def __getattr__(self, name):
+        # The rest of the real loader's interface (get_filename, get_data, is_package...).
+        return getattr(self.real, name)
+
     def create_module(self, spec):
         return None  # a plain module, as the source loader makes
 
