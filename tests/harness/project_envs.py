@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 from .buildouts import REPO
+from .venvs import cached_venv
 
 CACHE = REPO / ".cache"
-VENVS = CACHE / "venvs"
 CONSTRAINTS = CACHE / "constraints"
 FIXTURES = REPO / "tests" / "fixtures"
 PLONE_PINS = REPO / "pins" / "plone-6.2.cfg"
@@ -194,20 +194,6 @@ def using(venv):
     with open(venv.with_name(venv.name + ".use.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield venv
-
-
-def cached_venv(name, build):
-    """VENVS/name, made by build(venv) unless a finished one (holding ``.complete``) is there.
-    Two test runs may want it at once: the second waits for the first."""
-    venv = VENVS / name
-    VENVS.mkdir(parents=True, exist_ok=True)
-    with open(VENVS / (name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").exists():
-            shutil.rmtree(venv, ignore_errors=True)  # what an interrupted run left
-            build(venv)
-            (venv / ".complete").write_text("")
-    return venv
 
 
 def _make_venv(venv, installer):

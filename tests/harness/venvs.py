@@ -22,21 +22,30 @@ def tools_venv(setuptools, buildout, extra=()):
     holds a ``.complete`` file."""
     name = "py%d.%d-setuptools%s-zc.buildout%s" % (sys.version_info[:2] + (setuptools, buildout))
     name += "".join("-" + requirement.replace("==", "") for requirement in extra)
+
+    def build(venv):
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+        _pip_install(venv, "setuptools==%s" % setuptools, "zc.buildout==%s" % buildout)
+        if extra:
+            # Built with the venv's own setuptools, as that release's users have it: pip's
+            # isolated build takes the newest, whose normalised names (zc_recipe_egg) an
+            # older pkg_resources does not find.
+            _pip_install(venv, "--no-build-isolation", "--no-cache-dir", *extra)
+
+    return cached_venv(name, build)
+
+
+def cached_venv(name, build):
+    """VENVS/name, made by build(venv) unless a finished one (holding ``.complete``) is there.
+    Two test runs may want it at once: the second waits for the first."""
     venv = VENVS / name
     VENVS.mkdir(parents=True, exist_ok=True)
-    # Two test runs may want the same venv at once: the second waits for the first.
     with open(VENVS / (name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (venv / ".complete").exists():
             shutil.rmtree(venv, ignore_errors=True)  # what an interrupted run left
-            base = getattr(sys, "_base_executable", sys.executable)
-            subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
-            _pip_install(venv, "setuptools==%s" % setuptools, "zc.buildout==%s" % buildout)
-            if extra:
-                # Built with the venv's own setuptools, as that release's users have it: pip's
-                # isolated build takes the newest, whose normalised names (zc_recipe_egg) an
-                # older pkg_resources does not find.
-                _pip_install(venv, "--no-build-isolation", "--no-cache-dir", *extra)
+            build(venv)
             (venv / ".complete").write_text("")
     return venv
 
