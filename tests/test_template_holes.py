@@ -325,3 +325,35 @@ def test_a_watched_file_included_twice_is_parsed_at_its_first_include(site):
     split, executed = split_then_filled(site)
     assert executed == expected == [("w", "w"), ("l", "l")]
     assert len(split.holes) == 2
+
+
+def test_a_file_included_inside_a_later_file_and_before_it_by_the_hole_is_placed_once(site):
+    site.write(site.base, "outer.zcml", '<t:record name="o1" /><include file="inner.zcml" /><t:record name="o2" />')
+    site.write(site.base, "inner.zcml", '<t:record name="i" />')
+    site.write(
+        site.watched,
+        "configure.zcml",
+        '<include package="{base}" file="inner.zcml" /><t:record name="w" />'
+        '<include package="{base}" file="outer.zcml" />'.format(base=site.base),
+    )
+    site_body = (
+        '<include package="{watched}" /><t:record name="between" /><include package="{base}" file="outer.zcml" />'
+    )
+    write_site(site, site_body.format(base=site.base, watched=site.watched))
+    expected = cold(site)
+    assert expected == [(name, name) for name in ("i", "w", "o1", "o2", "between")]
+    assert split_then_filled(site)[1] == expected
+
+
+def test_a_hole_that_excludes_a_file_the_template_parsed_later_is_not_split(site):
+    site.write(site.base, "later.zcml", '<t:record name="l" />')
+    site.write(site.watched, "configure.zcml", '<exclude package="%s" file="later.zcml" />' % site.base)
+    write_site(
+        site,
+        '<include package="{watched}" /><include package="{base}" file="later.zcml" />'.format(
+            base=site.base, watched=site.watched
+        ),
+    )
+    assert cold(site) == []
+    with pytest.raises(holes.CannotSplit, match=r"configure\.zcml excludes .*later\.zcml, which the template parsed"):
+        split_then_filled(site)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,7 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
     counter = itertools.count()
     overrides: list[tuple] = []
     parsing: list[Block] = []  # the blocks of the files being parsed, innermost last
+    latest = [-1]  # the sequence of the last file first met
 
     def process_file(context, filename):
         path = context.path(filename)
@@ -96,7 +98,7 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
             for block in parsing:
                 block.holds_a_hole = True
             return False
-        split.first_seen[path] = sequence
+        split.first_seen[path] = latest[0] = sequence
         context._seen_files.add(path)
         return True
 
@@ -108,7 +110,7 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
         finally:
             parsing.pop()
             block.end = len(machine.actions)
-            block.last_sequence = max(split.first_seen.values(), default=-1)
+            block.last_sequence = latest[0]
 
     def include_overrides(_context, file=None, package=None, files=None):
         overrides.append(_context.includepath)
@@ -147,7 +149,8 @@ def fill_and_execute(split: SplitSite) -> None:
     features = set(machine._features)
     first_seen = dict(split.first_seen)
     filling: list[Hole] = []
-    moved: dict[str, tuple[Block, tuple]] = {}  # path: its block, and its include path in the hole
+    moved: dict[str, list[dict]] = {}  # path: its block's actions, as the hole has them
+    taken: set[int] = set()  # the indices of the template's actions moved into holes
     # Per hole, the moves its parse made: (where among the hole's actions, path).
     moves: list[tuple[int, str]] = []
     before = 0
@@ -159,8 +162,12 @@ def fill_and_execute(split: SplitSite) -> None:
             # None: a watched file, parsed in the first hole that includes it.
             later = first_seen.get(path)
             if path not in moved and later is not None and later > hole.sequence:
+                if sys._getframe(1).f_code is xmlconfig.exclude.__code__:
+                    # A cold start never parses it: the template's actions of it are wrong.
+                    raise CannotSplit("%s excludes %s, which the template parsed" % (hole.path, path))
                 block = _movable(split, path, hole, first_seen)
-                moved[path] = (block, context.context.includepath + (block.includepath[-1],))
+                includepath = context.context.includepath + (block.includepath[-1],)
+                moved[path] = _moved_actions(template_actions, block, includepath, taken)
                 moves.append((len(machine.actions) - before, path))
                 # Met here from now on, with the files first met inside it.
                 for other, sequence in list(first_seen.items()):
@@ -180,7 +187,7 @@ def fill_and_execute(split: SplitSite) -> None:
             added = machine.actions[before:]
             del machine.actions[before:]
             for offset, path in reversed(moves):
-                added[offset:offset] = _moved_actions(template_actions, *moved[path])
+                added[offset:offset] = moved[path]
             if hole.overrides_includepath is not None:
                 for action in added:
                     action["includepath"] = hole.overrides_includepath
@@ -188,7 +195,7 @@ def fill_and_execute(split: SplitSite) -> None:
     provided = set(machine._features) - features
     if provided:
         raise CannotSplit("watched ZCML provides the feature(s) %s" % ", ".join(sorted(provided)))
-    machine.actions[:] = _spliced(template_actions, split.holes, filled, [block for block, _ in moved.values()])
+    machine.actions[:] = _spliced(template_actions, split.holes, filled, taken)
     machine.execute_actions()
 
 
@@ -215,12 +222,17 @@ def _movable(split: SplitSite, path: str, hole: Hole, first_seen: dict[str, int]
     return block
 
 
-def _moved_actions(template_actions: list[dict], block: Block, includepath: tuple) -> list[dict]:
-    """The block's actions, as a cold start makes them at the hole's include."""
+def _moved_actions(template_actions: list[dict], block: Block, includepath: tuple, taken: set[int]) -> list[dict]:
+    """The block's actions, as a cold start makes them at the hole's include; but those of a
+    file inside it that a hole included before (moved already: a cold start skips it here).
+    Their indices are added to taken."""
     old = block.includepath
     actions = []
-    for action in template_actions[block.start : block.end]:
-        action = dict(action)
+    for index in range(block.start, block.end):
+        if index in taken:
+            continue
+        taken.add(index)
+        action = dict(template_actions[index])
         path = tuple(action.get("includepath", ()))
         if path[: len(old)] == old:
             action["includepath"] = includepath + path[len(old) :]
@@ -228,19 +240,16 @@ def _moved_actions(template_actions: list[dict], block: Block, includepath: tupl
     return actions
 
 
-def _spliced(template_actions: list[dict], holes: list[Hole], filled: list[list[dict]], moved: list[Block]) -> list:
+def _spliced(template_actions: list[dict], holes: list[Hole], filled: list[list[dict]], taken: set[int]) -> list:
     """The template's actions with each hole's where a cold start makes them, and without
-    the blocks moved into holes."""
-    skip: set[int] = set()
-    for block in moved:
-        skip.update(range(block.start, block.end))
+    those moved into holes (taken: their indices)."""
     by_position: dict[int, list[dict]] = {}
     for hole, added in zip(holes, filled):
         by_position.setdefault(hole.position, []).extend(added)
     actions: list[dict] = []
     for index, action in enumerate(template_actions):
         actions.extend(by_position.pop(index, ()))
-        if index not in skip:
+        if index not in taken:
             actions.append(action)
     for position in sorted(by_position):
         actions.extend(by_position[position])
