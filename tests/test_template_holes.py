@@ -357,3 +357,42 @@ def test_a_hole_that_excludes_a_file_the_template_parsed_later_is_not_split(site
     assert cold(site) == []
     with pytest.raises(holes.CannotSplit, match=r"configure\.zcml excludes .*later\.zcml, which the template parsed"):
         split_then_filled(site)
+
+
+def test_a_later_file_testing_a_feature_provided_between_is_not_moved(site):
+    site.write(
+        site.base,
+        "later.zcml",
+        '<configure xmlns:zcml="http://namespaces.zope.org/zcml" zcml:condition="have between">'
+        '<t:record name="l" /></configure>',
+    )
+    site.write(site.watched, "configure.zcml", '<include package="%s" file="later.zcml" />' % site.base)
+    write_site(
+        site,
+        """
+        <include package="{watched}" />
+        <meta:provides xmlns:meta="http://namespaces.zope.org/meta" feature="between" />
+        <include package="{base}" file="later.zcml" />
+        """.format(base=site.base, watched=site.watched),
+    )
+    # A cold start parses later.zcml in the hole, before the feature: no record.
+    assert cold(site) == []
+    with pytest.raises(holes.CannotSplit, match=r"includes .*later\.zcml, .*before the feature between it tests"):
+        split_then_filled(site)
+
+
+def test_a_later_file_that_provides_a_feature_is_not_moved(site):
+    site.write(
+        site.base,
+        "later.zcml",
+        '<meta:provides xmlns:meta="http://namespaces.zope.org/meta" feature="late" /><t:record name="l" />',
+    )
+    site.write(site.watched, "configure.zcml", '<include package="%s" file="later.zcml" />' % site.base)
+    write_site(
+        site,
+        '<include package="{watched}" /><include package="{base}" file="later.zcml" />'.format(
+            base=site.base, watched=site.watched
+        ),
+    )
+    with pytest.raises(holes.CannotSplit, match=r"includes .*later\.zcml, .*\(it provides a feature\)"):
+        split_then_filled(site)

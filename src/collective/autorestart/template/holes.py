@@ -57,6 +57,8 @@ class Block:
     holds_a_hole: bool = False
     # Files its includes found already parsed (or excluded).
     skipped: set = field(default_factory=set)
+    # The features its zcml:conditions asked for (have, not-have).
+    tested_features: set = field(default_factory=set)
 
 
 @dataclass
@@ -65,6 +67,8 @@ class SplitSite:
     holes: list[Hole]
     first_seen: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, Block] = field(default_factory=dict)
+    # When each feature was first provided, on the clock of the files' sequences.
+    features_provided: dict[str, int] = field(default_factory=dict)
 
     @property
     def files(self):
@@ -127,17 +131,36 @@ def parse_site(site_files: list[str], watched) -> SplitSite:
 
         return note
 
+    def provide_feature(context, feature):
+        # On the files' clock: a test between two places compares with their sequences.
+        split.features_provided.setdefault(feature, next(counter))
+        for block in parsing:
+            block.provides_features = True
+        return provide(context, feature)
+
+    def evaluate_condition(handler, expression):
+        verb, _, arguments = expression.strip().partition(" ")
+        if verb in ("have", "not-have"):
+            for block in parsing:
+                block.tested_features.add(arguments.strip())
+        return evaluate(handler, expression)
+
     process_xml = xmlconfig.processxmlfile
+    evaluate = xmlconfig.ConfigurationHandler.evaluateCondition
+    # Directives call these on the decorators of the machine: provideFeature is the
+    # context class's own method, register the machine's (reached through __getattr__).
+    provide = config.ConfigurationContext.provideFeature
     machine.register = noting("defines_directives", machine.register)
-    machine.provideFeature = noting("provides_features", machine.provideFeature)
     config.defineSimpleDirective(machine, "includeOverrides", xmlconfig.IInclude, include_overrides, namespace="*")
     try:
         with _replaced(config.ConfigurationContext, "processFile", process_file):
             with _replaced(xmlconfig, "processxmlfile", process_xml_file, module=True):
-                for path in site_files:
-                    xmlconfig.include(machine, path)
+                with _replaced(xmlconfig.ConfigurationHandler, "evaluateCondition", evaluate_condition):
+                    with _replaced(config.ConfigurationContext, "provideFeature", provide_feature):
+                        for path in site_files:
+                            xmlconfig.include(machine, path)
     finally:
-        del machine.register, machine.provideFeature
+        del machine.register
     return split
 
 
@@ -215,8 +238,17 @@ def _movable(split: SplitSite, path: str, hole: Hole, first_seen: dict[str, int]
         )
     else:
         unseen = sorted(skipped for skipped in block.skipped if first_seen.get(skipped, -1) > hole.sequence)
+        later = first_seen[path]
+        # Provided between the two places: a cold start's test of it there says otherwise.
+        tested = sorted(
+            feature
+            for feature in block.tested_features
+            if hole.sequence < split.features_provided.get(feature, -1) < later
+        )
         if unseen:
             why = "which a cold start parses there first, with %s in it" % unseen[0]
+        elif tested:
+            why = "which a cold start parses there first, before the feature %s it tests" % tested[0]
     if why is not None or block is None:
         raise CannotSplit("%s includes %s, %s" % (hole.path, path, why))
     return block
