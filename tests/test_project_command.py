@@ -233,3 +233,14 @@ def test_editable_installs_are_found_outermost_and_never_in_the_environment(tmp_
     assert [name for name, _ in found] == ["addon", "checkout", "elsewhere"]
     monkeypatch.setattr(development, "environment_directories", lambda: [str(tmp_path / "elsewhere")])
     assert development.default_watch() == [str(tmp_path / "addon")]
+
+
+def test_a_root_chosen_inside_the_environment_is_not_excluded_with_it(project, monkeypatch):
+    """pip install -e git+... clones into the virtualenv's src/: a developer may watch it."""
+    checkout = project / "venv" / "src" / "other"
+    checkout.mkdir(parents=True)
+    monkeypatch.setattr(development, "environment_directories", lambda: [str(project / "venv")])
+    settings = settings_of(project, "", "--watch", str(checkout))
+    assert settings["watch"] == [str(checkout)]
+    assert str(project / "venv") not in settings["exclude"]
+    assert str(project / "venv") in settings_of(project)["exclude"]

@@ -47,11 +47,11 @@ def default_watch() -> list[str]:
     roots: list[str] = []
     for _, project in installed_in_development_mode():
         project = os.path.realpath(project)
-        if os.path.isdir(project) and not any(_within(project, path) for path in environment):
+        if os.path.isdir(project) and not any(within(project, path) for path in environment):
             roots.append(project)
-    outermost = [root for root in roots if not any(other != root and _within(root, other) for other in roots)]
+    outermost = [root for root in roots if not any(other != root and within(root, other) for other in roots)]
     return sorted(set(outermost))
 
 
-def _within(path: str, directory: str) -> bool:
+def within(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

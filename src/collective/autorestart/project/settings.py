@@ -62,7 +62,13 @@ def resolve(flags: Mapping[str, str | None], project: ProjectOptions, instance: 
             context, value = made["default"], _default_text(option, instance)
         settings[option] = PARSERS[field.spec.kind](context, value, field)
     written = [os.path.join(instance.home, name) for name in ("var", "etc")]
-    never = [glob.escape(path) for path in written + development.environment_directories()]
+    # The environment, unless a root was chosen inside it (pip's -e git+ checkouts in .venv/src).
+    environment = [
+        path
+        for path in development.environment_directories()
+        if not any(development.within(os.path.realpath(root), path) for root in settings["watch"])
+    ]
+    never = [glob.escape(path) for path in written + environment]
     settings["exclude"] = settings["exclude"] + [path for path in never if path not in settings["exclude"]]
     # Only a buildout has one: its .cfg files need a buildout run, not a reload.
     settings["buildout-directory"] = ""
