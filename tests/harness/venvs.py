@@ -37,16 +37,19 @@ def tools_venv(setuptools, buildout, extra=()):
 
 
 def cached_venv(name, build):
-    """VENVS/name, made by build(venv) unless a finished one (holding ``.complete``) is there.
-    Two test runs may want it at once: the second waits for the first."""
+    """VENVS/name, made by build(venv) unless a finished one is there: its ``.complete``
+    names the path it was made at.  A venv's scripts start with that path, so one made
+    through another spelling (a moved checkout, a worktree whose .cache is a link to this
+    one) is made again.  Two test runs may want it at once: the second waits for the first."""
     venv = VENVS / name
     VENVS.mkdir(parents=True, exist_ok=True)
+    complete = venv / ".complete"
     with open(VENVS / (name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").exists():
+        if not complete.exists() or complete.read_text() != str(venv):
             shutil.rmtree(venv, ignore_errors=True)  # what an interrupted run left
             build(venv)
-            (venv / ".complete").write_text("")
+            complete.write_text(str(venv))
     return venv
 
 
