@@ -10,7 +10,7 @@ then runs ``runwsgi-autoreload`` in the foreground.  Standard library only.
 
 import argparse
 import os
-import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,18 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 PACKAGE = DEMO / "src" / "demo.hello"
 CREATE_SITE = REPO / "scripts" / "create_plone_site.py"
-# pip takes the pins as constraints: buildout's [versions], one "name = version" a line.
-PIN_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*=\s*(\S+)\s*$")
-
-
-def constraints_from_pins(pins: Path, output: Path) -> Path:
-    lines = []
-    for line in pins.read_text().splitlines():
-        match = PIN_LINE.match(line.split("#", 1)[0].strip())
-        if match:
-            lines.append("%s==%s" % match.groups())
-    output.write_text("\n".join(lines) + "\n")
-    return output
+# The tests' harness (shared with bench/) turns buildout pins into pip constraints.
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "src")]
+from harness.project_envs import constraints_file  # noqa: E402
 
 
 def run(*command, **kwargs):
@@ -52,7 +43,7 @@ def main(argv=None):
 
     if not (venv / ".installed").exists():
         run(sys.executable, "-m", "venv", "--clear", venv)
-        constraints = constraints_from_pins(pins, venv / "constraints.txt")
+        constraints = shutil.copy2(constraints_file(pins), venv / "constraints.txt")
         requirements = ["Plone"] if arguments.plone else ["Zope"]
         # Paste: mkwsgiinstance's zope.ini logs requests through its translogger.  This
         # checkout's code as a release is installed, not in development mode, so that the
