@@ -93,6 +93,7 @@ class Spec:
     choices: tuple[str, ...] = ()
     choice_of: str = ""  # what a choice is, for messages: "policy", "log level"
     maximum: int | None = None
+    minimum: int = 0
     # A list that may not be empty when given.
     required: bool = False
 
@@ -125,6 +126,10 @@ DEFAULT_EXCLUDE = (
     "#*#",
     "4913",
 )
+
+
+# The watcher back-ends (watching/backend.py), as the watcher option names them.
+AUTO, INOTIFY, NATIVE, POLLING = WATCHERS = ("auto", "inotify", "native", "polling")
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,24 @@ class Config:
     # code: about 1 s on Plone instead of a 6-8 s cold start.  Off: every restart is cold.
     fast_restart: bool = _option(
         Kind.SWITCH, "Restart by forking a process that has loaded all but the watched code", default=True
+    )
+    # auto: inotify on Linux, the platform's events (watchdog) elsewhere, and polling for a
+    # root whose filesystem may not send events for every change (a VM or container share,
+    # NFS, FUSE) or whose probe file sent none.  The others force one for every root.
+    watcher: str = _option(
+        Kind.CHOICE,
+        "How changes are found",
+        default="auto",
+        choices=WATCHERS,
+        choice_of="watcher",
+    )
+    # A save under a polled root is seen within this; a scan stats every watched file.
+    poll_interval: int = _option(
+        Kind.MILLISECONDS,
+        "Milliseconds between two scans of a polled root",
+        default=1000,
+        minimum=100,
+        maximum=60000,
     )
     buildout_directory: str = _option(Kind.BUILDOUT_DIRECTORY, "The buildout's directory")
 

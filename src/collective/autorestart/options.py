@@ -108,12 +108,12 @@ def parse_milliseconds(context, value, field):
             "not a whole number of milliseconds",
             "Use e.g. %s = %d." % (field.option, spec.default),
         ) from None
-    if not 0 <= milliseconds <= spec.maximum:
+    if not spec.minimum <= milliseconds <= spec.maximum:
         raise context.error(
             field.option,
             value,
             "out of range",
-            "Use 0 to %d milliseconds (default %d)." % (spec.maximum, spec.default),
+            "Use %d to %d milliseconds (default %d)." % (spec.minimum, spec.maximum, spec.default),
         )
     return milliseconds
 

@@ -11,11 +11,11 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
+from collective.autorestart.watching.backend import WatchStats
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
-from collective.autorestart.watching.roots import VENV_MARKER
+from collective.autorestart.watching.tree import SourceTree
 
 with warnings.catch_warnings():
     # On 3.11 pyinotify's import of asyncore warns; bin/instance fg turns warnings on.
@@ -52,21 +52,12 @@ SELF_GONE = pyinotify.IN_MOVE_SELF | pyinotify.IN_DELETE_SELF
 LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
 
 
-@dataclass(frozen=True)
-class WatchStats:
-    directories: int
-    files: int
-    seconds: float
-    limit_reached: bool
-    changed_before: int = 0  # files found changed since the time given to start()
-    followed: tuple[str, ...] = ()  # real paths of symlinked directories outside the roots
-
-
 class Watcher:
     """Watches every directory itself (not through pyinotify's auto_add, which hides the
     watch limit and rescans a new directory with a lookup per entry that costs as much as
-    all watches).  Symlinked directories are followed once, by their real path, which is
-    how the module index knows loaded files too."""
+    all watches)."""
+
+    name = "inotify"
 
     def __init__(
         self,
@@ -75,11 +66,12 @@ class Watcher:
         on_change: Callable[[str, Change], None],
         on_overflow: Callable[[], None],
     ) -> None:
-        self.roots = tuple(dict.fromkeys(os.path.realpath(root) for root in roots))
+        self.tree = SourceTree(roots, path_filter)
+        self.roots = self.tree.roots
         self.filter = path_filter
         self.on_change = on_change
         self.on_overflow = on_overflow
-        self.followed: list[str] = []
+        self.followed = self.tree.followed
         # Roots that were moved away or deleted: watched again once a directory is there.
         self.missing_roots: set[str] = set()
         self._manager = pyinotify.WatchManager()
@@ -164,6 +156,12 @@ class Watcher:
             directory,
             error,
         )
+
+    def due(self) -> float | None:
+        return None  # events only
+
+    def tick(self, now: float) -> None:
+        pass
 
     def read(self) -> None:
         """Read what the kernel has queued and dispatch it; call when fileno() is readable."""
@@ -251,76 +249,8 @@ class Watcher:
                 # Every file counts as changed: the new tree may hold other code.
                 self._watch_tree(root)
 
-    def _symlinked_directory(self, path: str) -> str | None:
-        """The real path of a symlinked directory to follow, or None: not a directory,
-        excluded, or watched already (inside a root, or followed before: no loops)."""
-        try:
-            real = os.path.realpath(path, strict=True)
-        except OSError:
-            return None
-        if not os.path.isdir(real) or real in self.followed:
-            return None
-        if any(real == root or real.startswith(root + os.sep) for root in self.roots):
-            return None
-        if self.filter.excludes_directory(path) or self.filter.excludes_directory(real):
-            return None
-        self.followed.append(real)
-        log.info("following the symlinked directory %s to %s", path, real)
-        return real
-
     def _walk(self, top: str, add: Callable[[str], bool] | None = None) -> Iterator[tuple[str, list[str]]]:
-        """Each directory below top that is not excluded, with the names of its files that
-        pass the name filter.  Cheaper than os.walk: one scandir per directory, no stat.
-        A Python environment (a directory holding pyvenv.cfg) is never code we edit; a
-        root inside the tree is walked as a root of its own.
-
-        add(directory) is called before the directory is listed, so that a file created
-        meanwhile is listed, or its event comes, or both: listed first, a file created
-        between the listing and the watch would be lost.  The walk ends where add returns
-        False (the watch limit)."""
-        excludes_directory = self.filter.excludes_directory
-        accepts_name = self.filter.accepts_name
-        roots = self.roots
-        pending = [top]
-        while pending:
-            directory = pending.pop()
-            if add is not None and not add(directory):
-                return
-            names = []
-            below = []
-            environment = False
-            # A profile's files pass by path (profiles/**/*.xml), not by name.
-            profile_files = self.filter.holds_profile_files(directory)
-            try:
-                with os.scandir(directory) as entries:
-                    for entry in entries:
-                        try:
-                            is_directory = entry.is_dir(follow_symlinks=False)
-                            is_link = not is_directory and entry.is_symlink()
-                        except OSError:
-                            continue
-                        if is_directory:
-                            if entry.path not in roots and not excludes_directory(entry.path):
-                                below.append(entry.path)
-                            continue
-                        if is_link:
-                            target = self._symlinked_directory(entry.path)
-                            if target is not None:
-                                below.append(target)
-                                continue
-                        if accepts_name(entry.name) or (profile_files and self.filter.accepts_file(entry.path)):
-                            names.append(entry.name)
-                        elif entry.name == VENV_MARKER and directory != top:
-                            environment = True
-                            break
-            except OSError:
-                continue  # deleted while we walked, or unreadable: nothing to watch
-            if environment:
-                if add is not None:
-                    self._unwatch(directory)
-                continue
-            pending.extend(below)
-            yield directory, names
+        return self.tree.walk(top, add, self._unwatch if add is not None else None)
 
     def _unwatch(self, directory: str) -> None:
         wd = self._manager.get_wd(directory)
