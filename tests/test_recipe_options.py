@@ -96,6 +96,19 @@ def test_reload_timeout(tmp_path):
     assert "out of range" in message and "Use 0 to 600000 milliseconds (default 10000)" in message
 
 
+def test_watcher_and_poll_interval(tmp_path):
+    assert (parse(tmp_path)["watcher"], parse(tmp_path)["poll-interval"]) == ("auto", 1000)
+    settings = parse(tmp_path, watcher="Polling", **{"poll-interval": "250ms"})
+    assert (settings["watcher"], settings["poll-interval"]) == ("polling", 250)
+    message = error_of(tmp_path, watcher="fsevents")
+    assert message == (
+        "[autoreload] watcher = fsevents: unknown watcher. Use one of auto, inotify, native, polling (default auto)."
+    )
+    # A scan stats every file: more often than 10 times a second is no longer cheap.
+    message = error_of(tmp_path, **{"poll-interval": "10"})
+    assert message == ("[autoreload] poll-interval = 10: out of range. Use 100 to 60000 milliseconds (default 1000).")
+
+
 @pytest.mark.parametrize("value, expected", [("off", False), ("No", False), ("1", True), ("true", True)])
 def test_sound_boolean(tmp_path, value, expected):
     assert parse(tmp_path, sound=value)["sound"] is expected

@@ -147,3 +147,18 @@ def test_this_machines_own_root_filesystem_is_found():
     mounts = read_mounts()
     assert mounts, "no /proc/self/mountinfo"
     assert mount_of(os.path.realpath(__file__), mounts) is not None
+
+
+def test_a_forced_back_end_that_cannot_run_keeps_the_service_from_being_made(tmp_path, monkeypatch):
+    """At start, where the runtime's start-up turns it into ``autoreload is off: ...``."""
+    from collective.autorestart.watching.filters import PathFilter
+    from collective.autorestart.watching.service import WatchService
+
+    monkeypatch.setattr(choose_module, "_native_unavailable", lambda: "watchdog is not installed")
+    with pytest.raises(WatcherUnavailable, match=r"^watcher = native \(watcher in buildout.cfg\): watchdog is not"):
+        WatchService(
+            (str(tmp_path),), PathFilter(("*.py",), ()), 0.01, print, watcher="native", where="watcher in buildout.cfg"
+        )
+    monkeypatch.setattr(choose_module.sys, "platform", "darwin")
+    with pytest.raises(WatcherUnavailable, match="inotify is Linux only, this is darwin"):
+        WatchService((str(tmp_path),), PathFilter(("*.py",), ()), 0.01, print, watcher="inotify")

@@ -99,24 +99,34 @@ def choose(
     ("watcher in buildout.cfg").  ``mounts``: True reads /proc/self/mountinfo."""
     roots = tuple(dict.fromkeys(os.path.realpath(root) for root in roots))
     linux = platform.startswith("linux")
-    if mode == POLLING:
-        return [Choice(root, POLLING, "watcher = polling") for root in roots]
-    if mode == INOTIFY:
-        if not linux:
-            raise WatcherUnavailable(
-                "watcher = inotify (%s): inotify is Linux only, this is %s. Use auto, native or polling."
-                % (where, platform)
-            )
-        return [Choice(root, INOTIFY, "watcher = inotify") for root in roots]
-    if mode == NATIVE:
-        missing = native_unavailable()
-        if missing is not None:
-            raise WatcherUnavailable("watcher = native (%s): %s. Or use auto or polling." % (where, missing))
-        return [Choice(root, NATIVE, "watcher = native") for root in roots]
+    if mode != AUTO:
+        check_forced(mode, where, platform, native_unavailable)
+        return [Choice(root, mode, "watcher = %s" % mode) for root in roots]
     if mounts is True:
         mounts = mounts_module.read_mounts() if linux else None
     choices = [_auto(root, linux, mounts or None, inotify_probe, native_probe, native_unavailable) for root in roots]
     return _poll_nested(choices)
+
+
+def check_forced(
+    mode: str,
+    where: str = "watcher",
+    platform: str | None = None,
+    native_unavailable: Callable[[], str | None] | None = None,
+) -> None:
+    """Raise WatcherUnavailable if the back-end the option forces can't run here: at start,
+    so that the runtime says it stays off, and why."""
+    platform = platform or sys.platform
+    native_unavailable = native_unavailable or _native_unavailable
+    if mode == INOTIFY and not platform.startswith("linux"):
+        raise WatcherUnavailable(
+            "watcher = inotify (%s): inotify is Linux only, this is %s. Use auto, native or polling."
+            % (where, platform)
+        )
+    if mode == NATIVE:
+        missing = native_unavailable()
+        if missing is not None:
+            raise WatcherUnavailable("watcher = native (%s): %s. Or use auto or polling." % (where, missing))
 
 
 def _auto(root, linux, mounts, inotify_probe, native_probe, native_unavailable) -> Choice:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
 from collective.autorestart.watching.backend import Backend, WatchStats
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
-from collective.autorestart.watching.choose import Choice, WatcherUnavailable, choose
+from collective.autorestart.watching.choose import Choice, WatcherUnavailable, check_forced, choose
 from collective.autorestart.watching.filters import PathFilter
 
 log = logging.getLogger("collective.autorestart")
@@ -42,6 +42,7 @@ class WatchService:
     ) -> None:
         """``watcher``: the option (auto, inotify, native, polling); ``where`` says where it is
         set, for the error when the back-end it forces can't run here."""
+        check_forced(watcher, where)
         self.roots = roots
         self.filter = path_filter
         self.mode = watcher
