@@ -186,18 +186,22 @@ class PollingWatcher:
     def _restat_files(self, directory: str, record: _Directory, only: dict | None = None) -> int:
         found = 0
         stat = os.stat
-        names = record.files if only is None else [name for name in only if name in record.files]
-        for name in names:
-            path = directory + os.sep + name
+        files = record.files
+        prefix = directory + os.sep
+        # The loop every scan runs once per watched file: kept lean (no call but the stat).
+        for name, known in (
+            list(files.items()) if only is None else [(name, files[name]) for name in only if name in files]
+        ):
+            path = prefix + name
             try:
-                signature = _signature(stat(path))
+                now = stat(path)
             except OSError:
                 # Deleted, and its directory's stamp did not change yet (the same tick):
                 # listed again at the next scan, which reports it.
                 self._heat(self._hot_directories, directory)
                 continue
-            if signature != record.files[name]:
-                record.files[name] = signature
+            if now.st_mtime_ns != known[0] or now.st_size != known[1] or now.st_ino != known[2]:
+                files[name] = _signature(now)
                 found += self._changed(record, name, path, Change.CHANGED)
             elif name in record.digests:
                 digest = _content_digest(path)
