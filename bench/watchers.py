@@ -1,4 +1,4 @@
-"""The three watchers under comparison, behind one small interface.
+"""The watchers under comparison, behind one small interface.
 
 ``load()`` imports the watcher's library (timed apart by the probe), ``start()`` returns
 once watching is active, ``on_batch`` receives ``[(path, monotonic time), ...]`` once per
@@ -9,11 +9,16 @@ import os
 import threading
 import time
 
+# The polling watchers' interval (bench/polling.py), in seconds.
+POLL_INTERVAL = 1.0
+
 
 class Ours:
     """collective.autorestart's WatchService, as the runtime builds it inside Zope."""
 
     name = "ours"
+    # WatchService's back-end options beyond its defaults (OursPolling's).
+    service_options: dict = {}
 
     @staticmethod
     def load():
@@ -31,16 +36,18 @@ class Ours:
             config["debounce_ms"] / 1000.0,
             self._batch,
             on_ready=self._ready,
+            **self.service_options,
         )
         if on_raw is not None:
-            forward = self.service.watcher.on_change
+            forward = self.service._on_change
 
-            # The raw inotify callback, before the debounce; the batcher still gets it.
+            # The raw back-end callback, before the debounce; the batcher still gets it. The
+            # service builds its back-ends when it starts, with the callback it has then.
             def raw(path, change):
                 on_raw(path, time.monotonic())
                 forward(path, change)
 
-            self.service.watcher.on_change = raw
+            self.service._on_change = raw
 
     def _ready(self, stats):
         self.stats = stats
@@ -59,6 +66,8 @@ class Ours:
             "directories": self.stats.directories,
             "files": self.stats.files,
             "limit_reached": self.stats.limit_reached,
+            # Which back-end watches the tree, and why (auto probes the root).
+            "backends": [[choice.backend, choice.reason] for choice in self.service.choices],
         }
 
     def stop(self):
@@ -134,6 +143,9 @@ class Watchfiles:
     then its DefaultFilter. RustNotify is used directly so that set-up can be timed."""
 
     name = "watchfiles"
+    # watch()'s defaults; poll_delay_ms only counts when polling.
+    force_polling = False
+    poll_delay_ms = 300
 
     @staticmethod
     def load():
@@ -152,7 +164,7 @@ class Watchfiles:
         from watchfiles._rust_notify import RustNotify
 
         # Returns once notify has added a watch on every directory below the tree.
-        self.notify = RustNotify([self.tree], False, False, 300, True, False)
+        self.notify = RustNotify([self.tree], False, self.force_polling, self.poll_delay_ms, True, False)
         self._thread.start()
         return {"directories": None, "files": None}
 
@@ -178,4 +190,69 @@ class Watchfiles:
         self.notify.close()
 
 
-WATCHERS = {watcher.name: watcher for watcher in (Ours, Polling, Watchfiles)}
+class OursPolling(Ours):
+    """Our polling back-end, driven by the same WatchService (the ``watcher = polling``
+    option), at a 1 s interval."""
+
+    name = "ours-polling"
+    service_options = {"watcher": "polling", "poll_interval": POLL_INTERVAL}
+
+    def __init__(self, tree, config, on_batch):
+        super().__init__(tree, config, on_batch)
+
+
+class WatchfilesPolling(Watchfiles):
+    """watchfiles as ``watch(..., force_polling=True, poll_delay_ms=1000)`` runs it: notify's
+    PollWatcher, then watch()'s own loop (debounce 1.6 s, step 50 ms)."""
+
+    name = "watchfiles-polling"
+    force_polling = True
+    poll_delay_ms = int(POLL_INTERVAL * 1000)
+
+
+class WatchdogPolling:
+    """watchdog's PollingObserver(timeout=1): a DirectorySnapshot of the tree every second,
+    diffed with the last one; each event goes to the handler as the observer dispatches it."""
+
+    name = "watchdog-polling"
+
+    @staticmethod
+    def load():
+        import watchdog.events  # noqa: F401
+        import watchdog.observers.polling  # noqa: F401
+
+    def __init__(self, tree, config, on_batch):
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers.polling import PollingObserver
+
+        from collective.autorestart.watching.filters import PathFilter
+
+        # The files ours would take: watchdog reports everything, the directories too.
+        path_filter = PathFilter(tuple(config["include"]), tuple(config["exclude"]))
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.is_directory:
+                    return
+                now = time.monotonic()
+                paths = {event.src_path, getattr(event, "dest_path", "") or event.src_path}
+                changed = [(path, now) for path in sorted(paths) if path_filter.accepts_file(path)]
+                if changed:
+                    on_batch(changed)
+
+        self.observer = PollingObserver(timeout=POLL_INTERVAL)
+        self.observer.schedule(Handler(), str(tree), recursive=True)
+
+    def start(self):
+        # The emitter takes its first snapshot in start(), before its thread runs.
+        self.observer.start()
+        return {"directories": None, "files": None}
+
+    def stop(self):
+        self.observer.stop()
+        self.observer.join(30)
+
+
+WATCHERS = {
+    watcher.name: watcher for watcher in (Ours, Polling, Watchfiles, OursPolling, WatchfilesPolling, WatchdogPolling)
+}
