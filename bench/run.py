@@ -1,13 +1,14 @@
 """Run the benchmarks: a markdown table on stdout, every figure in one JSON file per part.
 
     .venv-bench/bin/python bench/run.py [--only live,setup,idle,burst,latency,requests,corpus,
-                                                plone,projects,restart,soak,history]
+                                                plone,projects,polling,restart,soak,history]
                                         [--repeat N] [--idle-seconds S] [--seed N]
                                         [--results DIRECTORY]
 
 ``make bench`` runs it; ``make bench BENCH_ARGS="--only setup"`` runs one part. The Plone
-site, the projects without buildout and the restarts (minutes each), the soak (five) and the
-add-ons' history (fifteen) run only when named: ``--only plone,projects,restart,soak,history``.
+site, the projects without buildout, the polling watchers and the restarts (minutes each), the
+soak (five) and the add-ons' history (fifteen) run only when named:
+``--only plone,projects,polling,restart,soak,history``.
 Each part that ran without an error
 writes ``bench/results/<part>.json`` (``record.py``) as soon as it is done; the other parts'
 files stay as they were. ``python bench/table.py`` renders the last run of every part.
@@ -41,6 +42,7 @@ import idle  # noqa: E402
 import latency  # noqa: E402
 import live  # noqa: E402
 import plone_site  # noqa: E402
+import polling  # noqa: E402
 import projects  # noqa: E402
 import record  # noqa: E402
 import restart  # noqa: E402
@@ -60,6 +62,7 @@ PARTS = (
     "corpus",
     "plone",
     "projects",
+    "polling",
     "restart",
     "soak",
     "history",
@@ -85,14 +88,16 @@ def parse_args(argv):
         type=int,
         help="repetitions of every measurement instead of each part's default (saves, cold"
         " starts, set-up runs, bursts, latency events, restarts and crashes; the soak's edit cycles; the history's"
-        " commits of each add-on)",
+        " commits of each add-on; the polling part's saves of each kind)",
     )
     parser.add_argument(
         "--seed",
         type=int,
         help="the soak's random seed, to repeat the edits of an earlier run (default: a new one)",
     )
-    parser.add_argument("--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurement")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=idle.SECONDS, help="length of the idle measurements (idle, polling)"
+    )
     parser.add_argument(
         "--results",
         type=Path,
@@ -190,6 +195,8 @@ def run_part(part, args, config):
         return plone_site.run(log=log, repeat=args.repeat)
     if part == "projects":
         return projects.run(log=log, repeat=args.repeat, results_directory=args.results)
+    if part == "polling":
+        return polling.run(config, saves=args.repeat, idle_seconds=args.idle_seconds, log=log)
     if part == "restart":
         return restart.run(log=log, repeat=args.repeat)
     if part == "soak":

@@ -482,6 +482,53 @@ RESTART_GOALS = {
 }
 
 
+POLLING_SUBJECTS = {
+    "ours-polling": "ours, polling",
+    "watchfiles-polling": "watchfiles, force_polling",
+    "watchdog-polling": "watchdog, PollingObserver",
+}
+
+
+def _polling(table, polling):
+    row = partial(table.add, "polling")
+    interval = "%g s" % polling["interval_s"]
+    subjects = [(key, name) for key, name in POLLING_SUBJECTS.items() if key in polling]
+    for key, subject in subjects:
+        figures = polling[key]
+        ours = key == "ours-polling"
+        setup = figures["setup"]
+        row("watching active (import + set-up), 12,600 files", subject, _scaled(setup["total_s"], 1000), "ms")
+        row("RSS of the process once watching", subject, setup["rss_mb"], "MB")
+        row(
+            "RSS added to the interpreter (same stdlib imports)",
+            subject,
+            setup["rss_added_mb"],
+            "MB",
+            "polling_rss" if ours else None,
+        )
+        idle = "CPU while idle for %.0f s, interval %s (%% of one core)" % (polling["idle_seconds"], interval)
+        row(idle, subject, figures["idle"]["percent_of_core"], "%", "polling_idle_cpu" if ours else None)
+        for kind, measure in (("replace", "rename-save"), ("in_place", "in-place save")):
+            saves = figures["%s_ms" % kind]
+            row("save to delivered, %s at a random phase" % measure, subject, saves, "ms", None, polling["saves"])
+            row("  the slowest of them", subject, saves["max"], "ms", "polling_save_to_live" if ours else None)
+        missed = figures["replace_missed"] + figures["in_place_missed"]
+        tick = [figures["same_tick_%s" % kind] for kind in ("replace", "in_place")]
+        tick_missed = sum(entry["missed"] + entry["first_missed"] for entry in tick)
+        row("saves missed, of the rename and in-place saves", subject, missed, "", count=str(2 * polling["saves"]))
+        for kind, entry in zip(("rename", "in-place"), tick):
+            row(
+                "same-tick %s saves missed (same size and mtime as the save before)" % kind,
+                subject,
+                entry["missed"] + entry["first_missed"],
+                "",
+                count=str(polling["same_tick_saves"]),
+            )
+        if ours:
+            everything = str(2 * polling["saves"] + 2 * polling["same_tick_saves"])
+            row("saves missed, all of the above", subject, missed + tick_missed, "", "polling_missed", count=everything)
+
+
 def _restart(table, restart):
     row = partial(table.add, "restart")
     restarts, crashes = restart["restarts"], restart["crashes"]
@@ -566,6 +613,7 @@ PARTS = (
     ("corpus", _corpus),
     ("plone", _plone),
     ("projects", _projects),
+    ("polling", _polling),
     ("restart", _restart),
     ("soak", _soak),
     ("history", _history),
