@@ -511,7 +511,13 @@ def _polling(table, polling):
         for kind, measure in (("replace", "rename-save"), ("in_place", "in-place save")):
             saves = figures["%s_ms" % kind]
             row("save to delivered, %s at a random phase" % measure, subject, saves, "ms", None, polling["saves"])
-            row("  the slowest of them", subject, saves["max"], "ms", "polling_save_to_live" if ours else None)
+            row(
+                "save to delivered, %s: the slowest" % measure,
+                subject,
+                saves["max"],
+                "ms",
+                "polling_save_to_live" if ours else None,
+            )
         missed = figures["replace_missed"] + figures["in_place_missed"]
         tick = [figures["same_tick_%s" % kind] for kind in ("replace", "in_place")]
         tick_missed = sum(entry["missed"] + entry["first_missed"] for entry in tick)
