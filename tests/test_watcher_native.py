@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching import native
+from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
-from collective.autorestart.watching.native import PROBE_PREFIX, NativeWatcher, available, probe_native
+from collective.autorestart.watching.native import NativeWatcher, available, probe_native
 
 watchdog_events = pytest.importorskip("watchdog.events")
 InotifyObserver = pytest.importorskip("watchdog.observers.inotify").InotifyObserver
@@ -293,20 +293,44 @@ def test_probe_native(tmp_path):
     seconds = probe_native(str(tmp_path), 2.0, InotifyObserver)
     assert seconds is not None and 0 <= seconds < 2.0
     assert os.listdir(tmp_path) == []
-    assert not [thread for thread in threading.enumerate() if "Inotify" in type(thread).__name__]
+    assert not watchdog_threads()
 
 
-def test_probe_native_unwritable_root_raises_and_leaves_nothing(tmp_path):
+def watchdog_threads():
+    return [thread for thread in threading.enumerate() if type(thread).__module__.startswith("watchdog.")]
+
+
+def test_probe_native_missing_root_raises_and_leaves_nothing(tmp_path):
+    before = watchdog_threads()
     with pytest.raises(OSError):
         probe_native(str(tmp_path / "absent"), 0.5, InotifyObserver)
-    assert not any(name.startswith(PROBE_PREFIX) for name in os.listdir(tmp_path))
+    assert watchdog_threads() == before
+
+
+def test_probe_native_unwritable_root_raises_and_stops(tmp_path, monkeypatch):
+    """A root we may not write to (faked: the tests run as root, whom a mode keeps out of
+    nothing): the error goes to the caller, the observer is stopped."""
+
+    def refuse(directory):
+        raise PermissionError(13, "Permission denied", directory)
+
+    monkeypatch.setattr(native, "write_probe_file", refuse)
+    before = watchdog_threads()
+    with pytest.raises(PermissionError):
+        probe_native(str(tmp_path), 0.5, InotifyObserver)
+    assert watchdog_threads() == before
 
 
 def test_imports_without_watchdog_and_says_why():
     """On a machine without watchdog the module imports; available() says what to add, and
     the watcher refuses to start with that reason."""
     script = (
-        "import sys; sys.modules['watchdog'] = None\n"
+        "import sys\n"
+        "class Uninstalled:\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'watchdog':\n"
+        "            raise ModuleNotFoundError('No module named %r' % name, name=name)\n"
+        "sys.meta_path.insert(0, Uninstalled())\n"
         "from collective.autorestart.watching import native\n"
         "print(native.available())\n"
         "try:\n"

@@ -13,7 +13,6 @@ import errno
 import logging
 import os
 import queue
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from collective.autorestart.watching.backend import OnChange, OnOverflow, WatchStats
 from collective.autorestart.watching.batcher import Change
+from collective.autorestart.watching.choose import remove_probe_file, write_probe_file
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.roots import VENV_MARKER
 from collective.autorestart.watching.tree import SourceTree
@@ -29,7 +29,10 @@ try:
     import watchdog.events
     import watchdog.observers
 except ImportError as error:  # an optional part: available() says why, nothing fails here
-    _IMPORT_ERROR: str | None = str(error)
+    if isinstance(error, ModuleNotFoundError) and error.name == "watchdog":
+        _IMPORT_ERROR: str | None = "watchdog is not installed: add collective.autorestart[native] to the eggs"
+    else:
+        _IMPORT_ERROR = "watchdog can't be imported (%s)" % error
 else:
     _IMPORT_ERROR = None
 
@@ -43,13 +46,12 @@ log = logging.getLogger("collective.autorestart")
 
 # How long close() and the probe wait for watchdog's threads.
 JOIN_SECONDS = 1.0
-PROBE_PREFIX = ".collective.autorestart-probe-"
 
 
 def available() -> str | None:
     """None if the native back-end can start here, else why not (for the start-up line)."""
     if _IMPORT_ERROR is not None:
-        return "watchdog is not installed (%s): add collective.autorestart[native] to the eggs" % _IMPORT_ERROR
+        return _IMPORT_ERROR
     from watchdog.observers.polling import PollingObserver
 
     if watchdog.observers.Observer is PollingObserver:  # its fallback where it knows no other
@@ -208,9 +210,7 @@ class NativeWatcher:
         if self._closed:
             return
         self._closed = True
-        if self._observer.is_alive():
-            self._observer.stop()
-            self._observer.join(JOIN_SECONDS)
+        _stop(self._observer)
         os.close(self._read_end)
         os.close(self._write_end)
 
@@ -374,35 +374,35 @@ def probe_native(root: str, bound_seconds: float, observer_class: ObserverClass 
     """Seconds the native observer took to report a file created in root, or None if it
     reported nothing within bound_seconds (a share that forwards no events).  The file is
     always removed.  OSError: root can't be watched or written to; the caller decides."""
-    path = os.path.join(root, "%s%d-%s" % (PROBE_PREFIX, os.getpid(), secrets.token_hex(4)))
     seen = threading.Event()
+    probe: list[str] = []
 
     class Probe:
         def dispatch(self, event: Any) -> None:
-            if path in (os.fsdecode(event.src_path), os.fsdecode(event.dest_path)):
+            if probe and probe[0] in (os.fsdecode(event.src_path), os.fsdecode(event.dest_path)):
                 seen.set()
 
     observer = _observer_class(observer_class)()
     handler = cast("watchdog.events.FileSystemEventHandler", Probe())
-    created = False
     try:
         observer.schedule(handler, root, recursive=False)
         observer.start()
         written = time.perf_counter()
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        created = True
-        try:
-            os.write(descriptor, b"collective.autorestart probe\n")
-        finally:
-            os.close(descriptor)
+        probe.append(write_probe_file(root))
         # Removed only once seen or given up on: an observer that compares directory
         # listings (kqueue's) would never see a file that came and went in between.
         if seen.wait(bound_seconds):
             return time.perf_counter() - written
         return None
     finally:
-        if created:
-            os.unlink(path)
-        if observer.is_alive():
-            observer.stop()
-            observer.join(JOIN_SECONDS)
+        if probe:
+            remove_probe_file(probe[0])
+        _stop(observer)
+
+
+def _stop(observer: BaseObserver) -> None:
+    """Stop and join, also an observer whose start failed: schedule() may have started
+    threads of its own (the inotify reader)."""
+    observer.stop()
+    if observer.is_alive():
+        observer.join(JOIN_SECONDS)
