@@ -63,7 +63,7 @@ class Loop:
 
 
 @pytest.fixture
-def watch(tmp_path):
+def adapter(tmp_path):
     loops = []
 
     def start(*roots, changed_since=None, path_filter=FILTER):
@@ -91,24 +91,24 @@ def test_available_with_watchdog_installed():
     assert available() is None
 
 
-def test_name_says_the_observer(watch):
-    assert watch().watcher.name == "native (InotifyObserver)"
+def test_name_says_the_observer(adapter):
+    assert adapter().watcher.name == "native (InotifyObserver)"
 
 
-def test_in_place_save(tmp_path, watch):
+def test_in_place_save(tmp_path, adapter):
     module = tmp_path / "views.py"
     module.write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     with open(module, "w") as saved:
         saved.write("x = 2\n")
     loop.wait_for_path(module)
     assert {change for path, change in loop.changes} == {Change.CHANGED}
 
 
-def test_rename_save(tmp_path, watch):
+def test_rename_save(tmp_path, adapter):
     module = tmp_path / "views.py"
     module.write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     temporary = tmp_path / "views.py.tmp1234"
     temporary.write_text("x = 2\n")
     os.replace(temporary, module)
@@ -116,34 +116,34 @@ def test_rename_save(tmp_path, watch):
     assert str(temporary) not in loop.last()
 
 
-def test_new_file_is_changed_not_created(tmp_path, watch):
+def test_new_file_is_changed_not_created(tmp_path, adapter):
     """No close event comes on FSEvents: a CREATED would hold the batch for nothing."""
-    loop = watch()
+    loop = adapter()
     module = tmp_path / "new.py"
     module.write_text("x = 1\n")
     loop.wait_for_path(module)
     assert Change.CREATED not in {change for path, change in loop.changes}
 
 
-def test_deletion(tmp_path, watch):
+def test_deletion(tmp_path, adapter):
     module = tmp_path / "views.py"
     module.write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     module.unlink()
     loop.wait_for_path(module, Change.DELETED)
 
 
-def test_rename(tmp_path, watch):
+def test_rename(tmp_path, adapter):
     old, new = tmp_path / "old.py", tmp_path / "new.py"
     old.write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     os.rename(old, new)
     loop.wait_for(lambda loop: loop.last().get(str(old)) is Change.DELETED and str(new) in loop.last())
     assert loop.last()[str(new)] is Change.CHANGED
 
 
-def test_new_directories_with_files_written_at_once(tmp_path, watch):
-    loop = watch()
+def test_new_directories_with_files_written_at_once(tmp_path, adapter):
+    loop = adapter()
     deep = tmp_path / "newpkg" / "sub" / "deeper"
     deep.mkdir(parents=True)
     files = [tmp_path / "newpkg" / "__init__.py", deep / "views.py", deep / "configure.zcml"]
@@ -155,28 +155,28 @@ def test_new_directories_with_files_written_at_once(tmp_path, watch):
     loop.wait_for_path(later)
 
 
-def test_directory_moved_in_reports_its_files(tmp_path, watch):
+def test_directory_moved_in_reports_its_files(tmp_path, adapter):
     root = tmp_path / "src"
     root.mkdir()
     outside = tmp_path / "outside"
     (outside / "sub").mkdir(parents=True)
     (outside / "sub" / "views.py").write_text("x = 1\n")
-    loop = watch(root)
+    loop = adapter(root)
     os.rename(outside, root / "pkg")
     loop.wait_for_path(root / "pkg" / "sub" / "views.py")
 
 
-def test_directory_moved_within_the_tree(tmp_path, watch):
+def test_directory_moved_within_the_tree(tmp_path, adapter):
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     (tmp_path / "pkg" / "sub" / "views.py").write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     os.rename(tmp_path / "pkg", tmp_path / "renamed")
     old, new = tmp_path / "pkg" / "sub" / "views.py", tmp_path / "renamed" / "sub" / "views.py"
     loop.wait_for(lambda loop: loop.last().get(str(old)) is Change.DELETED and str(new) in loop.last())
     assert loop.last()[str(new)] is Change.CHANGED
 
 
-def test_directory_moved_out_of_the_tree_deletes_its_files(tmp_path, watch):
+def test_directory_moved_out_of_the_tree_deletes_its_files(tmp_path, adapter):
     """watchdog's inotify observer reports the directory alone (deleted): its files are the
     ones the walk found."""
     root = tmp_path / "src"
@@ -184,24 +184,24 @@ def test_directory_moved_out_of_the_tree_deletes_its_files(tmp_path, watch):
     files = [root / "pkg" / "a.py", root / "pkg" / "sub" / "b.py"]
     for path in files:
         path.write_text("x = 1\n")
-    loop = watch(root)
+    loop = adapter(root)
     os.rename(root / "pkg", tmp_path / "elsewhere")
     loop.wait_for(lambda loop: all(loop.last().get(str(path)) is Change.DELETED for path in files))
 
 
-def test_directory_deleted(tmp_path, watch):
+def test_directory_deleted(tmp_path, adapter):
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     files = [tmp_path / "pkg" / "a.py", tmp_path / "pkg" / "sub" / "b.py"]
     for path in files:
         path.write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     shutil.rmtree(tmp_path / "pkg")
     loop.wait_for(lambda loop: all(loop.last().get(str(path)) is Change.DELETED for path in files))
 
 
-def test_excluded_directory_and_other_names_ignored(tmp_path, watch):
+def test_excluded_directory_and_other_names_ignored(tmp_path, adapter):
     (tmp_path / "node_modules" / "lib").mkdir(parents=True)
-    loop = watch()
+    loop = adapter()
     (tmp_path / "node_modules" / "lib" / "index.py").write_text("x = 1\n")
     (tmp_path / "node_modules" / "new").mkdir()
     (tmp_path / "node_modules" / "new" / "setup.py").write_text("x = 1\n")
@@ -211,30 +211,30 @@ def test_excluded_directory_and_other_names_ignored(tmp_path, watch):
     assert {path for path, change in loop.changes} == {str(tmp_path / "marker.py")}
 
 
-def test_python_environment_in_the_tree_ignored(tmp_path, watch):
+def test_python_environment_in_the_tree_ignored(tmp_path, adapter):
     venv = tmp_path / "venv"
     (venv / "lib").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    loop = watch()
+    loop = adapter()
     (venv / "lib" / "installed.py").write_text("x = 1\n")
     marker(loop, tmp_path)
     assert str(venv / "lib" / "installed.py") not in loop.last()
 
 
-def test_changed_since_reports_what_was_saved_before_the_start(tmp_path, watch):
+def test_changed_since_reports_what_was_saved_before_the_start(tmp_path, adapter):
     old, recent = tmp_path / "old.py", tmp_path / "recent.py"
     old.write_text("x = 1\n")
     recent.write_text("x = 1\n")
     since = time.time() - 60
     os.utime(old, (since - 60, since - 60))
-    loop = watch(changed_since=since)
+    loop = adapter(changed_since=since)
     assert loop.changes == [(str(recent), Change.CHANGED)]
     assert (loop.stats.files, loop.stats.changed_before) == (2, 1)
 
 
-def test_missing_root_watched_once_it_is_there(tmp_path, watch):
+def test_missing_root_watched_once_it_is_there(tmp_path, adapter):
     root = tmp_path / "later"
-    loop = watch(root)
+    loop = adapter(root)
     assert loop.watcher.missing_roots == {str(root)}
     root.mkdir()
     (root / "views.py").write_text("x = 1\n")
@@ -244,11 +244,11 @@ def test_missing_root_watched_once_it_is_there(tmp_path, watch):
     loop.wait_for_path(root / "other.py")
 
 
-def test_root_deleted_and_back(tmp_path, watch):
+def test_root_deleted_and_back(tmp_path, adapter):
     root = tmp_path / "src"
     root.mkdir()
     (root / "views.py").write_text("x = 1\n")
-    loop = watch(root)
+    loop = adapter(root)
     shutil.rmtree(root)
     loop.wait_for_path(root / "views.py", Change.DELETED)
     root.mkdir()
@@ -261,10 +261,10 @@ def test_root_deleted_and_back(tmp_path, watch):
     assert loop.changes[-1] == (str(root / "views.py"), Change.CHANGED)
 
 
-def test_events_lost_call_on_overflow_on_the_service_thread(tmp_path, watch):
+def test_events_lost_call_on_overflow_on_the_service_thread(tmp_path, adapter):
     """watchdog's EventsLostEvent (inotify's queue overflow, Windows' buffer overflow): the
     kernel can't be made to overflow here, so the observer's event is handed in as it would."""
-    loop = watch()
+    loop = adapter()
     lost = watchdog_events.EventsLostEvent(str(tmp_path), is_directory=True)
     worker = threading.Thread(target=loop.watcher._relay.dispatch, args=(lost,))
     worker.start()
@@ -272,15 +272,15 @@ def test_events_lost_call_on_overflow_on_the_service_thread(tmp_path, watch):
     loop.wait_for(lambda loop: loop.overflows == 1)
 
 
-def test_on_change_never_from_watchdogs_thread(tmp_path, watch):
-    loop = watch()
+def test_on_change_never_from_watchdogs_thread(tmp_path, adapter):
+    loop = adapter()
     (tmp_path / "views.py").write_text("x = 1\n")
     loop.wait_for_path(tmp_path / "views.py")
     assert loop.threads == {threading.get_ident()}
 
 
-def test_close_twice(tmp_path, watch):
-    loop = watch()
+def test_close_twice(tmp_path, adapter):
+    loop = adapter()
     descriptor = loop.watcher.fileno()
     loop.watcher.close()
     loop.watcher.close()
@@ -347,13 +347,13 @@ def test_imports_without_watchdog_and_says_why():
     assert refused == "refused: " + reason
 
 
-def test_directory_reported_alone_is_walked(tmp_path, watch):
+def test_directory_reported_alone_is_walked(tmp_path, adapter):
     """FSEvents may report a directory moved or created without its files (watchdog's inotify
     observer adds them, so its events are handed in here as FSEvents would send them): the
     adapter walks the new directory and forgets the old one."""
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     (tmp_path / "pkg" / "sub" / "views.py").write_text("x = 1\n")
-    loop = watch()
+    loop = adapter()
     old, new = tmp_path / "old" / "sub" / "views.py", tmp_path / "pkg" / "sub" / "views.py"
     loop.watcher._known.add(str(old))  # as if the walk had found it before the move
     moved = watchdog_events.DirMovedEvent(str(tmp_path / "old"), str(tmp_path / "pkg"))
@@ -362,3 +362,24 @@ def test_directory_reported_alone_is_walked(tmp_path, watch):
     worker.join()
     loop.wait_for(lambda loop: loop.last().get(str(old)) is Change.DELETED and str(new) in loop.last())
     assert loop.last()[str(new)] is Change.CHANGED
+
+
+def test_through_the_watch_service(tmp_path, watch):
+    """watcher = native on the real WatchService (conftest's watch): its default observer is
+    the platform's, InotifyObserver here; a save becomes a batch."""
+    module = tmp_path / "views.py"
+    module.write_text("x = 1\n")
+    service, recorder = watch(watcher="native")
+    assert [backend.name for backend in service.backends] == ["native (InotifyObserver)"]
+    with open(module, "w") as saved:
+        saved.write("x = 2\n")
+    recorder.wait_for(lambda changes: changes.get(str(module)) is Change.CHANGED)
+
+
+def test_every_wake_up_is_followed_by_the_next(tmp_path, adapter):
+    """Many saves, each waited for: none waits in the queue without a byte in the pipe."""
+    loop = adapter()
+    for number in range(50):
+        module = tmp_path / ("m%d.py" % number)
+        module.write_text("x = 1\n")
+        loop.wait_for_path(module)

@@ -125,6 +125,7 @@ class NativeWatcher:
         self._known: set[str] = set()
         self._pending: queue.SimpleQueue[tuple[str, str, Change]] = queue.SimpleQueue()
         self._read_end, self._write_end = os.pipe()
+        os.set_blocking(self._read_end, False)
         os.set_blocking(self._write_end, False)
         self._woken = threading.Event()  # a byte is in the pipe: write no other
         self._relay = _Relay(self)
@@ -178,12 +179,13 @@ class NativeWatcher:
 
     def read(self) -> None:
         """Deliver what watchdog queued; call when fileno() is readable."""
-        # Clear the flag before draining: an event queued meanwhile writes a new byte.
-        self._woken.clear()
+        # The bytes first, then the flag, then the queue: an event queued after the flag is
+        # cleared writes a byte of its own, one queued before is drained below.
         try:
             os.read(self._read_end, 4096)
         except BlockingIOError:
             pass
+        self._woken.clear()
         while True:
             try:
                 kind, path, change = self._pending.get_nowait()
