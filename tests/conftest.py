@@ -218,7 +218,7 @@ def watch(tmp_path):
 
     started = []
 
-    def start(*roots, debounce=0.010, changed_since=None, path_filter=None):
+    def start(*roots, debounce=0.010, changed_since=None, path_filter=None, watcher="auto", poll_interval=1.0):
         recorder = Recorder()
         service = WatchService(
             tuple(str(root) for root in roots or (tmp_path,)),
@@ -227,6 +227,8 @@ def watch(tmp_path):
             recorder,
             on_ready=recorder.on_ready,
             changed_since=changed_since,
+            watcher=watcher,
+            poll_interval=poll_interval,
         )
         service.start()
         assert service.ready.wait(TIMEOUT)

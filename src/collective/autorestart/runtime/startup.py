@@ -159,13 +159,15 @@ def _build(config: Config, undo: list) -> tuple[WatchService, SilentPlayer | Pyg
     )
 
     def announce(stats) -> None:
+        from collective.autorestart.watching.choose import describe
+
         log.info(
             "watching %d directories, %d files under %s in %.0f ms (%r, debounce %d ms)%s",
             stats.directories,
             stats.files,
-            ", ".join(config.watch),
+            describe(service.choices, service.poll_interval),
             stats.seconds * 1000,
-            service.watcher.filter,
+            service.filter,
             config.debounce,
             "; INCOMPLETE: inotify watch limit reached" if stats.limit_reached else "",
         )

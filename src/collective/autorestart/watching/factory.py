@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from collective.autorestart.contract import Config
+from collective.autorestart.watching.backend import WatchStats
 from collective.autorestart.watching.batcher import Batch
 from collective.autorestart.watching.filters import watch_filter
 from collective.autorestart.watching.service import WatchService
-from collective.autorestart.watching.watcher import WatchStats
 
 
 def make_watch_service(
@@ -27,4 +27,7 @@ def make_watch_service(
         on_batch,
         on_ready,
         changed_since=changed_since,
+        watcher=config.watcher,
+        poll_interval=config.poll_interval / 1000.0,
+        where=config.where_to_set("watcher"),
     )

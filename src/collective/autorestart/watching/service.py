@@ -1,7 +1,8 @@
-"""The watcher thread: inotify events -> batcher -> one reload cycle per batch."""
+"""The watcher thread: the back-ends' changes -> batcher -> one reload cycle per batch."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import select
@@ -9,9 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
+from collective.autorestart.watching.backend import Backend, WatchStats
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
+from collective.autorestart.watching.choose import Choice, WatcherUnavailable, choose
 from collective.autorestart.watching.filters import PathFilter
-from collective.autorestart.watching.watcher import Watcher, WatchStats
 
 log = logging.getLogger("collective.autorestart")
 
@@ -33,11 +36,24 @@ class WatchService:
         on_ready: Callable[[WatchStats], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         changed_since: float | None = None,
+        watcher: str = AUTO,
+        poll_interval: float = 1.0,
+        where: str = "watcher",
     ) -> None:
+        """``watcher``: the option (auto, inotify, native, polling); ``where`` says where it is
+        set, for the error when the back-end it forces can't run here."""
+        self.roots = roots
+        self.filter = path_filter
+        self.mode = watcher
+        self.poll_interval = poll_interval
+        self.where = where
+        self.debounce = debounce
         self.clock = clock
         self.changed_since = changed_since
         self.batcher = Batcher(quiet=debounce, cap=max(MINIMUM_CAP_SECONDS, 20 * debounce))
-        self.watcher = Watcher(roots, path_filter, self._on_change, self._on_overflow)
+        # Chosen and built on the service's thread: probing a root takes a moment.
+        self.choices: list[Choice] = []
+        self.backends: list[Backend] = []
         self.on_batch = on_batch
         self.on_ready = on_ready
         self.ready = threading.Event()
@@ -69,19 +85,72 @@ class WatchService:
     def _on_overflow(self) -> None:
         self.batcher.overflow(self.clock())
 
+    def _build_backends(self) -> list[Backend]:
+        self.choices = choose(self.roots, self.mode, self.where)
+        by_backend: dict[str, list[str]] = {}
+        for choice in self.choices:
+            by_backend.setdefault(choice.backend, []).append(choice.root)
+        backends: list[Backend] = []
+        for backend, roots in by_backend.items():
+            if backend == INOTIFY:
+                from collective.autorestart.watching.watcher import Watcher
+
+                backends.append(Watcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
+            elif backend == NATIVE:
+                from collective.autorestart.watching.native import NativeWatcher  # type: ignore[import-not-found]
+
+                backends.append(NativeWatcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
+            else:
+                assert backend == POLLING
+                from collective.autorestart.watching.polling import PollingWatcher
+
+                backends.append(
+                    PollingWatcher(
+                        tuple(roots),
+                        self.filter,
+                        self._on_change,
+                        self._on_overflow,
+                        interval=self.poll_interval,
+                        clock=self.clock,
+                        # Before the batch is due: a checkout still being written joins it.
+                        settle=self.debounce / 2,
+                    )
+                )
+        return backends
+
+    def _start_backends(self) -> WatchStats:
+        all_stats = []
+        for backend in self.backends:
+            all_stats.append(backend.start(self.changed_since))
+        return WatchStats(
+            sum(stats.directories for stats in all_stats),
+            sum(stats.files for stats in all_stats),
+            sum(stats.seconds for stats in all_stats),
+            any(stats.limit_reached for stats in all_stats),
+            sum(stats.changed_before for stats in all_stats),
+            tuple(path for stats in all_stats for path in stats.followed),
+        )
+
     def _run(self) -> None:
         try:
-            stats = self.watcher.start(self.changed_since)
+            started = time.perf_counter()
+            self.backends = self._build_backends()
+            stats = self._start_backends()
+            # The probes are part of the set-up the start-up line times.
+            stats = dataclasses.replace(stats, seconds=time.perf_counter() - started)
             if self.on_ready is not None:
                 self.on_ready(stats)
             self.ready.set()
             self._loop()
+        except WatcherUnavailable as error:
+            log.error("%s; autoreload is off until the next start", error)
         except Exception:  # noqa: B902
             # Whatever goes wrong here must not take Zope down with it.
             log.exception("the watcher failed; autoreload is off until the next start")
         finally:
             self.ready.set()
-            self.watcher.close()
+            for backend in self.backends:
+                backend.close()
             with self._wake_lock:
                 self._stopping.set()
                 os.close(self._wake_read)
@@ -89,20 +158,36 @@ class WatchService:
 
     def _loop(self) -> None:
         poller = select.poll()
-        inotify_fd = self.watcher.fileno()
-        poller.register(inotify_fd, select.POLLIN)
+        readers: dict[int, Backend] = {}
+        for backend in self.backends:
+            fd = backend.fileno()
+            if fd is not None:
+                readers[fd] = backend
+                poller.register(fd, select.POLLIN)
         poller.register(self._wake_read, select.POLLIN)
+        scanners = [backend for backend in self.backends if backend.fileno() is None]
         while not self._stopping.is_set():
+            now = self.clock()
             deadline = self.batcher.deadline()
-            wait = IDLE_WAIT_SECONDS if deadline is None else max(0.0, deadline - self.clock())
-            if self.watcher.missing_roots:
+            wait = IDLE_WAIT_SECONDS if deadline is None else max(0.0, deadline - now)
+            for backend in scanners:
+                due = backend.due()
+                if due is not None:
+                    wait = min(wait, max(0.0, due - now))
+            if any(backend.missing_roots for backend in self.backends):
                 wait = min(wait, MISSING_ROOT_WAIT_SECONDS)
             for fd, _ in poller.poll(wait * 1000):
                 if fd == self._wake_read:
                     return
-                self.watcher.read()
-            if self.watcher.missing_roots:
-                self.watcher.check_missing_roots()
+                readers[fd].read()
+            now = self.clock()
+            for backend in scanners:
+                due = backend.due()
+                if due is not None and now >= due:
+                    backend.tick(now)
+            for backend in self.backends:
+                if backend.missing_roots:
+                    backend.check_missing_roots()
             batch = self.batcher.take(self.clock())
             if batch is not None:
                 # Changes that arrive meanwhile wait in the kernel's queue for the next batch.
