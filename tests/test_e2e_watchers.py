@@ -8,14 +8,13 @@ import os
 import re
 import time
 
-import pyinotify
 import pytest
 
+from collective.autorestart.watching.polling import HOT_SECONDS
+from harness import bindfs
 from harness.bindfs import BindfsUnavailable, bind_mounted, mounts
 from harness.edits import save_by_rename, save_in_place
 from harness.http import served
-
-pytestmark = [pytest.mark.zope]
 
 START_TIMEOUT = 120
 # Short, so that the tests wait little; the default is 1000 ms.
@@ -25,6 +24,7 @@ POLL_INTERVAL = 0.3
 MARGIN = 1.0
 ZCML_MARGIN = 3.0
 LIVE = POLL_INTERVAL + MARGIN
+POLLED = "polled every %d ms" % (POLL_INTERVAL * 1000)  # as the start-up line says it
 
 POLLED_VIEW = """\
 from Products.Five.browser import BrowserView
@@ -103,11 +103,15 @@ def start(servers, project, name, *flags, env=None):
 
 
 def watched_by(line, root):
-    """The back-end the start-up line names for root, and why, as the line says it."""
-    # TODO: the lead's start-up line format, once the back-ends land on main.
-    match = re.search(re.escape(str(root)) + r" \((\w+)(?:: ([^)]*))?\)", line)
+    """(how, why): how root is watched, and why, as the start-up line says it
+    ("<root> [polled every 300 ms: watcher = polling]")."""
+    match = re.search(re.escape(str(root)) + r" \[([^:\]]+): ([^\]]*)\]", line)
     assert match, "%s not in the start-up line: %s" % (root, line)
-    return match.group(1), match.group(2) or ""
+    return match.group(1), match.group(2)
+
+
+def signature(stat):
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def live_within(server, path, expected, bound, figures, what):
@@ -117,8 +121,10 @@ def live_within(server, path, expected, bound, figures, what):
     return took
 
 
+# zope_project before servers: the server stops before the project's files are put back.
+@pytest.mark.zope
 @pytest.mark.smoke
-def test_polling_serves_every_kind_of_save(servers, zope_project, figures):
+def test_polling_serves_every_kind_of_save(zope_project, servers, figures):
     project = zope_project
     code = project.package_source
     polled, zcml = code / "polled.py", code / "polled.zcml"
@@ -133,7 +139,7 @@ def test_polling_serves_every_kind_of_save(servers, zope_project, figures):
         servers, project, "polling", "--watcher", "polling", "--poll-interval", str(int(POLL_INTERVAL * 1000))
     )
     served(server, "/@@polled", "polled start", restarting=True, timeout=START_TIMEOUT)
-    assert watched_by(line, project.directory.resolve())[0] == "polling", line
+    assert watched_by(line, project.directory.resolve()) == (POLLED, "watcher = polling"), line
 
     save_in_place(polled, polled_view('"in place"'))
     live_within(server, "/@@polled", "polled in place", LIVE, figures, "a save in place")
@@ -164,25 +170,33 @@ def test_polling_serves_every_kind_of_save(servers, zope_project, figures):
     figures.append("polling: a deletion reported in %.0f ms" % ((time.monotonic() - deleted) * 1000))
     assert server.get("/@@polled") == (200, "polled without the helper")
 
-    # Two saves of one size in one mtime tick: only the inode tells the second apart.
+    # Two saves of one size in one mtime tick (a coarse clock, made here with os.utime).
+    # In place: the inode is the same too, only the content tells them apart.
     save_in_place(polled, polled_view('"same A"', extra=ADDED_VIEW))
     live_within(server, "/@@polled", "polled same A", LIVE, figures, "the first of two same-size saves")
     first = os.stat(polled)
+    save_in_place(polled, polled_view('"same B"', extra=ADDED_VIEW))
+    os.utime(polled, ns=(first.st_atime_ns, first.st_mtime_ns))
+    assert signature(os.stat(polled)) == signature(first)
+    live_within(server, "/@@polled", "polled same B", LIVE, figures, "a same-size, same-mtime save in place")
+    # A rename-save of one size and mtime once the file has cooled down, no longer compared
+    # by content at each scan: only its inode tells it apart.
+    time.sleep(HOT_SECONDS + 2 * POLL_INTERVAL)
+    first = os.stat(polled)
     temporary = polled.with_name(".polled.py.same-size.tmp")
-    temporary.write_text(polled_view('"same B"', extra=ADDED_VIEW))
+    temporary.write_text(polled_view('"same C"', extra=ADDED_VIEW))
     os.utime(temporary, ns=(first.st_atime_ns, first.st_mtime_ns))
     os.replace(temporary, polled)
     second = os.stat(polled)
-    assert (second.st_size, second.st_mtime_ns) == (first.st_size, first.st_mtime_ns)
-    assert second.st_ino != first.st_ino
-    live_within(server, "/@@polled", "polled same B", LIVE, figures, "a same-size, same-mtime rename-save")
+    assert signature(second)[:2] == signature(first)[:2] and second.st_ino != first.st_ino
+    live_within(server, "/@@polled", "polled same C", LIVE, figures, "a same-size, same-mtime rename-save")
 
     mark = len(server.log())
     pyproject = project.directory / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + "\n# a new dependency would go here\n")
     restart = server.wait_for_log(r"restarted in \d+ ms \(.*\): .*", after=mark, timeout=START_TIMEOUT).group(0)
     assert "pyproject.toml changed" in restart, restart
-    served(server, "/@@polled", "polled same B", restarting=True, timeout=START_TIMEOUT)
+    served(server, "/@@polled", "polled same C", restarting=True, timeout=START_TIMEOUT)
     assert "Traceback" not in server.log()
 
 
@@ -222,10 +236,17 @@ def share(tmp_path):
 
 def inotify_events(directory, change, wait=0.3):
     """The paths inotify reports under directory while change() runs, and wait seconds after."""
+    from collective.autorestart.watching.watcher import pyinotify  # imported without asyncore's warning
+
     manager = pyinotify.WatchManager()
     seen = []
-    notifier = pyinotify.Notifier(manager, lambda event: seen.append(event.pathname), timeout=int(wait * 1000))
-    manager.add_watch(str(directory), pyinotify.ALL_EVENTS, rec=True)
+    notifier = pyinotify.Notifier(
+        manager, lambda event: seen.append((event.maskname, event.pathname)), timeout=int(wait * 1000)
+    )
+    # What a save sends (the watcher's own mask is much the same); not the opens and reads
+    # that watching the tree itself makes.
+    changes = pyinotify.IN_CREATE | pyinotify.IN_MODIFY | pyinotify.IN_CLOSE_WRITE | pyinotify.IN_MOVED_TO
+    manager.add_watch(str(directory), changes | pyinotify.IN_DELETE | pyinotify.IN_ATTRIB, rec=True)
     try:
         change()
         if notifier.check_events():
@@ -236,7 +257,8 @@ def inotify_events(directory, change, wait=0.3):
     return seen
 
 
-def test_auto_polls_a_fuse_mount_saved_beneath(share, servers, zope_project, figures):
+@pytest.mark.zope
+def test_auto_polls_a_fuse_mount_saved_beneath(share, zope_project, servers, figures):
     """Zope imports the add-on through the mount; the saves go beneath it, where inotify on
     the mount sees nothing: auto must poll that root, and inotify the project's."""
     beneath, mount = share
@@ -258,8 +280,13 @@ def test_auto_polls_a_fuse_mount_saved_beneath(share, servers, zope_project, fig
         restarting=True,
         timeout=START_TIMEOUT,
     )
-    assert watched_by(line, mount) == ("polling", "fuse"), line
-    assert watched_by(line, root)[0] == "inotify", line
+    how, why = watched_by(line, mount)
+    assert how == POLLED, line
+    assert why.startswith("on a fuse filesystem (%s)" % mount), line
+    # The choice is per root: the project's, on ext4 (or whatever local filesystem the
+    # machine has), keeps inotify, once its probe file has sent an event.
+    how, why = watched_by(line, root)
+    assert how == "inotify" and re.match(r"\w+, a probe event in [\d.]+ ms$", why), line
 
     save_in_place(beneath / "fused" / "views.py", FUSED_VIEW.format(value="saved beneath"))
     took = served(server, "/@@fused", "fused saved beneath", timeout=LIVE)
@@ -267,3 +294,16 @@ def test_auto_polls_a_fuse_mount_saved_beneath(share, servers, zope_project, fig
     server.wait_for_log(r"reloaded fused\.views in")
     # Stopped before the mount goes: nothing holds it open.
     server.stop()
+
+
+def test_without_bindfs_or_root_the_fuse_test_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr(bindfs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bindfs.os, "geteuid", lambda: 1000)
+    with pytest.raises(BindfsUnavailable, match="bindfs is not installed, and installing it needs root"):
+        bindfs.ensure_bindfs()
+
+
+def test_without_dev_fuse_the_fuse_test_says_what_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(bindfs, "FUSE_DEVICE", tmp_path / "fuse")
+    with pytest.raises(BindfsUnavailable, match="fuse is missing: this machine .* cannot make FUSE mounts"):
+        bindfs.ensure_bindfs()
