@@ -235,7 +235,8 @@ def share(tmp_path):
 
 
 def inotify_events(directory, change, wait=0.3):
-    """The paths inotify reports under directory while change() runs, and wait seconds after."""
+    """(event, path) of what inotify reports under directory while change() runs, and wait
+    seconds after."""
     from collective.autorestart.watching.watcher import pyinotify  # imported without asyncore's warning
 
     manager = pyinotify.WatchManager()
