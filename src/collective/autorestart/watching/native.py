@@ -23,7 +23,7 @@ from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.choose import remove_probe_file, write_probe_file
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.roots import VENV_MARKER
-from collective.autorestart.watching.tree import SourceTree
+from collective.autorestart.watching.tree import SourceTree, report_modified
 
 try:
     import watchdog.events
@@ -243,17 +243,7 @@ class NativeWatcher:
         return listing
 
     def _report_modified(self, directory: str, filenames: list[str], since: float) -> int:
-        count = 0
-        for name in filenames:
-            path = os.path.join(directory, name)
-            try:
-                modified = os.stat(path).st_mtime
-            except OSError:
-                continue  # deleted meanwhile: its event is queued
-            if modified >= since and not self.filter.path_excluded(path):
-                self.on_change(path, Change.CHANGED)
-                count += 1
-        return count
+        return report_modified(directory, filenames, since, self.filter, self.on_change)
 
     def _report_tree(self, top: str) -> None:
         """A directory that appeared (created, moved in, a root back): its files may have been
