@@ -176,9 +176,9 @@ def test_the_scan_runs_on_the_service_thread_alone(tmp_path, watch, monkeypatch)
     threads = set()
     scan = PollingWatcher._scan
 
-    def recording_scan(self):
+    def recording_scan(self, quick=False):
         threads.add(threading.get_ident())
-        return scan(self)
+        return scan(self, quick)
 
     monkeypatch.setattr(PollingWatcher, "_scan", recording_scan)
     _, recorder = watch()

@@ -74,7 +74,7 @@ def probe_inotify(root: str, bound: float = PROBE_BOUND_SECONDS) -> float | None
 
 
 def _native_probe(root: str, bound: float) -> float | None:
-    from collective.autorestart.watching.native import probe_native  # type: ignore[import-not-found]
+    from collective.autorestart.watching.native import probe_native
 
     return probe_native(root, bound)
 

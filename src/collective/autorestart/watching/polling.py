@@ -127,7 +127,7 @@ class PollingWatcher:
         started = time.perf_counter()
         assert self._next_scan is not None, "tick() before start()"
         full = now >= self._next_scan
-        found = self._scan() if full else self._quick_scan()
+        found = self._scan(quick=not full)
         self._scans += 1
         self.last_scan_seconds = time.perf_counter() - started
         after = self.clock()
@@ -144,7 +144,9 @@ class PollingWatcher:
 
     # -- scans
 
-    def _scan(self) -> int:
+    def _scan(self, quick: bool = False) -> int:
+        """Every directory, and every file.  ``quick``, after changes: the directories (a
+        checkout creates, deletes and renames files) and what is hot, not every file."""
         found = 0
         for path in list(self._directories):
             record = self._directories.get(path)
@@ -157,29 +159,12 @@ class PollingWatcher:
                 continue
             if _signature(stat) != record.stamp or path in self._hot_directories:
                 found += self._relist(path, record, _signature(stat))
-            else:
+            elif not quick:
                 found += self._restat_files(path, record)
-        found += self._look_for_gone_roots()
-        self._cool_down()
-        return found
-
-    def _quick_scan(self) -> int:
-        """After changes: directories (a checkout creates, deletes and renames files) and
-        what is hot, not every file."""
-        found = 0
-        for path in list(self._directories):
-            record = self._directories.get(path)
-            if record is None:
-                continue
-            try:
-                stat = os.stat(path)
-            except OSError:
-                found += self._directory_gone(path)
-                continue
-            if _signature(stat) != record.stamp or path in self._hot_directories:
-                found += self._relist(path, record, _signature(stat))
             elif record.digests:
                 found += self._restat_files(path, record, only=record.digests)
+        if not quick:
+            found += self._look_for_gone_roots()
         self._cool_down()
         return found
 

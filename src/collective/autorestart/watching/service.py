@@ -98,7 +98,7 @@ class WatchService:
 
                 backends.append(Watcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
             elif backend == NATIVE:
-                from collective.autorestart.watching.native import NativeWatcher  # type: ignore[import-not-found]
+                from collective.autorestart.watching.native import NativeWatcher
 
                 backends.append(NativeWatcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
             else:

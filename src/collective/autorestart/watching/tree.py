@@ -7,10 +7,33 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 
+from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
 from collective.autorestart.watching.roots import VENV_MARKER
 
 log = logging.getLogger("collective.autorestart")
+
+
+def report_modified(
+    directory: str,
+    filenames: list[str],
+    since: float,
+    path_filter: PathFilter,
+    on_change: Callable[[str, Change], None],
+) -> int:
+    """Report the files of a walked directory modified since a time.time(): saved after the
+    code was read and before the watch was set.  How many were."""
+    count = 0
+    for name in filenames:
+        path = os.path.join(directory, name)
+        try:
+            modified = os.stat(path).st_mtime
+        except OSError:
+            continue  # deleted meanwhile: its event is queued
+        if modified >= since and not path_filter.path_excluded(path):
+            on_change(path, Change.CHANGED)
+            count += 1
+    return count
 
 
 class SourceTree:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from collective.autorestart.watching.backend import WatchStats
 from collective.autorestart.watching.batcher import Change
 from collective.autorestart.watching.filters import PathFilter
-from collective.autorestart.watching.tree import SourceTree
+from collective.autorestart.watching.tree import SourceTree, report_modified
 
 with warnings.catch_warnings():
     # On 3.11 pyinotify's import of asyncore warns; bin/instance fg turns warnings on.
@@ -115,17 +115,7 @@ class Watcher:
         )
 
     def _report_modified(self, directory: str, filenames: list[str], since: float) -> int:
-        count = 0
-        for name in filenames:
-            path = os.path.join(directory, name)
-            try:
-                modified = os.stat(path).st_mtime
-            except OSError:
-                continue  # deleted meanwhile: its event is queued
-            if modified >= since and not self.filter.path_excluded(path):
-                self.on_change(path, Change.CHANGED)
-                count += 1
-        return count
+        return report_modified(directory, filenames, since, self.filter, self.on_change)
 
     def _add(self, directory: str) -> bool:
         try:
