@@ -10,7 +10,6 @@ don't), which is why the filesystem's type decides first.
 from __future__ import annotations
 
 import os
-import secrets
 import select
 import sys
 import time
@@ -39,7 +38,7 @@ class Choice:
 
 def write_probe_file(directory: str) -> str:
     """Create an empty file of a name no one else uses; the caller removes it."""
-    path = os.path.join(directory, "%s%d-%s" % (PROBE_PREFIX, os.getpid(), secrets.token_hex(4)))
+    path = os.path.join(directory, "%s%d-%s" % (PROBE_PREFIX, os.getpid(), os.urandom(4).hex()))
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     return path
 
