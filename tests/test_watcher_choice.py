@@ -1,5 +1,6 @@
 """Which back-end watches which root: the watcher option, the filesystem and the probe."""
 
+import logging
 import os
 
 import pytest
@@ -162,3 +163,23 @@ def test_a_forced_back_end_that_cannot_run_keeps_the_service_from_being_made(tmp
     monkeypatch.setattr(choose_module.sys, "platform", "darwin")
     with pytest.raises(WatcherUnavailable, match="inotify is Linux only, this is darwin"):
         WatchService((str(tmp_path),), PathFilter(("*.py",), ()), 0.01, print, watcher="inotify")
+
+
+def test_the_inotify_watcher_takes_over_the_probes_manager_quietly(tmp_path, watch, caplog):
+    """One WatchManager for the probes and the watcher (pyinotify's libc lookup costs ~9 ms
+    per manager); the probe's own events are not the watcher's to report or warn about."""
+    from collective.autorestart.watching.watcher import Watcher
+
+    module = tmp_path / "views.py"
+    module.write_text("x = 1\n")
+    with caplog.at_level(logging.DEBUG):
+        service, recorder = watch()
+        [watcher] = service.backends
+        assert type(watcher) is Watcher
+        assert service.choices[0].reason.startswith("ext4, a probe event in ")
+        module.write_text("x = 2\n")
+        recorder.wait_for(lambda changes: str(module) in changes)
+        recorder.settle()
+    assert list(recorder.changes()) == [str(module)]
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    assert sorted(os.listdir(tmp_path)) == ["views.py"]

@@ -9,12 +9,16 @@ don't), which is why the filesystem's type decides first.
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 import select
 import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
 from collective.autorestart.watching import mounts as mounts_module
@@ -50,26 +54,58 @@ def remove_probe_file(path: str) -> None:
         pass
 
 
-def probe_inotify(root: str, bound: float = PROBE_BOUND_SECONDS) -> float | None:
-    """Seconds until inotify reported a probe file created in root, or None if it did not
-    within bound.  OSError or pyinotify's errors if root can't be watched or written."""
-    from collective.autorestart.watching.watcher import pyinotify
+class InotifyProbe:
+    """Probes roots with one pyinotify WatchManager, which the inotify watcher then takes
+    over (``manager``): pyinotify looks libc up for each manager it makes (ctypes'
+    find_library, about 9 ms here), and the probes must not add that to the start."""
 
-    manager = pyinotify.WatchManager()
-    try:
-        manager.add_watch(root, pyinotify.IN_CREATE, rec=False, auto_add=False, quiet=False)
-        poller = select.poll()
-        poller.register(manager.get_fd(), select.POLLIN)
-        started = time.perf_counter()
-        probe = write_probe_file(root)
+    def __init__(self) -> None:
+        self.manager: Any = None
+
+    def __call__(self, root: str, bound: float = PROBE_BOUND_SECONDS) -> float | None:
+        """Seconds until inotify reported a probe file created in root, or None if it did
+        not within bound.  OSError or pyinotify's errors if root can't be watched or written."""
+        from collective.autorestart.watching.watcher import pyinotify
+
+        if self.manager is None:
+            self.manager = pyinotify.WatchManager()
+        added = self.manager.add_watch(root, pyinotify.IN_CREATE, rec=False, auto_add=False, quiet=False)
+        fd = self.manager.get_fd()
         try:
-            if poller.poll(bound * 1000):
-                return time.perf_counter() - started
-            return None
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            started = time.perf_counter()
+            probe = write_probe_file(root)
+            try:
+                return time.perf_counter() - started if poller.poll(bound * 1000) else None
+            finally:
+                remove_probe_file(probe)
         finally:
-            remove_probe_file(probe)
+            self.manager.rm_watch(added[root], quiet=True)
+            # The kernel queued the probe's events (and the removed watch's) during those
+            # calls: read them here, or the watcher would warn about a watch it never knew.
+            _drain(fd)
+
+    def close(self) -> None:
+        if self.manager is not None:
+            self.manager.close()
+            self.manager = None
+
+
+def _drain(fd: int) -> None:
+    pending = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, pending, True)
+    if pending[0]:
+        os.read(fd, pending[0])
+
+
+def probe_inotify(root: str, bound: float = PROBE_BOUND_SECONDS) -> float | None:
+    """One probe, with a WatchManager of its own."""
+    probe = InotifyProbe()
+    try:
+        return probe(root, bound)
     finally:
-        manager.close()
+        probe.close()
 
 
 def _native_probe(root: str, bound: float) -> float | None:
@@ -90,7 +126,7 @@ def choose(
     where: str = "watcher",
     platform: str = sys.platform,
     mounts: list[mounts_module.Mount] | None | bool = True,
-    inotify_probe: Callable[[str, float], float | None] = probe_inotify,
+    inotify_probe: Callable[[str, float], float | None] | None = None,
     native_probe: Callable[[str, float], float | None] = _native_probe,
     native_unavailable: Callable[[], str | None] = _native_unavailable,
 ) -> list[Choice]:
@@ -149,7 +185,7 @@ def _auto(root, linux, mounts, inotify_probe, native_probe, native_unavailable) 
                     % (below.type, below.point),
                 )
     if linux:
-        backend, name, probe = INOTIFY, "inotify", inotify_probe
+        backend, name, probe = INOTIFY, "inotify", inotify_probe or probe_inotify
     else:
         missing = native_unavailable()
         if missing is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
 from collective.autorestart.watching.backend import Backend, WatchStats
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
-from collective.autorestart.watching.choose import Choice, WatcherUnavailable, check_forced, choose
+from collective.autorestart.watching.choose import Choice, InotifyProbe, WatcherUnavailable, check_forced, choose
 from collective.autorestart.watching.filters import PathFilter
 
 log = logging.getLogger("collective.autorestart")
@@ -87,7 +87,12 @@ class WatchService:
         self.batcher.overflow(self.clock())
 
     def _build_backends(self) -> list[Backend]:
-        self.choices = choose(self.roots, self.mode, self.where)
+        probe = InotifyProbe()
+        try:
+            self.choices = choose(self.roots, self.mode, self.where, inotify_probe=probe)
+        except BaseException:  # noqa: B902 - re-raised
+            probe.close()
+            raise
         by_backend: dict[str, list[str]] = {}
         for choice in self.choices:
             by_backend.setdefault(choice.backend, []).append(choice.root)
@@ -96,7 +101,10 @@ class WatchService:
             if backend == INOTIFY:
                 from collective.autorestart.watching.watcher import Watcher
 
-                backends.append(Watcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
+                backends.append(
+                    Watcher(tuple(roots), self.filter, self._on_change, self._on_overflow, manager=probe.manager)
+                )
+                probe.manager = None  # the watcher's now
             elif backend == NATIVE:
                 from collective.autorestart.watching.native import NativeWatcher
 
@@ -117,6 +125,7 @@ class WatchService:
                         settle=self.debounce / 2,
                     )
                 )
+        probe.close()  # unless the watcher took it: no root is watched with inotify
         return backends
 
     def _start_backends(self) -> WatchStats:

@@ -65,7 +65,9 @@ class Watcher:
         path_filter: PathFilter,
         on_change: Callable[[str, Change], None],
         on_overflow: Callable[[], None],
+        manager: pyinotify.WatchManager | None = None,
     ) -> None:
+        """``manager``: the one that probed the roots (choose.InotifyProbe), taken over."""
         self.tree = SourceTree(roots, path_filter)
         self.roots = self.tree.roots
         self.filter = path_filter
@@ -74,7 +76,7 @@ class Watcher:
         self.followed = self.tree.followed
         # Roots that were moved away or deleted: watched again once a directory is there.
         self.missing_roots: set[str] = set()
-        self._manager = pyinotify.WatchManager()
+        self._manager = manager if manager is not None else pyinotify.WatchManager()
         self._notifier = pyinotify.Notifier(self._manager, default_proc_fun=self._dispatch)
         self._root_wds: dict[int, str] = {}
         self._limit_reported: set[str] = set()
