@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from collective.autorestart.watching.batcher import Change
 
@@ -26,33 +26,36 @@ class WatchStats:
     followed: tuple[str, ...] = ()  # real paths of symlinked directories outside the roots
 
 
-class Backend(Protocol):
-    """Built with ``(roots, path_filter, on_change, on_overflow)``; driven by one thread,
-    the service's, which calls everything below but ``close`` from that thread alone."""
+if TYPE_CHECKING:  # only for the type checker: a Protocol costs a millisecond of start-up
+    from typing import Protocol
 
-    name: str  # as the start-up line says it: "inotify", "native (FSEvents)", "polling"
-    roots: tuple[str, ...]  # real paths
-    followed: list[str]
-    # Roots that were moved away or deleted: the service calls check_missing_roots() often
-    # while there are any.
-    missing_roots: set[str]
+    class Backend(Protocol):
+        """Built with ``(roots, path_filter, on_change, on_overflow)``; driven by one thread,
+        the service's, which calls everything below but ``close`` from that thread alone."""
 
-    def start(self, changed_since: float | None = None) -> WatchStats:
-        """Watch; with ``changed_since`` (a time.time()), also report files modified since."""
+        name: str  # as the start-up line says it: "inotify", "native (FSEvents)", "polling"
+        roots: tuple[str, ...]  # real paths
+        followed: list[str]
+        # Roots that were moved away or deleted: the service calls check_missing_roots() often
+        # while there are any.
+        missing_roots: set[str]
 
-    def fileno(self) -> int | None:
-        """A descriptor that is readable when read() has something to deliver; None if the
-        back-end has none (polling)."""
+        def start(self, changed_since: float | None = None) -> WatchStats:
+            """Watch; with ``changed_since`` (a time.time()), also report files modified since."""
 
-    def read(self) -> None:
-        """Deliver what is pending; called when fileno() is readable."""
+        def fileno(self) -> int | None:
+            """A descriptor that is readable when read() has something to deliver; None if the
+            back-end has none (polling)."""
 
-    def due(self) -> float | None:
-        """The service clock's time at which tick() wants to run next; None: never."""
+        def read(self) -> None:
+            """Deliver what is pending; called when fileno() is readable."""
 
-    def tick(self, now: float) -> None:
-        """Look for changes (a polling scan); called once due() has passed."""
+        def due(self) -> float | None:
+            """The service clock's time at which tick() wants to run next; None: never."""
 
-    def check_missing_roots(self) -> None: ...
+        def tick(self, now: float) -> None:
+            """Look for changes (a polling scan); called once due() has passed."""
 
-    def close(self) -> None: ...
+        def check_missing_roots(self) -> None: ...
+
+        def close(self) -> None: ...

@@ -9,19 +9,18 @@ don't), which is why the filesystem's type decides first.
 
 from __future__ import annotations
 
-import array
-import fcntl
 import os
 import select
 import sys
-import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
-from collective.autorestart.watching import mounts as mounts_module
+
+if TYPE_CHECKING:
+    from collective.autorestart.watching.mounts import Mount
 
 # inotify answers a probe in about 0.5 ms, FSEvents in tens of ms: a bound far above both,
 # short enough not to delay the start much where no event comes.
@@ -93,6 +92,10 @@ class InotifyProbe:
 
 
 def _drain(fd: int) -> None:
+    import array
+    import fcntl
+    import termios
+
     pending = array.array("i", [0])
     fcntl.ioctl(fd, termios.FIONREAD, pending, True)
     if pending[0]:
@@ -125,7 +128,7 @@ def choose(
     mode: str = AUTO,
     where: str = "watcher",
     platform: str = sys.platform,
-    mounts: list[mounts_module.Mount] | None | bool = True,
+    mounts: list[Mount] | None | bool = True,
     inotify_probe: Callable[[str, float], float | None] | None = None,
     native_probe: Callable[[str, float], float | None] = _native_probe,
     native_unavailable: Callable[[], str | None] = _native_unavailable,
@@ -138,7 +141,9 @@ def choose(
         check_forced(mode, where, platform, native_unavailable)
         return [Choice(root, mode, "watcher = %s" % mode) for root in roots]
     if mounts is True:
-        mounts = mounts_module.read_mounts() if linux else None
+        from collective.autorestart.watching.mounts import read_mounts
+
+        mounts = read_mounts() if linux else None
     choices = [_auto(root, linux, mounts or None, inotify_probe, native_probe, native_unavailable) for root in roots]
     return _poll_nested(choices)
 
@@ -167,7 +172,9 @@ def check_forced(
 def _auto(root, linux, mounts, inotify_probe, native_probe, native_unavailable) -> Choice:
     kind = "local"
     if mounts is not None:
-        mount = mounts_module.mount_of(root, mounts)
+        from collective.autorestart.watching.mounts import mount_of, mounts_below
+
+        mount = mount_of(root, mounts)
         if mount is not None:
             kind = mount.type
             if not mount.local:
@@ -176,7 +183,7 @@ def _auto(root, linux, mounts, inotify_probe, native_probe, native_unavailable) 
                     POLLING,
                     "on a %s filesystem (%s), whose changes made elsewhere send no events" % (mount.type, mount.point),
                 )
-        for below in mounts_module.mounts_below(root, mounts):
+        for below in mounts_below(root, mounts):
             if not below.local:
                 return Choice(
                     root,

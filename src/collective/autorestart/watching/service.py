@@ -9,12 +9,16 @@ import select
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
-from collective.autorestart.watching.backend import Backend, WatchStats
+from collective.autorestart.watching.backend import WatchStats
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
 from collective.autorestart.watching.choose import Choice, InotifyProbe, WatcherUnavailable, check_forced, choose
 from collective.autorestart.watching.filters import PathFilter
+
+if TYPE_CHECKING:
+    from collective.autorestart.watching.backend import Backend
 
 log = logging.getLogger("collective.autorestart")
 
