@@ -39,15 +39,13 @@ class Ours:
             **self.service_options,
         )
         if on_raw is not None:
-            forward = self.service._on_change
+            for backend in self.service.backends:
+                # The raw back-end callback, before the debounce; the batcher still gets it.
+                def raw(path, change, forward=backend.on_change):
+                    on_raw(path, time.monotonic())
+                    forward(path, change)
 
-            # The raw back-end callback, before the debounce; the batcher still gets it. The
-            # service builds its back-ends when it starts, with the callback it has then.
-            def raw(path, change):
-                on_raw(path, time.monotonic())
-                forward(path, change)
-
-            self.service._on_change = raw
+                backend.on_change = raw
 
     def _ready(self, stats):
         self.stats = stats

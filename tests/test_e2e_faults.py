@@ -5,6 +5,7 @@ import base64
 import ctypes
 import errno
 import os
+import re
 import shutil
 import signal
 import socket
@@ -186,8 +187,10 @@ def test_a_buildout_run_in_the_watched_buildout_reloads_nothing(autoreload, buil
         assert "changed" not in after and "reloaded" not in after, after
 
 
-def test_no_inotify_instance_left_means_zope_serves_without_autoreload(servers, built):
-    """fs.inotify.max_user_instances used up by this user: the runtime can't watch."""
+def test_no_inotify_instance_left_polls_and_a_forced_inotify_stays_off(servers, built, package):
+    """fs.inotify.max_user_instances used up by this user: auto polls the root, says why, and
+    a save is served; with watcher = inotify the runtime can't watch, and Zope serves on
+    without autoreload."""
     libc = ctypes.CDLL(None, use_errno=True)
     taken = []
     try:
@@ -198,12 +201,22 @@ def test_no_inotify_instance_left_means_zope_serves_without_autoreload(servers, 
             taken.append(fd)
         assert ctypes.get_errno() == errno.EMFILE
         server = servers([str(built.script)], built.directory, built.directory / "emfile.log", built.port)
-        server.wait_for_log(r"ERROR .*autoreload is off: it could not start \(OSError")
-        assert server.wait_until_serving("/@@value") == (200, "value=0")
+        line = server.wait_for_log(r"watching \d+ directories.*").group(0)
+        assert re.search(r"\[polled every 1000 ms: inotify can't watch it \(OSError: [^]]*EMFILE", line), line
+        served(server, "/@@value", "value=", restarting=True)
+        (built.code / "views.py").write_text(value_module("polled"))
+        served(server, "/@@value", "value=polled")
+        server.stop()
+        assert "Traceback" not in server.log()
+        assert wait_for_free_port(built.port)
+        with built.configured(watcher="inotify"):
+            forced = servers([str(built.script)], built.directory, built.directory / "emfile-forced.log", built.port)
+            forced.wait_for_log(r"ERROR .*autoreload is off: it could not start \(OSError")
+            assert forced.wait_until_serving("/@@value") == (200, "value=polled")
+            assert "Traceback" not in forced.log()
     finally:
         for fd in taken:
             os.close(fd)
-    assert "Traceback" not in server.log()
 
 
 def test_a_directory_made_while_events_were_lost_is_watched(autoreload, built):

@@ -127,15 +127,18 @@ def choose(
     roots: tuple[str, ...],
     mode: str = AUTO,
     where: str = "watcher",
-    platform: str = sys.platform,
+    platform: str | None = None,
     mounts: list[Mount] | None | bool = True,
     inotify_probe: Callable[[str, float], float | None] | None = None,
-    native_probe: Callable[[str, float], float | None] = _native_probe,
-    native_unavailable: Callable[[], str | None] = _native_unavailable,
+    native_probe: Callable[[str, float], float | None] | None = None,
+    native_unavailable: Callable[[], str | None] | None = None,
 ) -> list[Choice]:
     """One Choice per root (real paths).  ``where`` says where the option is set, for errors
     ("watcher in buildout.cfg").  ``mounts``: True reads /proc/self/mountinfo."""
     roots = tuple(dict.fromkeys(os.path.realpath(root) for root in roots))
+    platform = platform or sys.platform
+    native_probe = native_probe or _native_probe
+    native_unavailable = native_unavailable or _native_unavailable
     linux = platform.startswith("linux")
     if mode != AUTO:
         check_forced(mode, where, platform, native_unavailable)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from collective.autorestart.contract import AUTO, INOTIFY, NATIVE, POLLING
 from collective.autorestart.watching.backend import WatchStats
 from collective.autorestart.watching.batcher import Batch, Batcher, Change
-from collective.autorestart.watching.choose import Choice, InotifyProbe, WatcherUnavailable, check_forced, choose
+from collective.autorestart.watching.choose import Choice, InotifyProbe, choose
 from collective.autorestart.watching.filters import PathFilter
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ class WatchService:
     ) -> None:
         """``watcher``: the option (auto, inotify, native, polling); ``where`` says where it is
         set, for the error when the back-end it forces can't run here."""
-        check_forced(watcher, where)
         self.roots = roots
         self.filter = path_filter
         self.mode = watcher
@@ -56,9 +55,13 @@ class WatchService:
         self.clock = clock
         self.changed_since = changed_since
         self.batcher = Batcher(quiet=debounce, cap=max(MINIMUM_CAP_SECONDS, 20 * debounce))
-        # Chosen and built on the service's thread: probing a root takes a moment.
+        # Chosen and made here, as Zope starts, so that a back-end that can't start (no
+        # inotify instance left, watcher = native without watchdog) keeps the runtime off
+        # with one line; probing a root takes about 1.5 ms, walking the tree is the thread's.
+        started = time.perf_counter()
         self.choices: list[Choice] = []
-        self.backends: list[Backend] = []
+        self.backends: list[Backend] = self._build_backends()
+        self._choose_seconds = time.perf_counter() - started
         self.on_batch = on_batch
         self.on_ready = on_ready
         self.ready = threading.Event()
@@ -94,43 +97,44 @@ class WatchService:
         probe = InotifyProbe()
         try:
             self.choices = choose(self.roots, self.mode, self.where, inotify_probe=probe)
-        except BaseException:  # noqa: B902 - re-raised
-            probe.close()
-            raise
-        by_backend: dict[str, list[str]] = {}
-        for choice in self.choices:
-            by_backend.setdefault(choice.backend, []).append(choice.root)
-        backends: list[Backend] = []
-        for backend, roots in by_backend.items():
-            if backend == INOTIFY:
-                from collective.autorestart.watching.watcher import Watcher
+            by_backend: dict[str, list[str]] = {}
+            for choice in self.choices:
+                by_backend.setdefault(choice.backend, []).append(choice.root)
+            backends: list[Backend] = []
+            try:
+                for kind, roots in by_backend.items():
+                    backends.append(self._backend(kind, tuple(roots), probe))
+            except BaseException:  # noqa: B902 - re-raised, without leaking what was made
+                for backend in backends:
+                    backend.close()
+                raise
+            return backends
+        finally:
+            probe.close()  # unless the inotify watcher took its manager over
 
-                backends.append(
-                    Watcher(tuple(roots), self.filter, self._on_change, self._on_overflow, manager=probe.manager)
-                )
-                probe.manager = None  # the watcher's now
-            elif backend == NATIVE:
-                from collective.autorestart.watching.native import NativeWatcher
+    def _backend(self, kind: str, roots: tuple[str, ...], probe: InotifyProbe) -> Backend:
+        if kind == INOTIFY:
+            from collective.autorestart.watching.watcher import Watcher
 
-                backends.append(NativeWatcher(tuple(roots), self.filter, self._on_change, self._on_overflow))
-            else:
-                assert backend == POLLING
-                from collective.autorestart.watching.polling import PollingWatcher
+            manager, probe.manager = probe.manager, None
+            return Watcher(roots, self.filter, self._on_change, self._on_overflow, manager=manager)
+        if kind == NATIVE:
+            from collective.autorestart.watching.native import NativeWatcher
 
-                backends.append(
-                    PollingWatcher(
-                        tuple(roots),
-                        self.filter,
-                        self._on_change,
-                        self._on_overflow,
-                        interval=self.poll_interval,
-                        clock=self.clock,
-                        # Before the batch is due: a checkout still being written joins it.
-                        settle=self.debounce / 2,
-                    )
-                )
-        probe.close()  # unless the watcher took it: no root is watched with inotify
-        return backends
+            return NativeWatcher(roots, self.filter, self._on_change, self._on_overflow)
+        assert kind == POLLING, kind
+        from collective.autorestart.watching.polling import PollingWatcher
+
+        return PollingWatcher(
+            roots,
+            self.filter,
+            self._on_change,
+            self._on_overflow,
+            interval=self.poll_interval,
+            clock=self.clock,
+            # Before the batch is due: a checkout still being written joins it.
+            settle=self.debounce / 2,
+        )
 
     def _start_backends(self) -> WatchStats:
         all_stats = []
@@ -147,17 +151,13 @@ class WatchService:
 
     def _run(self) -> None:
         try:
-            started = time.perf_counter()
-            self.backends = self._build_backends()
             stats = self._start_backends()
-            # The probes are part of the set-up the start-up line times.
-            stats = dataclasses.replace(stats, seconds=time.perf_counter() - started)
+            # The choice and the probes are part of the set-up the start-up line times.
+            stats = dataclasses.replace(stats, seconds=stats.seconds + self._choose_seconds)
             if self.on_ready is not None:
                 self.on_ready(stats)
             self.ready.set()
             self._loop()
-        except WatcherUnavailable as error:
-            log.error("%s; autoreload is off until the next start", error)
         except Exception:  # noqa: B902
             # Whatever goes wrong here must not take Zope down with it.
             log.exception("the watcher failed; autoreload is off until the next start")
