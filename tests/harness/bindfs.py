@@ -6,13 +6,13 @@ machine); where it cannot be, BindfsUnavailable says what is missing."""
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
-MOUNTINFO = Path("/proc/self/mountinfo")
+from collective.autorestart.watching.mounts import read_mounts
+
 FUSE_DEVICE = Path("/dev/fuse")
 APT_TIMEOUT = 600
 MOUNT_TIMEOUT = 10.0
@@ -65,16 +65,7 @@ def _check_can_mount():
 
 def mounts():
     """{mount point: filesystem type} of this process's mount namespace."""
-    found = {}
-    for line in MOUNTINFO.read_text().splitlines():
-        fields, _, tail = line.partition(" - ")
-        found[_unescape(fields.split()[4])] = tail.split()[0]
-    return found
-
-
-def _unescape(field):
-    # mountinfo writes a space, tab, newline and backslash of a path as \ooo.
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
+    return {mount.point: mount.type for mount in read_mounts()}
 
 
 @contextlib.contextmanager
